@@ -1,0 +1,60 @@
+"""Constants shared by both scanner engines: column names, flag bits, enums.
+
+Kept free of heavy imports so that the pure-Python engine, the Cython engine and the
+Python layer agree on one definition.
+"""
+
+# Allocator bits, with the values page_owner_sort uses (sorting compares the integer).
+ALLOC_CMA = 2
+ALLOC_SLAB = 4
+ALLOC_VMALLOC = 8
+ALLOC_OTHERS = 16
+ALLOCATOR_NAMES = ((ALLOC_CMA, "CMA"), (ALLOC_SLAB, "SLAB"), (ALLOC_VMALLOC, "VMALLOC"), (ALLOC_OTHERS, "OTHERS"))
+
+# "bad" bits: which field of a block could not be extracted (spec §3.2 failure rules).
+BAD_ORDER = 1 << 0       # no `order N,` (or unconvertible): 0 pages
+BAD_ORDER_RANGE = 1 << 1  # order > 62: counted as 0 pages (deliberate difference 5)
+BAD_PID = 1 << 2
+BAD_TGID = 1 << 3
+BAD_COMM = 1 << 4
+BAD_TS = 1 << 5
+BAD_FREE_TS = 1 << 6     # no `free_ts N ns` (normal for v6.7+ dumps)
+BAD_PFN = 1 << 7         # the block has no PFN line of its own
+BAD_MASK = 1 << 8        # no `mask 0x...`
+
+BAD_NAMES = (
+    (BAD_ORDER, "order"),
+    (BAD_ORDER_RANGE, "order in range 0..62"),
+    (BAD_PID, "pid"),
+    (BAD_TGID, "tgid"),
+    (BAD_COMM, "comm"),
+    (BAD_TS, "ts"),
+    (BAD_FREE_TS, "free_ts"),
+    (BAD_PFN, "PFN line"),
+    (BAD_MASK, "gfp mask"),
+)
+
+U64_MAX = (1 << 64) - 1
+
+# Migratetype of the page (the first `type` of the PFN line); -1 when unknown/absent.
+MIGRATETYPES = ("Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA", "Isolate")
+
+# Integer columns every engine produces, with their NumPy dtypes.
+COLUMNS = (
+    ("order", "int16"),      # parsed order, -1 when missing/unparsable
+    ("pages", "int64"),      # 2**order, 0 when order is missing or > 62
+    ("pid", "int32"),        # -1 when missing
+    ("tgid", "int32"),       # -1 when missing
+    ("ts_ns", "uint64"),     # 2**64-1 when missing
+    ("free_ts_ns", "uint64"),  # 2**64-1 when missing
+    ("pfn", "int64"),        # -1 when the block has no PFN line of its own
+    ("gfp_mask", "uint64"),  # 0 when missing
+    ("migratetype", "int8"),  # index into MIGRATETYPES, -1 unknown
+    ("allocator", "uint8"),  # ALLOC_* bits, page_owner_sort's heuristic (stale PFN line)
+    ("header_id", "int32"),  # interned first line of the collation text
+    ("stack_id", "int32"),   # interned text after the first line (page_owner_sort's `stacktrace`)
+    ("comm_id", "int32"),    # interned comm ("" when missing)
+    ("module_id", "int32"),  # interned module ("vmlinux" when none)
+    ("bad", "uint16"),       # BAD_* bits
+    ("lineno", "int64"),     # 1-based line number of the block's first line
+)

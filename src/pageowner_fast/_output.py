@@ -1,0 +1,122 @@
+"""Writing an output file safely: a regular file is written to a temporary file beside it and
+renamed into place at the end, so no half-written output is ever left (spec §7, 6 and 10)."""
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import sys
+import tempfile
+
+from .exceptions import OutputError
+
+
+def _same_file(a, b) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_not_input(out_path, in_path):
+    if out_path == "-" or in_path == "-" or not isinstance(in_path, (str, os.PathLike)):
+        return
+    if _same_file(out_path, in_path):
+        raise OutputError(f"{os.fsdecode(out_path)}: output is the input file; refusing to overwrite it")
+
+
+def _umask() -> int:
+    m = os.umask(0)
+    os.umask(m)
+    return m
+
+
+class AtomicOutput:
+    """`with AtomicOutput(path) as f: f.write(...)`; committed only if the block succeeds."""
+
+    def __init__(self, path):
+        self.path = path
+        self.f = None
+        self.tmp = None
+        self.direct = False
+
+    def __enter__(self):
+        path = self.path
+        if path == "-":
+            self.f = sys.stdout.buffer
+            self.direct = True
+            return self
+        spath = os.fsdecode(path)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            st = None
+        except OSError as e:
+            raise OutputError(f"{spath}: {e.strerror or e}") from None
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            raise OutputError(f"{spath}: is a directory")
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            # a device or FIFO: write directly (spec §7, 10)
+            try:
+                self.f = open(path, "wb")
+            except OSError as e:
+                raise OutputError(f"{spath}: {e.strerror or e}") from None
+            self.direct = True
+            return self
+        d = os.path.dirname(os.path.abspath(spath))
+        if not os.path.isdir(d):
+            raise OutputError(f"{spath}: directory {d} does not exist")
+        try:
+            fd, self.tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(spath) + ".",
+                                            suffix=".tmp")
+        except OSError as e:
+            raise OutputError(f"{spath}: cannot create a file in {d}: {e.strerror or e}") from None
+        mode = stat.S_IMODE(st.st_mode) if st is not None else (0o666 & ~_umask())
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, mode)
+        self.f = os.fdopen(fd, "wb", buffering=1 << 20)
+        return self
+
+    def write(self, data):
+        try:
+            self.f.write(data)
+        except OSError as e:
+            raise OutputError(f"{os.fsdecode(self.path)}: write error: {e.strerror or e}") from None
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.direct:
+            if self.f is sys.stdout.buffer:
+                try:
+                    self.f.flush()
+                except OSError as e:
+                    if exc_type is None and e.errno != errno.EPIPE:
+                        raise OutputError(f"<stdout>: write error: {e.strerror or e}") from None
+                return False
+            try:
+                self.f.close()
+            except OSError as e:
+                if exc_type is None:
+                    raise OutputError(f"{os.fsdecode(self.path)}: write error: {e.strerror or e}") from None
+            return False
+        ok = exc_type is None
+        try:
+            self.f.close()
+        except OSError as e:
+            ok_err = OutputError(f"{os.fsdecode(self.path)}: write error: {e.strerror or e}")
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp)
+            if ok:
+                raise ok_err from None
+            return False
+        if not ok:
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp)
+            return False
+        try:
+            os.replace(self.tmp, self.path)
+        except OSError as e:
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp)
+            raise OutputError(f"{os.fsdecode(self.path)}: {e.strerror or e}") from None
+        return False

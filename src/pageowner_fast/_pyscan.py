@@ -1,0 +1,222 @@
+"""The pure-Python engine: the reference semantics, the test oracle and the fallback.
+
+It reads the whole input into memory and uses Python's `re` with page_owner_sort's own
+patterns (spec §3.2). For these patterns Python's leftmost-first matching gives the same
+match and capture as glibc's POSIX leftmost-longest: the character classes that follow each
+other are disjoint, and the greedy `(.*)` of the comm pattern picks the last `), ts` on the
+line, which is also the longest match. `\\s` is [ \\t\\n\\r\\f\\v] in both, and `.` stops at
+newline in both. It is slow (about 20 MB/s) and is used only when the compiled engine is
+unavailable or when PAGEOWNER_FAST_PUREPYTHON=1.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from . import _fields as F
+
+ORDER_RE = re.compile(rb"order\s*([0-9]*),")
+PID_RE = re.compile(rb"pid\s*([0-9]*),")
+TGID_RE = re.compile(rb"tgid\s*([0-9]*) ")
+COMM_RE = re.compile(rb"tgid\s*[0-9]*\s*\((.*)\),\s*ts")
+TS_RE = re.compile(rb"ts\s*([0-9]*)\s*ns")
+FREE_TS_RE = re.compile(rb"free_ts\s*([0-9]*)\s*ns")
+MODULE_RE = re.compile(rb"\+0x[0-9a-f]+/0x[0-9a-f]+\s*\[([a-zA-Z0-9_-]+)\]")
+MASK_RE = re.compile(rb"mask\s*0x([0-9a-fA-F]+)")
+FIELD_BUFF = 25          # page_owner_sort's capture buffer: a capture of 25+ chars fails
+MODULE_NAME_LEN = 64
+LONG_MAX = (1 << 63) - 1
+MT_INDEX = {name.encode(): i for i, name in enumerate(F.MIGRATETYPES)}
+
+
+def _capture_int(m, limit):
+    """strtol/strtoull on a capture: None on failure (empty, too long, out of range)."""
+    if m is None:
+        return None
+    cap = m.group(1)
+    if not cap or len(cap) >= FIELD_BUFF:
+        return None
+    v = int(cap)
+    return None if v > limit else v
+
+
+def _to_int32(v):
+    return ((v + (1 << 31)) % (1 << 32)) - (1 << 31)
+
+
+def is_vmalloc(text: bytes) -> bool:
+    """page_owner_sort's VMALLOC test: the line before the first `__vmalloc_node_range`
+    occurrence's line (or that line itself, up to the occurrence) holds `alloc_pages`.
+    An occurrence on the first line has no previous line: not VMALLOC (the C tool reads
+    before its buffer there)."""
+    i = text.find(b"__vmalloc_node_range")
+    if i < 0:
+        return False
+    line_start = text.rfind(b"\n", 0, i) + 1
+    if line_start == 0:
+        return False
+    first_line = text.rfind(b"\n", 0, line_start - 1) + 1
+    j = text.find(b"alloc_pages", first_line)
+    return 0 <= j < i
+
+
+def parse_pfn_line(line: bytes):
+    """(pfn, migratetype index) from a `PFN ...` line (decimal or 0x-hex PFN)."""
+    rest = line[3:].lstrip(b" ")
+    pfn = -1
+    m = re.match(rb"0x([0-9a-fA-F]+)|([0-9]+)", rest)
+    if m:
+        pfn = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+        if pfn > LONG_MAX:
+            pfn = -1
+    mt = -1
+    k = line.find(b" type ")
+    if k >= 0:
+        word = line[k + 6:].split(b" ", 1)[0]
+        mt = MT_INDEX.get(word, -1)
+    return pfn, mt
+
+
+class _Interner:
+    def __init__(self):
+        self.ids = {}
+        self.items = []
+
+    def __call__(self, b: bytes) -> int:
+        i = self.ids.get(b)
+        if i is None:
+            i = self.ids[b] = len(self.items)
+            self.items.append(b)
+        return i
+
+
+def normalize(data: bytes):
+    """CRLF -> LF (deliberate difference 3). Returns (data, number of CRs removed)."""
+    if b"\r\n" not in data:
+        return data, 0
+    n = data.count(b"\r\n")
+    return data.replace(b"\r\n", b"\n"), n
+
+
+def split_blocks(data: bytes):
+    """Yield (lineno, text, own_pfn_lines, last_pfn_line, truncated) per block, spec §3.1:
+    an empty line ends a block, `PFN` lines are set aside (and stay the "last PFN line"
+    across blocks), runs of empty lines give empty blocks. A final block without its empty
+    line is yielded with truncated=True (the C tool drops it; we keep it)."""
+    lines = data.split(b"\n")
+    unterminated = lines.pop() if lines else b""
+    if unterminated:
+        lines.append(unterminated)  # treated as if it ended with "\n"
+    last_pfn = b""
+    text = []
+    own_pfn = []
+    start = None
+    for n, line in enumerate(lines, 1):
+        if start is None:
+            start = n
+        if not line:
+            yield start, b"".join(text), own_pfn, last_pfn, False
+            text, own_pfn, start = [], [], None
+            continue
+        if line.startswith(b"PFN"):
+            last_pfn = line
+            own_pfn.append(line)
+            continue
+        text.append(line + b"\n")
+    if start is not None:
+        yield start, b"".join(text), own_pfn, last_pfn, True
+
+
+def parse_block(text: bytes, own_pfn, last_pfn: bytes, strip_ts: bool):
+    """All fields of one block; returns (row dict, header bytes, stack bytes, comm, module)."""
+    bad = 0
+    m = ORDER_RE.search(text)
+    order = _capture_int(m, LONG_MAX)
+    if order is None or order > 64:
+        bad |= F.BAD_ORDER
+        order, pages = -1, 0
+    elif order > 62:
+        bad |= F.BAD_ORDER_RANGE
+        pages = 0
+    else:
+        pages = 1 << order
+    pid = _capture_int(PID_RE.search(text), LONG_MAX)
+    if pid is None:
+        bad |= F.BAD_PID
+        pid = -1
+    tgid = _capture_int(TGID_RE.search(text), LONG_MAX)
+    if tgid is None:
+        bad |= F.BAD_TGID
+        tgid = -1
+    m = COMM_RE.search(text)
+    if m is None:
+        bad |= F.BAD_COMM
+        comm = b""
+    else:
+        comm = m.group(1)
+    tsm = TS_RE.search(text)
+    ts = _capture_int(tsm, F.U64_MAX)
+    if ts is None:
+        bad |= F.BAD_TS
+        ts = F.U64_MAX
+    free_ts = _capture_int(FREE_TS_RE.search(text), F.U64_MAX)
+    if free_ts is None:
+        bad |= F.BAD_FREE_TS
+        free_ts = F.U64_MAX
+    m = MODULE_RE.search(text)
+    module = m.group(1)[:MODULE_NAME_LEN - 1] if m else b"vmlinux"
+    m = MASK_RE.search(text)
+    if m is None or len(m.group(1)) > 16:
+        bad |= F.BAD_MASK
+        gfp = 0
+    else:
+        gfp = int(m.group(1), 16)
+    alloc = 0
+    if b"CMA" in last_pfn:
+        alloc |= F.ALLOC_CMA
+    if b"slab" in last_pfn:
+        alloc |= F.ALLOC_SLAB
+    if is_vmalloc(text):
+        alloc |= F.ALLOC_VMALLOC
+    if not alloc:
+        alloc = F.ALLOC_OTHERS
+    if own_pfn:
+        pfn, mt = parse_pfn_line(own_pfn[0])
+    else:
+        bad |= F.BAD_PFN
+        pfn, mt = -1, -1
+    coll = text
+    if strip_ts and tsm is not None and tsm.end(1) > tsm.start(1):
+        coll = text[:tsm.start(1)] + text[tsm.end(1):]
+    nl = coll.find(b"\n")
+    header, stack = (coll[:nl + 1], coll[nl + 1:]) if nl >= 0 else (coll, b"")
+    row = dict(order=order, pages=pages, pid=_to_int32(pid), tgid=_to_int32(tgid), ts_ns=ts,
+               free_ts_ns=free_ts, pfn=pfn, gfp_mask=gfp, migratetype=mt, allocator=alloc, bad=bad)
+    return row, header, stack, comm, module
+
+
+def scan_bytes(data: bytes, *, strip_ts: bool = True):
+    """Scan a whole dump held in memory. Returns (columns, tables, stats) like the Cython engine."""
+    nul = data.count(b"\0")
+    data, ncr = normalize(data)
+    names = [c for c, _ in F.COLUMNS]
+    rows = {c: [] for c in names}
+    headers, stacks, comms, modules = _Interner(), _Interner(), _Interner(), _Interner()
+    truncated = False
+    for lineno, text, own_pfn, last_pfn, trunc in split_blocks(data):
+        truncated = trunc
+        row, header, stack, comm, module = parse_block(text, own_pfn, last_pfn, strip_ts)
+        row["header_id"] = headers(header)
+        row["stack_id"] = stacks(stack)
+        row["comm_id"] = comms(comm)
+        row["module_id"] = modules(module)
+        row["lineno"] = lineno
+        for c in names:
+            rows[c].append(row[c])
+    columns = {c: np.array(rows[c], dtype=dt) for c, dt in F.COLUMNS}
+    tables = {"headers": headers.items, "stacks": stacks.items, "comms": comms.items,
+              "modules": modules.items}
+    stats = {"blocks": len(columns["order"]), "nul_bytes": nul, "cr_removed": ncr,
+             "truncated": truncated, "bytes": len(data) + ncr}
+    return columns, tables, stats

@@ -1,0 +1,178 @@
+"""Command-line front: `pageowner-fast <command> ...`; main(argv=None) -> int."""
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from . import _fields as F
+from ._version import __version__
+from .exceptions import PageOwnerError
+
+PROG = "pageowner-fast"
+
+COMMANDS = {
+    "sort": "drop-in for page_owner_sort: sort [OPTIONS] <input> <output>",
+    "gen": "write a synthetic page_owner dump (seeded), for tests and benchmarks",
+}
+
+
+def warn(msg: str) -> None:
+    print(f"{PROG}: {msg}", file=sys.stderr)
+
+
+def _general_help(out) -> None:
+    out.write(f"usage: {PROG} <command> [options]\n\ncommands:\n")
+    for name, text in COMMANDS.items():
+        out.write(f"  {name:10s}{text}\n")
+    out.write(f"\n`{PROG} <command> --help` for a command's options; `{PROG} --version`.\n")
+
+
+def _report_scan(dump, debug: bool) -> None:
+    st = dump.stats
+    if st.get("truncated"):
+        warn("warning: the input ends inside a block (no empty line after its last block); "
+             "that block was kept")
+    if st.get("nul_bytes"):
+        warn(f"warning: {st['nul_bytes']} NUL byte(s) in the input were kept as data")
+    if st.get("cr_removed") and debug:
+        warn(f"note: {st['cr_removed']} CRLF line ends were read as LF")
+    if len(dump) == 0:
+        warn("warning: the input holds no page_owner blocks")
+        return
+    mal = dump.malformed()
+    absent = mal.pop("absent")
+    empty = int(dump.empty_mask().sum())
+    if debug and absent:
+        warn("note: no block has " + ", ".join(absent) + " (the dump's kernel does not print "
+             "them); such fields take page_owner_sort's missing values")
+    if debug and empty:
+        warn(f"note: {empty} empty block(s) (extra blank lines or PFN-only blocks) count as "
+             "entries, as in page_owner_sort")
+    for name, rows in mal.items():
+        if name == "PFN line":
+            continue
+        warn(f"warning: {len(rows)} of {len(dump)} blocks had no {name} field" +
+             ("" if debug else " (-d lists them)"))
+    if debug:
+        bits = [(b, n) for b, n in F.BAD_NAMES if n not in absent]
+        empty_mask = dump.empty_mask()
+        for i in np.flatnonzero(dump.bad != 0).tolist():
+            if empty_mask[i]:
+                continue
+            for b, n in bits:
+                if dump.bad[i] & b:
+                    warn(f"block {i + 1} (line {int(dump.lineno[i])}): no {n} field")
+
+
+def _filter_rows(dump, opts) -> np.ndarray:
+    keep = np.ones(len(dump), dtype=bool)
+    if opts.pids is not None:
+        keep &= np.isin(dump.pid, np.asarray(opts.pids, dtype=np.int32))
+    if opts.tgids is not None:
+        keep &= np.isin(dump.tgid, np.asarray(opts.tgids, dtype=np.int32))
+    if opts.names is not None:
+        ids = [dump.comms.id_of(n.encode("utf-8", "surrogateescape")) for n in opts.names]
+        keep &= np.isin(dump.comm_id, np.asarray(ids, dtype=np.int32))
+    if opts.modules is not None:
+        ids = [dump.modules.id_of(n.encode("utf-8", "surrogateescape")) for n in opts.modules]
+        keep &= np.isin(dump.module_id, np.asarray(ids, dtype=np.int32))
+    if opts.free_filter:
+        has = (dump.bad & F.BAD_FREE_TS) == 0
+        keep &= ~(has & (dump.free_ts_ns != 0) & (dump.ts_ns < dump.free_ts_ns))
+    return np.flatnonzero(keep)
+
+
+def _drop_legacy(opts) -> None:
+    """Legacy free_ts options on a dump without free_ts change nothing (spec §7)."""
+    opts.free_filter = False
+    opts.cull = frozenset(c for c in opts.cull if c != "free")
+    opts.sort = [k for k in opts.sort if k[0] != "free_ts"] or [("times", -1)]
+
+
+def cmd_sort(argv) -> int:
+    from . import compat, sortcull
+    from ._output import AtomicOutput, check_not_input
+    from .dump import load
+
+    try:
+        opts = compat.parse_sort_args(argv)
+    except compat.OptionError as e:
+        if e.message:
+            print(e.message, file=sys.stderr)
+        if e.usage:
+            sys.stdout.write(compat.USAGE)
+            sys.stdout.flush()
+        return e.code
+    if opts.help:
+        sys.stdout.write(compat.USAGE + compat.USAGE_EXTRA)
+        return 0
+    if opts.extra_operands:
+        warn("warning: extra operands ignored: " + " ".join(opts.extra_operands))
+    inp, outp = opts.inputs
+    check_not_input(outp, inp)
+    with AtomicOutput(outp) as out:
+        dump = load(inp, strip_ts=opts.strip_ts, progress=_progress_for(inp))
+        _report_scan(dump, opts.debug)
+        if opts.uses_free_ts() and bool(np.all(dump.bad & F.BAD_FREE_TS)):
+            warn("warning: -f, -r, --sort=ft and --cull=f need free_ts, which this dump does "
+                 "not have (kernels 5.13-6.6 print it); they were ignored")
+            _drop_legacy(opts)
+        rows = _filter_rows(dump, opts)
+        groups = sortcull.cull(dump, rows, opts.cull)
+        groups = sortcull.sort(dump, groups, opts.sort)
+        if opts.fmt == "text":
+            for chunk in compat.iter_text(dump, groups, opts):
+                out.write(chunk)
+        else:
+            from . import export
+            export.write_groups(out, dump, groups, opts)
+    return 0
+
+
+def _progress_for(inp):
+    from . import _progress
+    return _progress.for_input(inp)
+
+
+def cmd_gen(argv) -> int:
+    from . import gen
+    return gen.main(argv)
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        _general_help(sys.stdout if argv else sys.stderr)
+        return 0 if argv else 1
+    if argv[0] in ("-V", "--version"):
+        from . import _engine
+        print(f"{PROG} {__version__} ({_engine.NAME} engine)")
+        return 0
+    cmd, rest = argv[0], argv[1:]
+    handler = {"sort": cmd_sort, "gen": cmd_gen}.get(cmd)
+    if handler is None:
+        warn(f"unknown command '{cmd}'")
+        _general_help(sys.stderr)
+        return 1
+    try:
+        return handler(rest)
+    except PageOwnerError as e:
+        warn(f"error: {e}")
+        return e.exit_code
+    except KeyboardInterrupt:
+        warn("interrupted; no output written")
+        return 130
+    except BrokenPipeError:
+        try:
+            sys.stdout = None  # type: ignore[assignment]
+        finally:
+            return 141
+    except MemoryError:
+        warn("error: out of memory")
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
