@@ -1,0 +1,191 @@
+# Interner: byte string -> dense id (first appearance order), keyed by a 128-bit hash.
+# Included by _scan.pyx. Memory is owned here (malloc) and copied into Python objects once
+# at the end (Interner_to_list).
+
+from libc.stdlib cimport malloc, realloc, free, calloc
+from libc.string cimport memcpy, memcmp, memset
+from libc.stdint cimport uint64_t, int64_t, int32_t, uint8_t
+
+ctypedef struct h128:
+    uint64_t lo
+    uint64_t hi
+
+ctypedef h128 (*hash128_fn)(const void*, size_t) noexcept nogil
+
+cdef hash128_fn g_hash = NULL      # XXH3_128bits from the xxhash wheel, bound at import
+cdef bint g_verify = True          # byte-compare on every hit (only with the fallback hash)
+
+
+cdef inline uint64_t _rd64(const unsigned char* p) noexcept nogil:
+    cdef uint64_t v
+    memcpy(&v, p, 8)
+    return v
+
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    /* 64x64 -> 128 multiply folded to 64 bits (a "mum" mixer). */
+    static inline uint64_t pof_mix(uint64_t a, uint64_t b) {
+    #if defined(__SIZEOF_INT128__)
+        __uint128_t r = (__uint128_t)a * b;
+        return (uint64_t)r ^ (uint64_t)(r >> 64);
+    #else
+        uint64_t lo = a * b;
+        uint64_t hi = ((a >> 32) * (b >> 32)) + (((a >> 32) * (b & 0xffffffffu)) >> 32)
+                      + (((a & 0xffffffffu) * (b >> 32)) >> 32);
+        return lo ^ hi;
+    #endif
+    }
+    """
+    uint64_t _mix "pof_mix"(uint64_t a, uint64_t b) noexcept nogil
+
+
+cdef h128 fallback_hash(const void* data, size_t n) noexcept nogil:
+    """Own 128-bit hash (two independent multiply-mix lanes); used only when XXH3 cannot be
+    bound, and then every hit is verified byte by byte."""
+    cdef const unsigned char* p = <const unsigned char*>data
+    cdef uint64_t a = 0x9E3779B97F4A7C15ULL ^ n, b = 0xC2B2AE3D27D4EB4FULL + n
+    cdef size_t i = 0
+    cdef uint64_t w
+    cdef uint8_t tail[8]
+    while i + 8 <= n:
+        w = _rd64(p + i)
+        a = _mix(a ^ w, 0xA0761D6478BD642FULL)
+        b = _mix(b + w, 0xE7037ED1A0B428DBULL)
+        i += 8
+    if i < n:
+        memset(tail, 0, 8)
+        memcpy(tail, p + i, n - i)
+        w = _rd64(tail)
+        a = _mix(a ^ w, 0xA0761D6478BD642FULL)
+        b = _mix(b + w, 0xE7037ED1A0B428DBULL)
+    cdef h128 h
+    h.lo = _mix(a ^ 0x8EBC6AF09C88C6E3ULL, b ^ 0x589965CC75374CC3ULL)
+    h.hi = _mix(b ^ 0x1D8E4E27C47D124FULL, a + n)
+    return h
+
+
+ctypedef struct Interner:
+    uint64_t* keys       # 2 words per slot
+    int32_t* vals        # id, or -1 for an empty slot
+    size_t cap           # slots (power of two)
+    size_t n             # ids handed out
+    char* arena          # the unique values, back to back
+    size_t arena_len
+    size_t arena_cap
+    int64_t* offs        # offs[i]..offs[i+1] is value i
+    size_t offs_cap
+
+
+cdef int interner_init(Interner* t, size_t cap) noexcept nogil:
+    t.cap = cap
+    t.n = 0
+    t.keys = <uint64_t*>malloc(2 * cap * sizeof(uint64_t))
+    t.vals = <int32_t*>malloc(cap * sizeof(int32_t))
+    t.arena_cap = 1 << 16
+    t.arena_len = 0
+    t.arena = <char*>malloc(t.arena_cap)
+    t.offs_cap = 1024
+    t.offs = <int64_t*>malloc(t.offs_cap * sizeof(int64_t))
+    if t.keys == NULL or t.vals == NULL or t.arena == NULL or t.offs == NULL:
+        return -1
+    memset(t.vals, 0xff, cap * sizeof(int32_t))
+    t.offs[0] = 0
+    return 0
+
+
+cdef void interner_free(Interner* t) noexcept nogil:
+    free(t.keys)
+    free(t.vals)
+    free(t.arena)
+    free(t.offs)
+    t.keys = NULL
+    t.vals = NULL
+    t.arena = NULL
+    t.offs = NULL
+
+
+cdef int _grow_table(Interner* t) noexcept nogil:
+    cdef size_t newcap = t.cap * 2
+    cdef uint64_t* nk = <uint64_t*>malloc(2 * newcap * sizeof(uint64_t))
+    cdef int32_t* nv = <int32_t*>malloc(newcap * sizeof(int32_t))
+    cdef size_t i, s, mask = newcap - 1
+    if nk == NULL or nv == NULL:
+        free(nk)
+        free(nv)
+        return -1
+    memset(nv, 0xff, newcap * sizeof(int32_t))
+    for i in range(t.cap):
+        if t.vals[i] >= 0:
+            s = t.keys[2 * i] & mask
+            while nv[s] >= 0:
+                s = (s + 1) & mask
+            nk[2 * s] = t.keys[2 * i]
+            nk[2 * s + 1] = t.keys[2 * i + 1]
+            nv[s] = t.vals[i]
+    free(t.keys)
+    free(t.vals)
+    t.keys = nk
+    t.vals = nv
+    t.cap = newcap
+    return 0
+
+
+cdef int32_t intern(Interner* t, const char* data, size_t n) noexcept nogil:
+    """Id of data[0:n]; -2 on allocation failure."""
+    cdef h128 h = g_hash(data, n) if g_hash != NULL else fallback_hash(data, n)
+    cdef size_t mask = t.cap - 1
+    cdef size_t s = h.lo & mask
+    cdef int32_t v
+    cdef int64_t off
+    while True:
+        v = t.vals[s]
+        if v < 0:
+            break
+        if t.keys[2 * s] == h.lo and t.keys[2 * s + 1] == h.hi:
+            off = t.offs[v]
+            if <size_t>(t.offs[v + 1] - off) == n and (
+                    not g_verify or memcmp(t.arena + off, data, n) == 0):
+                return v
+        s = (s + 1) & mask
+    # new value
+    cdef size_t need
+    cdef char* na
+    cdef int64_t* no
+    if t.arena_len + n > t.arena_cap:
+        need = t.arena_cap * 2
+        while need < t.arena_len + n:
+            need *= 2
+        na = <char*>realloc(t.arena, need)
+        if na == NULL:
+            return -2
+        t.arena = na
+        t.arena_cap = need
+    if t.n + 2 > t.offs_cap:
+        no = <int64_t*>realloc(t.offs, 2 * t.offs_cap * sizeof(int64_t))
+        if no == NULL:
+            return -2
+        t.offs = no
+        t.offs_cap *= 2
+    if n:
+        memcpy(t.arena + t.arena_len, data, n)
+    t.arena_len += n
+    v = <int32_t>t.n
+    t.n += 1
+    t.offs[t.n] = <int64_t>t.arena_len
+    t.keys[2 * s] = h.lo
+    t.keys[2 * s + 1] = h.hi
+    t.vals[s] = v
+    if 2 * t.n > t.cap:
+        if _grow_table(t) != 0:
+            return -2
+    return v
+
+
+cdef list interner_to_list(Interner* t):
+    cdef list out = []
+    cdef size_t i
+    for i in range(t.n):
+        out.append(PyBytes_FromStringAndSize(t.arena + t.offs[i], t.offs[i + 1] - t.offs[i]))
+    return out

@@ -1,0 +1,756 @@
+# The hot path: stream a page_owner dump in chunks, split it into blocks (spec §3.1), pull out
+# the fields with page_owner_sort's leftmost-match rules (spec §3.2) without a regex engine,
+# classify the allocator (§3.5), cut the ts digits (§3.6) and intern headers, stacks, comms and
+# modules into integer ids. No Python object is made per block.
+#
+# Semantics are pinned by the pure-Python engine (_pyscan.py); tests compare the two.
+
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from libc.string cimport memchr, memmove
+from libc.stdint cimport uint16_t, int16_t, int8_t
+
+import numpy as np
+cimport numpy as cnp
+
+cnp.import_array()
+
+include "_intern.pxi"
+
+# --- constants shared with _fields.py -------------------------------------------------------
+DEF ALLOC_CMA = 2
+DEF ALLOC_SLAB = 4
+DEF ALLOC_VMALLOC = 8
+DEF ALLOC_OTHERS = 16
+DEF BAD_ORDER = 1
+DEF BAD_ORDER_RANGE = 2
+DEF BAD_PID = 4
+DEF BAD_TGID = 8
+DEF BAD_COMM = 16
+DEF BAD_TS = 32
+DEF BAD_FREE_TS = 64
+DEF BAD_PFN = 128
+DEF BAD_MASK = 256
+DEF FIELD_BUFF = 25
+DEF MODULE_NAME_LEN = 64
+DEF READ_CHUNK = 1048576
+cdef uint64_t U64_MAX = 0xFFFFFFFFFFFFFFFFULL
+cdef uint64_t LONG_MAX = 0x7FFFFFFFFFFFFFFFULL
+
+
+def _bind_hash():
+    """Bind XXH3_128bits from the xxhash wheel's extension module (no source copied)."""
+    global g_hash, g_verify
+    try:
+        import ctypes
+        import xxhash._xxhash as _x
+        lib = ctypes.CDLL(_x.__file__)
+        addr = ctypes.cast(lib.XXH3_128bits, ctypes.c_void_p).value
+        if not addr:
+            raise OSError("XXH3_128bits not found")
+        g_hash = <hash128_fn><size_t>addr
+        g_verify = False
+        return "xxh3-128"
+    except Exception:
+        g_hash = NULL
+        g_verify = True
+        return "fallback+verify"
+
+
+HASH = _bind_hash()
+
+
+def _use_hash(name):
+    """Testing hook: 'xxh3' or 'fallback' (the fallback always verifies bytes)."""
+    global g_hash, g_verify
+    if name == "fallback":
+        g_hash = NULL
+        g_verify = True
+        return "fallback+verify"
+    return _bind_hash()
+
+
+# --- small matchers ---------------------------------------------------------------------------
+
+cdef inline bint is_space(unsigned char c) noexcept nogil:
+    return c == 32 or (9 <= c <= 13)
+
+
+cdef inline bint is_digit(unsigned char c) noexcept nogil:
+    return 48 <= c <= 57
+
+
+cdef inline bint is_lhex(unsigned char c) noexcept nogil:
+    return (48 <= c <= 57) or (97 <= c <= 102)
+
+
+cdef inline bint is_modch(unsigned char c) noexcept nogil:
+    return (48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122) or c == 95 or c == 45
+
+
+cdef inline Py_ssize_t find(const unsigned char* h, Py_ssize_t start, Py_ssize_t n,
+                            const char* needle, Py_ssize_t m) noexcept nogil:
+    """First index >= start of needle in h[0:n], or -1."""
+    cdef const unsigned char* p
+    cdef unsigned char c0 = <unsigned char>needle[0]
+    while start + m <= n:
+        p = <const unsigned char*>memchr(h + start, c0, n - start - m + 1)
+        if p == NULL:
+            return -1
+        start = p - h
+        if memcmp(p, needle, m) == 0:
+            return start
+        start += 1
+    return -1
+
+
+cdef inline int conv_u64(const unsigned char* h, Py_ssize_t s, Py_ssize_t e, uint64_t limit,
+                         uint64_t* out) noexcept nogil:
+    """strtol/strtoull of a digit capture, page_owner_sort style: 0 ok, -1 failure."""
+    cdef uint64_t v = 0
+    cdef uint64_t d
+    if e <= s or e - s >= FIELD_BUFF:
+        return -1
+    while s < e:
+        d = h[s] - 48
+        if v > (U64_MAX - d) // 10:
+            return -1
+        v = v * 10 + d
+        s += 1
+    if v > limit:
+        return -1
+    out[0] = v
+    return 0
+
+
+cdef Py_ssize_t match_num(const unsigned char* h, Py_ssize_t n, const char* kw, Py_ssize_t kwl,
+                          int term, Py_ssize_t* cs, Py_ssize_t* ce) noexcept nogil:
+    """Leftmost `kw\\s*([0-9]*)T`; T is ',' (order, pid), ' ' (tgid) or 'n' for `\\s*ns`
+    (ts, free_ts). Sets the capture span; returns the match start or -1."""
+    cdef Py_ssize_t i = 0, k, j, ws, wse
+    while True:
+        k = find(h, i, n, kw, kwl)
+        if k < 0:
+            return -1
+        j = k + kwl
+        ws = j
+        while j < n and is_space(h[j]):
+            j += 1
+        wse = j
+        cs[0] = j
+        while j < n and is_digit(h[j]):
+            j += 1
+        ce[0] = j
+        if term == 110:  # 'n': \s*ns
+            while j < n and is_space(h[j]):
+                j += 1
+            if j + 1 < n and h[j] == 110 and h[j + 1] == 115:
+                return k
+        elif term == 32:  # ' ': the space may also come out of the \s* run (capture empty)
+            if ce[0] > cs[0] and j < n and h[j] == 32:
+                return k
+            if memchr(h + ws, 32, wse - ws) != NULL:
+                cs[0] = ws
+                ce[0] = ws
+                return k
+        else:
+            if j < n and h[j] == term:
+                return k
+        i = k + 1
+
+
+cdef Py_ssize_t match_comm(const unsigned char* h, Py_ssize_t n, Py_ssize_t* cs,
+                           Py_ssize_t* ce) noexcept nogil:
+    """Leftmost `tgid\\s*[0-9]*\\s*\\((.*)\\),\\s*ts`; the greedy capture ends at the last
+    `),<ws>ts` on the line of the `(`."""
+    cdef Py_ssize_t i = 0, k, j, q, eol, best, t
+    cdef const unsigned char* p
+    while True:
+        k = find(h, i, n, b"tgid", 4)
+        if k < 0:
+            return -1
+        j = k + 4
+        while j < n and is_space(h[j]):
+            j += 1
+        while j < n and is_digit(h[j]):
+            j += 1
+        while j < n and is_space(h[j]):
+            j += 1
+        if j < n and h[j] == 40:  # '('
+            p = <const unsigned char*>memchr(h + j + 1, 10, n - j - 1)
+            eol = (p - h) if p != NULL else n
+            best = -1
+            q = j + 1
+            while q < eol:
+                p = <const unsigned char*>memchr(h + q, 41, eol - q)  # ')'
+                if p == NULL:
+                    break
+                q = p - h
+                if q + 1 < n and h[q + 1] == 44:  # ','
+                    t = q + 2
+                    while t < n and is_space(h[t]):
+                        t += 1
+                    if t + 1 < n and h[t] == 116 and h[t + 1] == 115:
+                        best = q
+                q += 1
+            if best >= 0:
+                cs[0] = j + 1
+                ce[0] = best
+                return k
+        i = k + 1
+
+
+cdef Py_ssize_t match_module(const unsigned char* h, Py_ssize_t n, Py_ssize_t* cs,
+                             Py_ssize_t* ce) noexcept nogil:
+    """Leftmost `\\+0x[0-9a-f]+/0x[0-9a-f]+\\s*\\[([a-zA-Z0-9_-]+)\\]`, found from its `[`:
+    the part before a `[` is checked backwards (each run there is forced to be maximal)."""
+    cdef Py_ssize_t q = 0, j, r
+    cdef const unsigned char* p
+    while q < n:
+        p = <const unsigned char*>memchr(h + q, 91, n - q)  # '['
+        if p == NULL:
+            return -1
+        q = p - h
+        j = q - 1
+        while j >= 0 and is_space(h[j]):
+            j -= 1
+        r = j
+        while j >= 0 and is_lhex(h[j]):
+            j -= 1
+        if r > j and j >= 2 and h[j] == 120 and h[j - 1] == 48 and h[j - 2] == 47:  # "/0x"
+            j -= 3
+            r = j
+            while j >= 0 and is_lhex(h[j]):
+                j -= 1
+            if r > j and j >= 2 and h[j] == 120 and h[j - 1] == 48 and h[j - 2] == 43:  # "+0x"
+                r = q + 1
+                while r < n and is_modch(h[r]):
+                    r += 1
+                if r > q + 1 and r < n and h[r] == 93:  # ']'
+                    cs[0] = q + 1
+                    ce[0] = r
+                    return j - 2
+        q += 1
+    return -1
+
+
+cdef bint is_vmalloc(const unsigned char* h, Py_ssize_t n) noexcept nogil:
+    """See _pyscan.is_vmalloc."""
+    cdef Py_ssize_t i = 0, k, occ = -1, ls, fl
+    while True:
+        k = find(h, i, n, b"vmalloc_node_range", 18)
+        if k < 0:
+            return False
+        if k >= 2 and h[k - 1] == 95 and h[k - 2] == 95:
+            occ = k - 2
+            break
+        i = k + 1
+    ls = occ
+    while ls > 0 and h[ls - 1] != 10:
+        ls -= 1
+    if ls == 0:
+        return False
+    fl = ls - 1
+    while fl > 0 and h[fl - 1] != 10:
+        fl -= 1
+    k = find(h, fl, occ + 10 if occ + 10 < n else n, b"alloc_pages", 11)
+    return 0 <= k < occ
+
+
+cdef int mt_index(const unsigned char* h, Py_ssize_t n) noexcept nogil:
+    """Migratetype index of the word at h[0:n] (see _fields.MIGRATETYPES)."""
+    if n == 9 and memcmp(h, b"Unmovable", 9) == 0:
+        return 0
+    if n == 7 and memcmp(h, b"Movable", 7) == 0:
+        return 1
+    if n == 11 and memcmp(h, b"Reclaimable", 11) == 0:
+        return 2
+    if n == 10 and memcmp(h, b"HighAtomic", 10) == 0:
+        return 3
+    if n == 3 and memcmp(h, b"CMA", 3) == 0:
+        return 4
+    if n == 7 and memcmp(h, b"Isolate", 7) == 0:
+        return 5
+    return -1
+
+
+# --- the scanner ------------------------------------------------------------------------------
+
+ctypedef struct Cols:
+    size_t n
+    size_t cap
+    int16_t* order
+    int64_t* pages
+    int32_t* pid
+    int32_t* tgid
+    uint64_t* ts
+    uint64_t* free_ts
+    int64_t* pfn
+    uint64_t* gfp
+    int8_t* mt
+    uint8_t* alloc
+    int32_t* header_id
+    int32_t* stack_id
+    int32_t* comm_id
+    int32_t* module_id
+    uint16_t* bad
+    int64_t* lineno
+
+
+cdef int cols_reserve(Cols* c, size_t want) noexcept nogil:
+    if want <= c.cap:
+        return 0
+    cdef size_t cap = c.cap * 2 if c.cap else 65536
+    while cap < want:
+        cap *= 2
+    cdef void* p
+    p = realloc(c.order, cap * sizeof(int16_t))
+    if p == NULL: return -1
+    c.order = <int16_t*>p
+    p = realloc(c.pages, cap * sizeof(int64_t))
+    if p == NULL: return -1
+    c.pages = <int64_t*>p
+    p = realloc(c.pid, cap * sizeof(int32_t))
+    if p == NULL: return -1
+    c.pid = <int32_t*>p
+    p = realloc(c.tgid, cap * sizeof(int32_t))
+    if p == NULL: return -1
+    c.tgid = <int32_t*>p
+    p = realloc(c.ts, cap * sizeof(uint64_t))
+    if p == NULL: return -1
+    c.ts = <uint64_t*>p
+    p = realloc(c.free_ts, cap * sizeof(uint64_t))
+    if p == NULL: return -1
+    c.free_ts = <uint64_t*>p
+    p = realloc(c.pfn, cap * sizeof(int64_t))
+    if p == NULL: return -1
+    c.pfn = <int64_t*>p
+    p = realloc(c.gfp, cap * sizeof(uint64_t))
+    if p == NULL: return -1
+    c.gfp = <uint64_t*>p
+    p = realloc(c.mt, cap * sizeof(int8_t))
+    if p == NULL: return -1
+    c.mt = <int8_t*>p
+    p = realloc(c.alloc, cap * sizeof(uint8_t))
+    if p == NULL: return -1
+    c.alloc = <uint8_t*>p
+    p = realloc(c.header_id, cap * sizeof(int32_t))
+    if p == NULL: return -1
+    c.header_id = <int32_t*>p
+    p = realloc(c.stack_id, cap * sizeof(int32_t))
+    if p == NULL: return -1
+    c.stack_id = <int32_t*>p
+    p = realloc(c.comm_id, cap * sizeof(int32_t))
+    if p == NULL: return -1
+    c.comm_id = <int32_t*>p
+    p = realloc(c.module_id, cap * sizeof(int32_t))
+    if p == NULL: return -1
+    c.module_id = <int32_t*>p
+    p = realloc(c.bad, cap * sizeof(uint16_t))
+    if p == NULL: return -1
+    c.bad = <uint16_t*>p
+    p = realloc(c.lineno, cap * sizeof(int64_t))
+    if p == NULL: return -1
+    c.lineno = <int64_t*>p
+    c.cap = cap
+    return 0
+
+
+cdef void cols_free(Cols* c) noexcept nogil:
+    free(c.order); free(c.pages); free(c.pid); free(c.tgid); free(c.ts); free(c.free_ts)
+    free(c.pfn); free(c.gfp); free(c.mt); free(c.alloc); free(c.header_id); free(c.stack_id)
+    free(c.comm_id); free(c.module_id); free(c.bad); free(c.lineno)
+    memset(c, 0, sizeof(Cols))
+
+
+cdef object _to_numpy(void* src, size_t n, object dtype):
+    cdef cnp.ndarray a = np.empty(n, dtype=dtype)
+    if n:
+        memcpy(cnp.PyArray_DATA(a), src, n * a.itemsize)
+    return a
+
+
+cdef class Scanner:
+    """Feed it a stream; it keeps the parser state across chunks."""
+
+    cdef Cols cols
+    cdef Interner headers, stacks, comms, modules
+    cdef bint strip_ts
+    cdef bint stale_cma, stale_slab     # from the last PFN line seen (never reset: Q18)
+    cdef int64_t lineno                 # number of lines consumed so far
+    cdef int64_t* lines                 # per line of the current block: start offset
+    cdef uint8_t* line_pfn              # per line: 1 if a PFN line
+    cdef size_t lines_cap
+    cdef public int64_t nul_bytes, cr_removed, nbytes
+    cdef public bint truncated
+
+    def __cinit__(self, bint strip_ts=True):
+        self.strip_ts = strip_ts
+        memset(&self.cols, 0, sizeof(Cols))
+        if (interner_init(&self.headers, 1 << 12) or interner_init(&self.stacks, 1 << 12) or
+                interner_init(&self.comms, 1 << 10) or interner_init(&self.modules, 1 << 6)):
+            raise MemoryError()
+        self.lines_cap = 256
+        self.lines = <int64_t*>malloc(self.lines_cap * sizeof(int64_t))
+        self.line_pfn = <uint8_t*>malloc(self.lines_cap)
+        if self.lines == NULL or self.line_pfn == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        cols_free(&self.cols)
+        interner_free(&self.headers)
+        interner_free(&self.stacks)
+        interner_free(&self.comms)
+        interner_free(&self.modules)
+        free(self.lines)
+        free(self.line_pfn)
+
+    cdef int _add_line(self, size_t i, int64_t start, bint pfn) noexcept nogil:
+        cdef void* p
+        if i >= self.lines_cap:
+            p = realloc(self.lines, 2 * self.lines_cap * sizeof(int64_t))
+            if p == NULL:
+                return -1
+            self.lines = <int64_t*>p
+            p = realloc(self.line_pfn, 2 * self.lines_cap)
+            if p == NULL:
+                return -1
+            self.line_pfn = <uint8_t*>p
+            self.lines_cap *= 2
+        self.lines[i] = start
+        self.line_pfn[i] = pfn
+        return 0
+
+    cdef int _block(self, unsigned char* buf, Py_ssize_t bstart, Py_ssize_t bend, size_t nlines,
+                    int64_t lineno) noexcept nogil:
+        """One block: lines [bstart, bend) (bend = its terminating empty line). The buffer
+        region is modified in place (PFN lines squeezed out, ts digits cut)."""
+        cdef Py_ssize_t w = bend, ls, ll, i
+        cdef size_t li
+        cdef bint has_pfn = False
+        cdef int64_t pfn = -1
+        cdef int mt = -1
+        cdef uint16_t bad = 0
+        cdef Py_ssize_t pfn_line = -1, pe, j, k
+        # 1. squeeze out the PFN lines, moving the text lines to end at bend (the usual block
+        #    moves only its header line)
+        for li in range(nlines):
+            if self.line_pfn[li]:
+                if not has_pfn:
+                    pfn_line = self.lines[li]
+                has_pfn = True
+        if has_pfn:
+            li = nlines
+            while li > 0:
+                li -= 1
+                ls = self.lines[li]
+                ll = (self.lines[li + 1] if li + 1 < nlines else bend) - ls
+                if not self.line_pfn[li]:
+                    w -= ll
+                    if w != ls:
+                        memmove(buf + w, buf + ls, ll)
+                elif ls == pfn_line:
+                    # parse this block's own (first) PFN line before it may be overwritten
+                    pe = ls + ll
+                    j = ls + 3
+                    while j < pe and buf[j] == 32:
+                        j += 1
+                    if j + 2 < pe and buf[j] == 48 and buf[j + 1] == 120 and (
+                            is_lhex(buf[j + 2]) or (65 <= buf[j + 2] <= 70)):
+                        j += 2
+                        pfn = 0
+                        while j < pe and (is_lhex(buf[j]) or (65 <= buf[j] <= 70)):
+                            k = (buf[j] - 48 if buf[j] <= 57 else
+                                 (buf[j] - 87 if buf[j] >= 97 else buf[j] - 55))
+                            if pfn > (<int64_t>LONG_MAX - k) >> 4:
+                                pfn = -1
+                                break
+                            pfn = pfn * 16 + k
+                            j += 1
+                    elif j < pe and is_digit(buf[j]):
+                        pfn = 0
+                        while j < pe and is_digit(buf[j]):
+                            k = buf[j] - 48
+                            if pfn > (<int64_t>LONG_MAX - k) // 10:
+                                pfn = -1
+                                break
+                            pfn = pfn * 10 + k
+                            j += 1
+                    k = find(buf, ls, pe, b" type ", 6)
+                    if k >= 0:
+                        k += 6
+                        j = k
+                        while j < pe and buf[j] != 32 and buf[j] != 10:
+                            j += 1
+                        mt = mt_index(buf + k, j - k)
+        else:
+            w = bstart
+            bad |= BAD_PFN
+        cdef const unsigned char* t = buf + w
+        cdef Py_ssize_t n = bend - w
+        cdef Py_ssize_t cs = 0, ce = 0, tcs = -1, tce = -1
+        cdef uint64_t v = 0
+        cdef size_t row = self.cols.n
+        cdef Cols* c = &self.cols
+        if cols_reserve(c, row + 1) != 0:
+            return -1
+        # 2. fields, on the unstripped text
+        if match_num(t, n, b"order", 5, 44, &cs, &ce) >= 0 and conv_u64(t, cs, ce, LONG_MAX, &v) == 0 and v <= 64:
+            c.order[row] = <int16_t>v
+            if v <= 62:
+                c.pages[row] = (<int64_t>1) << v
+            else:
+                c.pages[row] = 0
+                bad |= BAD_ORDER_RANGE
+        else:
+            c.order[row] = -1
+            c.pages[row] = 0
+            bad |= BAD_ORDER
+        if match_num(t, n, b"pid", 3, 44, &cs, &ce) >= 0 and conv_u64(t, cs, ce, LONG_MAX, &v) == 0:
+            c.pid[row] = <int32_t>v
+        else:
+            c.pid[row] = -1
+            bad |= BAD_PID
+        if match_num(t, n, b"tgid", 4, 32, &cs, &ce) >= 0 and conv_u64(t, cs, ce, LONG_MAX, &v) == 0:
+            c.tgid[row] = <int32_t>v
+        else:
+            c.tgid[row] = -1
+            bad |= BAD_TGID
+        if match_num(t, n, b"ts", 2, 110, &tcs, &tce) >= 0:
+            if conv_u64(t, tcs, tce, U64_MAX, &v) == 0:
+                c.ts[row] = v
+            else:
+                c.ts[row] = U64_MAX
+                bad |= BAD_TS
+        else:
+            tcs = tce = -1
+            c.ts[row] = U64_MAX
+            bad |= BAD_TS
+        if match_num(t, n, b"free_ts", 7, 110, &cs, &ce) >= 0 and conv_u64(t, cs, ce, U64_MAX, &v) == 0:
+            c.free_ts[row] = v
+        else:
+            c.free_ts[row] = U64_MAX
+            bad |= BAD_FREE_TS
+        # gfp mask: leftmost `mask\s*0x([0-9a-fA-F]+)`
+        c.gfp[row] = 0
+        i = 0
+        while True:
+            k = find(t, i, n, b"mask", 4)
+            if k < 0:
+                bad |= BAD_MASK
+                break
+            j = k + 4
+            while j < n and is_space(t[j]):
+                j += 1
+            if j + 2 < n and t[j] == 48 and t[j + 1] == 120 and (is_lhex(t[j + 2]) or 65 <= t[j + 2] <= 70):
+                j += 2
+                k = j
+                v = 0
+                while j < n and (is_lhex(t[j]) or 65 <= t[j] <= 70):
+                    v = v * 16 + (t[j] - 48 if t[j] <= 57 else (t[j] - 87 if t[j] >= 97 else t[j] - 55))
+                    j += 1
+                if j - k > 16:
+                    bad |= BAD_MASK
+                else:
+                    c.gfp[row] = v
+                break
+            i = k + 1
+        cdef int32_t cid, mid
+        if match_comm(t, n, &cs, &ce) >= 0:
+            cid = intern(&self.comms, <const char*>t + cs, ce - cs)
+        else:
+            bad |= BAD_COMM
+            cid = intern(&self.comms, b"", 0)
+        if match_module(t, n, &cs, &ce) >= 0:
+            if ce - cs > MODULE_NAME_LEN - 1:
+                ce = cs + MODULE_NAME_LEN - 1
+            mid = intern(&self.modules, <const char*>t + cs, ce - cs)
+        else:
+            mid = intern(&self.modules, b"vmlinux", 7)
+        cdef uint8_t alloc = 0
+        if self.stale_cma:
+            alloc |= ALLOC_CMA
+        if self.stale_slab:
+            alloc |= ALLOC_SLAB
+        if is_vmalloc(t, n):
+            alloc |= ALLOC_VMALLOC
+        if alloc == 0:
+            alloc = ALLOC_OTHERS
+        # 3. cut the ts digits (the first `ts N ns` match) from the collation text
+        if self.strip_ts and tce > tcs:
+            memmove(buf + w + (tce - tcs), buf + w, tcs)
+            w += tce - tcs
+            t = buf + w
+            n = bend - w
+        # 4. header line + stack (everything after the first newline)
+        cdef const unsigned char* nl = <const unsigned char*>memchr(t, 10, n)
+        cdef Py_ssize_t hl = (nl - t + 1) if nl != NULL else n
+        cdef int32_t hid = intern(&self.headers, <const char*>t, hl)
+        cdef int32_t sid = intern(&self.stacks, <const char*>t + hl, n - hl)
+        if hid < 0 or sid < 0 or cid < 0 or mid < 0:
+            return -1
+        c.pfn[row] = pfn
+        c.mt[row] = <int8_t>mt
+        c.alloc[row] = alloc
+        c.header_id[row] = hid
+        c.stack_id[row] = sid
+        c.comm_id[row] = cid
+        c.module_id[row] = mid
+        c.bad[row] = bad
+        c.lineno[row] = lineno
+        c.n = row + 1
+        return 0
+
+    cdef Py_ssize_t _scan(self, unsigned char* buf, Py_ssize_t end, bint eof) except -2 nogil:
+        """Process every complete block in buf[0:end]; return where the unprocessed tail
+        starts. At eof the tail (if any) has been completed by the caller."""
+        cdef Py_ssize_t pos = 0, line, bstart
+        cdef const unsigned char* nl
+        cdef size_t nlines
+        cdef int64_t lineno0
+        cdef bint pfn
+        while pos < end:
+            bstart = pos
+            line = pos
+            nlines = 0
+            lineno0 = self.lineno + 1
+            while True:
+                if line >= end:
+                    return bstart          # need more data
+                if buf[line] == 10:        # an empty line ends the block
+                    break
+                nl = <const unsigned char*>memchr(buf + line, 10, end - line)
+                if nl == NULL:
+                    return bstart
+                pfn = (nl - (buf + line)) >= 3 and buf[line] == 80 and buf[line + 1] == 70 and buf[line + 2] == 78
+                if pfn:
+                    self.stale_cma = find(buf, line, nl - buf, b"CMA", 3) >= 0
+                    self.stale_slab = find(buf, line, nl - buf, b"slab", 4) >= 0
+                if self._add_line(nlines, line, pfn) != 0:
+                    raise MemoryError()
+                nlines += 1
+                line = nl - buf + 1
+            if self._block(buf, bstart, line, nlines, lineno0) != 0:
+                raise MemoryError()
+            self.lineno += <int64_t>nlines + 1
+            pos = line + 1
+        return pos
+
+    def feed_stream(self, f, progress=None):
+        """Read `f` to its end in ~1 MiB chunks through one reused buffer."""
+        cdef Py_ssize_t cap = 4 * READ_CHUNK, have = 0, got, tail, i, w, start
+        cdef bytearray ba = bytearray(cap)
+        cdef unsigned char* buf = <unsigned char*>(<char*>ba)
+        cdef object mv = memoryview(ba)
+        cdef bint can_readinto = hasattr(f, "readinto")
+        cdef const unsigned char* p
+        cdef bytes chunk
+        cdef bytearray nb
+        while True:
+            if cap - have < READ_CHUNK:
+                # the unprocessed tail is one huge block: grow the buffer
+                nb = bytearray(cap * 2)
+                memcpy(<char*>nb, buf, have)
+                ba = nb
+                cap *= 2
+                buf = <unsigned char*>(<char*>ba)
+                mv = memoryview(ba)
+            if can_readinto:
+                got = f.readinto(mv[have:have + READ_CHUNK])
+                if got is None:
+                    got = 0
+            else:
+                chunk = f.read(READ_CHUNK)
+                got = len(chunk)
+                memcpy(buf + have, <const char*>chunk, got)
+            if got == 0:
+                break
+            self.nbytes += got
+            if progress is not None:
+                progress(got)
+            with nogil:
+                # NUL bytes are data; count them for the warning
+                i = have
+                while i < have + got:
+                    p = <const unsigned char*>memchr(buf + i, 0, have + got - i)
+                    if p == NULL:
+                        break
+                    self.nul_bytes += 1
+                    i = p - buf + 1
+                # CRLF -> LF, including a CR left at the end of the previous chunk
+                start = have - 1 if have > 0 else 0
+                if memchr(buf + start, 13, have + got - start) != NULL:
+                    w = start
+                    i = start
+                    while i < have + got:
+                        if buf[i] == 13 and i + 1 < have + got and buf[i + 1] == 10:
+                            self.cr_removed += 1
+                        else:
+                            buf[w] = buf[i]
+                            w += 1
+                        i += 1
+                    got = w - have
+                have += got
+                tail = self._scan(buf, have, False)
+                if tail > 0:
+                    memmove(buf, buf + tail, have - tail)
+                    have -= tail
+        if have > 0:
+            # the input ends inside a block: complete it (deliberate difference 1)
+            if cap - have < 2:
+                nb = bytearray(cap + 2)
+                memcpy(<char*>nb, buf, have)
+                ba = nb
+                buf = <unsigned char*>(<char*>ba)
+            if buf[have - 1] != 10:
+                buf[have] = 10
+                have += 1
+            buf[have] = 10
+            have += 1
+            self.truncated = True
+            self._scan(buf, have, True)
+        return self
+
+    def result(self):
+        cdef Cols* c = &self.cols
+        cdef size_t n = c.n
+        columns = {
+            "order": _to_numpy(c.order, n, np.int16),
+            "pages": _to_numpy(c.pages, n, np.int64),
+            "pid": _to_numpy(c.pid, n, np.int32),
+            "tgid": _to_numpy(c.tgid, n, np.int32),
+            "ts_ns": _to_numpy(c.ts, n, np.uint64),
+            "free_ts_ns": _to_numpy(c.free_ts, n, np.uint64),
+            "pfn": _to_numpy(c.pfn, n, np.int64),
+            "gfp_mask": _to_numpy(c.gfp, n, np.uint64),
+            "migratetype": _to_numpy(c.mt, n, np.int8),
+            "allocator": _to_numpy(c.alloc, n, np.uint8),
+            "header_id": _to_numpy(c.header_id, n, np.int32),
+            "stack_id": _to_numpy(c.stack_id, n, np.int32),
+            "comm_id": _to_numpy(c.comm_id, n, np.int32),
+            "module_id": _to_numpy(c.module_id, n, np.int32),
+            "bad": _to_numpy(c.bad, n, np.uint16),
+            "lineno": _to_numpy(c.lineno, n, np.int64),
+        }
+        tables = {
+            "headers": interner_to_list(&self.headers),
+            "stacks": interner_to_list(&self.stacks),
+            "comms": interner_to_list(&self.comms),
+            "modules": interner_to_list(&self.modules),
+        }
+        stats = {"blocks": int(n), "nul_bytes": int(self.nul_bytes),
+                 "cr_removed": int(self.cr_removed), "truncated": bool(self.truncated),
+                 "bytes": int(self.nbytes)}
+        return columns, tables, stats
+
+
+def scan_stream(f, *, strip_ts=True, progress=None):
+    """Scan a binary stream; returns (columns, tables, stats) like _pyscan.scan_bytes."""
+    s = Scanner(strip_ts)
+    s.feed_stream(f, progress)
+    return s.result()
+
+
+def scan_bytes(data, *, strip_ts=True):
+    """Scan a bytes object (for tests)."""
+    import io
+    return scan_stream(io.BytesIO(bytes(data)), strip_ts=strip_ts)
