@@ -122,13 +122,15 @@ cdef inline int conv_u64(const unsigned char* h, Py_ssize_t s, Py_ssize_t e, uin
     return 0
 
 
-cdef Py_ssize_t match_num(const unsigned char* h, Py_ssize_t n, const char* kw, Py_ssize_t kwl,
-                          int term, Py_ssize_t* cs, Py_ssize_t* ce) noexcept nogil:
-    """Leftmost `kw\\s*([0-9]*)T`; T is ',' (order, pid), ' ' (tgid) or 'n' for `\\s*ns`
-    (ts, free_ts). Sets the capture span; returns the match start or -1."""
+cdef Py_ssize_t match_num(const unsigned char* h, Py_ssize_t n, Py_ssize_t lim, const char* kw,
+                          Py_ssize_t kwl, int term, Py_ssize_t* cs, Py_ssize_t* ce) noexcept nogil:
+    """Leftmost `kw\\s*([0-9]*)T` starting before `lim` (it may run on past it); T is ','
+    (order, pid), ' ' (tgid) or 'n' for `\\s*ns` (ts, free_ts). Sets the capture span;
+    returns the match start or -1."""
     cdef Py_ssize_t i = 0, k, j, ws, wse
+    cdef Py_ssize_t klim = lim + kwl - 1 if lim + kwl - 1 < n else n
     while True:
-        k = find(h, i, n, kw, kwl)
+        k = find(h, i, klim, kw, kwl)
         if k < 0:
             return -1
         j = k + kwl
@@ -158,14 +160,15 @@ cdef Py_ssize_t match_num(const unsigned char* h, Py_ssize_t n, const char* kw, 
         i = k + 1
 
 
-cdef Py_ssize_t match_comm(const unsigned char* h, Py_ssize_t n, Py_ssize_t* cs,
+cdef Py_ssize_t match_comm(const unsigned char* h, Py_ssize_t n, Py_ssize_t lim, Py_ssize_t* cs,
                            Py_ssize_t* ce) noexcept nogil:
     """Leftmost `tgid\\s*[0-9]*\\s*\\((.*)\\),\\s*ts`; the greedy capture ends at the last
     `),<ws>ts` on the line of the `(`."""
     cdef Py_ssize_t i = 0, k, j, q, eol, best, t
     cdef const unsigned char* p
+    cdef Py_ssize_t klim = lim + 3 if lim + 3 < n else n
     while True:
-        k = find(h, i, n, b"tgid", 4)
+        k = find(h, i, klim, b"tgid", 4)
         if k < 0:
             return -1
         j = k + 4
@@ -233,27 +236,88 @@ cdef Py_ssize_t match_module(const unsigned char* h, Py_ssize_t n, Py_ssize_t* c
     return -1
 
 
-cdef bint is_vmalloc(const unsigned char* h, Py_ssize_t n) noexcept nogil:
-    """See _pyscan.is_vmalloc."""
-    cdef Py_ssize_t i = 0, k, occ = -1, ls, fl
+cdef inline Py_ssize_t find_vm(const unsigned char* h, Py_ssize_t n) noexcept nogil:
+    """Index of the first `__vmalloc_node_range` in h[0:n], or -1."""
+    cdef Py_ssize_t i = 0, k
     while True:
         k = find(h, i, n, b"vmalloc_node_range", 18)
         if k < 0:
-            return False
+            return -1
         if k >= 2 and h[k - 1] == 95 and h[k - 2] == 95:
-            occ = k - 2
-            break
+            return k - 2
         i = k + 1
+
+
+cdef int vmalloc_in_stack(const unsigned char* h, Py_ssize_t n, uint8_t* hit) noexcept nogil:
+    """The VMALLOC test of _pyscan.is_vmalloc, for the stack part of a text: -1 if the stack
+    has no `__vmalloc_node_range`; 0 if its first one is on the stack's first line (the line
+    before it is then the header, which the caller checks); 1 otherwise. `hit`: an
+    `alloc_pages` starts in [start of the previous line (or of the stack), occurrence)."""
+    cdef Py_ssize_t occ = find_vm(h, n), ls, fl, k
+    hit[0] = 0
+    if occ < 0:
+        return -1
     ls = occ
     while ls > 0 and h[ls - 1] != 10:
         ls -= 1
     if ls == 0:
-        return False
-    fl = ls - 1
-    while fl > 0 and h[fl - 1] != 10:
-        fl -= 1
+        fl = 0
+    else:
+        fl = ls - 1
+        while fl > 0 and h[fl - 1] != 10:
+            fl -= 1
     k = find(h, fl, occ + 10 if occ + 10 < n else n, b"alloc_pages", 11)
-    return 0 <= k < occ
+    hit[0] = 0 <= k < occ
+    return 0 if ls == 0 else 1
+
+
+cdef int field_num(const unsigned char* h, Py_ssize_t n, Py_ssize_t lim, const char* kw,
+                   Py_ssize_t kwl, int term, uint64_t limit, uint64_t* v, Py_ssize_t* cs,
+                   Py_ssize_t* ce) noexcept nogil:
+    """-1: no match starting before lim; 0: match, value in v; 1: match, unconvertible."""
+    if match_num(h, n, lim, kw, kwl, term, cs, ce) < 0:
+        return -1
+    return 0 if conv_u64(h, cs[0], ce[0], limit, v) == 0 else 1
+
+
+cdef int match_mask(const unsigned char* h, Py_ssize_t n, Py_ssize_t lim, uint64_t* out) noexcept nogil:
+    """Leftmost `mask\\s*0x([0-9a-fA-F]+)` starting before lim: -1 none, 0 ok, 1 too long."""
+    cdef Py_ssize_t i = 0, k, j
+    cdef Py_ssize_t klim = lim + 3 if lim + 3 < n else n
+    cdef uint64_t v
+    while True:
+        k = find(h, i, klim, b"mask", 4)
+        if k < 0:
+            return -1
+        j = k + 4
+        while j < n and is_space(h[j]):
+            j += 1
+        if j + 2 < n and h[j] == 48 and h[j + 1] == 120 and (is_lhex(h[j + 2]) or 65 <= h[j + 2] <= 70):
+            j += 2
+            k = j
+            v = 0
+            while j < n and (is_lhex(h[j]) or 65 <= h[j] <= 70):
+                v = v * 16 + (h[j] - 48 if h[j] <= 57 else (h[j] - 87 if h[j] >= 97 else h[j] - 55))
+                j += 1
+            if j - k > 16:
+                return 1
+            out[0] = v
+            return 0
+        i = k + 1
+
+
+ctypedef struct StackInfo:
+    # what the matchers find when started inside one distinct raw stack (cached per stack)
+    int32_t out_id              # id in the output stack table (-1: not yet interned)
+    int32_t out_stripped_id     # the same with the stack's own ts digits cut (-1: not yet)
+    int8_t r_order, r_pid, r_tgid, r_ts, r_free_ts, r_gfp   # field_num results
+    uint64_t v_order, v_pid, v_tgid, v_ts, v_free_ts, v_gfp
+    Py_ssize_t ts_cs, ts_ce     # ts capture span, relative to the stack
+    Py_ssize_t comm_cs, comm_ce  # comm capture span (-1: none)
+    Py_ssize_t mod_cs, mod_ce   # module capture span (-1: none)
+    int8_t vm_line
+    uint8_t vm_hit
+    uint8_t lead_bracket
 
 
 cdef int mt_index(const unsigned char* h, Py_ssize_t n) noexcept nogil:
@@ -373,7 +437,9 @@ cdef class Scanner:
     """Feed it a stream; it keeps the parser state across chunks."""
 
     cdef Cols cols
-    cdef Interner headers, stacks, comms, modules
+    cdef Interner headers, stacks, comms, modules, raw_stacks
+    cdef StackInfo* info                # per raw stack id
+    cdef size_t ninfo, info_cap
     cdef bint strip_ts
     cdef bint stale_cma, stale_slab     # from the last PFN line seen (never reset: Q18)
     cdef int64_t lineno                 # number of lines consumed so far
@@ -387,7 +453,8 @@ cdef class Scanner:
         self.strip_ts = strip_ts
         memset(&self.cols, 0, sizeof(Cols))
         if (interner_init(&self.headers, 1 << 12) or interner_init(&self.stacks, 1 << 12) or
-                interner_init(&self.comms, 1 << 10) or interner_init(&self.modules, 1 << 6)):
+                interner_init(&self.comms, 1 << 10) or interner_init(&self.modules, 1 << 6) or
+                interner_init(&self.raw_stacks, 1 << 12)):
             raise MemoryError()
         self.lines_cap = 256
         self.lines = <int64_t*>malloc(self.lines_cap * sizeof(int64_t))
@@ -401,6 +468,8 @@ cdef class Scanner:
         interner_free(&self.stacks)
         interner_free(&self.comms)
         interner_free(&self.modules)
+        interner_free(&self.raw_stacks)
+        free(self.info)
         free(self.lines)
         free(self.line_pfn)
 
@@ -485,16 +554,93 @@ cdef class Scanner:
         else:
             w = bstart
             bad |= BAD_PFN
+        return self._fields(buf, w, bend, bad, pfn, mt, lineno)
+
+    cdef StackInfo* _stack_info(self, const unsigned char* s, Py_ssize_t sn) noexcept nogil:
+        """Per distinct raw stack: every match that starts inside it, computed once."""
+        cdef int32_t rid = intern(&self.raw_stacks, <const char*>s, sn)
+        cdef void* p
+        cdef size_t cap
+        cdef StackInfo* si
+        cdef Py_ssize_t k, cs, ce
+        if rid < 0:
+            return NULL
+        if <size_t>rid < self.ninfo:
+            return &self.info[rid]
+        if <size_t>rid >= self.info_cap:
+            cap = self.info_cap * 2 if self.info_cap else 1024
+            p = realloc(self.info, cap * sizeof(StackInfo))
+            if p == NULL:
+                return NULL
+            self.info = <StackInfo*>p
+            self.info_cap = cap
+        si = &self.info[rid]
+        self.ninfo = rid + 1
+        si.out_id = -1
+        si.out_stripped_id = -1
+        si.r_order = field_num(s, sn, sn, b"order", 5, 44, LONG_MAX, &si.v_order, &cs, &ce)
+        si.r_pid = field_num(s, sn, sn, b"pid", 3, 44, LONG_MAX, &si.v_pid, &cs, &ce)
+        si.r_tgid = field_num(s, sn, sn, b"tgid", 4, 32, LONG_MAX, &si.v_tgid, &cs, &ce)
+        si.r_ts = field_num(s, sn, sn, b"ts", 2, 110, U64_MAX, &si.v_ts, &si.ts_cs, &si.ts_ce)
+        si.r_free_ts = field_num(s, sn, sn, b"free_ts", 7, 110, U64_MAX, &si.v_free_ts, &cs, &ce)
+        si.r_gfp = match_mask(s, sn, sn, &si.v_gfp)
+        if match_comm(s, sn, sn, &si.comm_cs, &si.comm_ce) < 0:
+            si.comm_cs = -1
+        if match_module(s, sn, &si.mod_cs, &si.mod_ce) < 0:
+            si.mod_cs = -1
+        k = 0
+        while k < sn and is_space(s[k]):
+            k += 1
+        si.lead_bracket = k < sn and s[k] == 91
+        si.vm_line = vmalloc_in_stack(s, sn, &si.vm_hit)
+        return si
+
+    cdef int32_t _out_stack(self, StackInfo* si, const unsigned char* s, Py_ssize_t sn,
+                            bint stripped) noexcept nogil:
+        """Id in the output stack table of the raw stack, or of it with its ts digits cut."""
+        cdef char* tmp
+        if not stripped:
+            if si.out_id < 0:
+                si.out_id = intern(&self.stacks, <const char*>s, sn)
+            return si.out_id
+        if si.out_stripped_id < 0:
+            tmp = <char*>malloc(sn + 1)
+            if tmp == NULL:
+                return -2
+            memcpy(tmp, s, si.ts_cs)
+            memcpy(tmp + si.ts_cs, s + si.ts_ce, sn - si.ts_ce)
+            si.out_stripped_id = intern(&self.stacks, tmp, sn - (si.ts_ce - si.ts_cs))
+            free(tmp)
+        return si.out_stripped_id
+
+    cdef int _fields(self, unsigned char* buf, Py_ssize_t w, Py_ssize_t bend, uint16_t bad,
+                     int64_t pfn, int mt, int64_t lineno) noexcept nogil:
+        """Fields of the text buf[w:bend] (PFN lines already out). A match that starts in the
+        first line is searched here; one that starts in the stack comes from the stack's
+        cached StackInfo (the same stack repeats thousands of times)."""
         cdef const unsigned char* t = buf + w
         cdef Py_ssize_t n = bend - w
-        cdef Py_ssize_t cs = 0, ce = 0, tcs = -1, tce = -1
+        cdef const unsigned char* nl = <const unsigned char*>memchr(t, 10, n)
+        cdef Py_ssize_t hl = (nl - t + 1) if nl != NULL else n
+        cdef const unsigned char* s = t + hl
+        cdef Py_ssize_t sn = n - hl
+        cdef StackInfo* si = self._stack_info(s, sn)
+        cdef Py_ssize_t cs = 0, ce = 0, tcs = -1, tce = -1, k
         cdef uint64_t v = 0
+        cdef int r
+        cdef int ts_where = 0      # 0: none, 1: match starts in line 0, 2: in the stack
         cdef size_t row = self.cols.n
         cdef Cols* c = &self.cols
-        if cols_reserve(c, row + 1) != 0:
+        cdef int32_t cid, mid, sid, hid
+        cdef uint8_t alloc = 0
+        if si == NULL or cols_reserve(c, row + 1) != 0:
             return -1
-        # 2. fields, on the unstripped text
-        if match_num(t, n, b"order", 5, 44, &cs, &ce) >= 0 and conv_u64(t, cs, ce, LONG_MAX, &v) == 0 and v <= 64:
+        # order
+        r = field_num(t, n, hl, b"order", 5, 44, LONG_MAX, &v, &cs, &ce)
+        if r < 0:
+            r = si.r_order
+            v = si.v_order
+        if r == 0 and v <= 64:
             c.order[row] = <int16_t>v
             if v <= 62:
                 c.pages[row] = (<int64_t>1) << v
@@ -505,87 +651,114 @@ cdef class Scanner:
             c.order[row] = -1
             c.pages[row] = 0
             bad |= BAD_ORDER
-        if match_num(t, n, b"pid", 3, 44, &cs, &ce) >= 0 and conv_u64(t, cs, ce, LONG_MAX, &v) == 0:
+        # pid, tgid
+        r = field_num(t, n, hl, b"pid", 3, 44, LONG_MAX, &v, &cs, &ce)
+        if r < 0:
+            r = si.r_pid
+            v = si.v_pid
+        if r == 0:
             c.pid[row] = <int32_t>v
         else:
             c.pid[row] = -1
             bad |= BAD_PID
-        if match_num(t, n, b"tgid", 4, 32, &cs, &ce) >= 0 and conv_u64(t, cs, ce, LONG_MAX, &v) == 0:
+        r = field_num(t, n, hl, b"tgid", 4, 32, LONG_MAX, &v, &cs, &ce)
+        if r < 0:
+            r = si.r_tgid
+            v = si.v_tgid
+        if r == 0:
             c.tgid[row] = <int32_t>v
         else:
             c.tgid[row] = -1
             bad |= BAD_TGID
-        if match_num(t, n, b"ts", 2, 110, &tcs, &tce) >= 0:
-            if conv_u64(t, tcs, tce, U64_MAX, &v) == 0:
-                c.ts[row] = v
-            else:
-                c.ts[row] = U64_MAX
-                bad |= BAD_TS
+        # ts (its capture span is cut from the text later)
+        r = field_num(t, n, hl, b"ts", 2, 110, U64_MAX, &v, &tcs, &tce)
+        if r >= 0:
+            ts_where = 1
         else:
+            r = si.r_ts
+            v = si.v_ts
             tcs = tce = -1
+            if r >= 0:
+                ts_where = 2
+                tcs = hl + si.ts_cs
+                tce = hl + si.ts_ce
+        if r == 0:
+            c.ts[row] = v
+        else:
             c.ts[row] = U64_MAX
             bad |= BAD_TS
-        if match_num(t, n, b"free_ts", 7, 110, &cs, &ce) >= 0 and conv_u64(t, cs, ce, U64_MAX, &v) == 0:
+        r = field_num(t, n, hl, b"free_ts", 7, 110, U64_MAX, &v, &cs, &ce)
+        if r < 0:
+            r = si.r_free_ts
+            v = si.v_free_ts
+        if r == 0:
             c.free_ts[row] = v
         else:
             c.free_ts[row] = U64_MAX
             bad |= BAD_FREE_TS
-        # gfp mask: leftmost `mask\s*0x([0-9a-fA-F]+)`
-        c.gfp[row] = 0
-        i = 0
-        while True:
-            k = find(t, i, n, b"mask", 4)
-            if k < 0:
-                bad |= BAD_MASK
-                break
-            j = k + 4
-            while j < n and is_space(t[j]):
-                j += 1
-            if j + 2 < n and t[j] == 48 and t[j + 1] == 120 and (is_lhex(t[j + 2]) or 65 <= t[j + 2] <= 70):
-                j += 2
-                k = j
-                v = 0
-                while j < n and (is_lhex(t[j]) or 65 <= t[j] <= 70):
-                    v = v * 16 + (t[j] - 48 if t[j] <= 57 else (t[j] - 87 if t[j] >= 97 else t[j] - 55))
-                    j += 1
-                if j - k > 16:
-                    bad |= BAD_MASK
-                else:
-                    c.gfp[row] = v
-                break
-            i = k + 1
-        cdef int32_t cid, mid
-        if match_comm(t, n, &cs, &ce) >= 0:
+        r = match_mask(t, n, hl, &v)
+        if r < 0:
+            r = si.r_gfp
+            v = si.v_gfp
+        if r == 0:
+            c.gfp[row] = v
+        else:
+            c.gfp[row] = 0
+            bad |= BAD_MASK
+        # comm
+        if match_comm(t, n, hl, &cs, &ce) >= 0:
             cid = intern(&self.comms, <const char*>t + cs, ce - cs)
+        elif si.comm_cs >= 0:
+            cid = intern(&self.comms, <const char*>s + si.comm_cs, si.comm_ce - si.comm_cs)
         else:
             bad |= BAD_COMM
             cid = intern(&self.comms, b"", 0)
-        if match_module(t, n, &cs, &ce) >= 0:
+        # module: a `[` in line 0, else the stack's; a stack that starts with `[` could
+        # complete a match begun in line 0, so that rare case is searched whole
+        if si.lead_bracket:
+            r = match_module(t, n, &cs, &ce) >= 0
+        else:
+            r = match_module(t, hl, &cs, &ce) >= 0
+            if not r and si.mod_cs >= 0:
+                cs = hl + si.mod_cs
+                ce = hl + si.mod_ce
+                r = 1
+        if r:
             if ce - cs > MODULE_NAME_LEN - 1:
                 ce = cs + MODULE_NAME_LEN - 1
             mid = intern(&self.modules, <const char*>t + cs, ce - cs)
         else:
             mid = intern(&self.modules, b"vmlinux", 7)
-        cdef uint8_t alloc = 0
+        # allocator
         if self.stale_cma:
             alloc |= ALLOC_CMA
         if self.stale_slab:
             alloc |= ALLOC_SLAB
-        if is_vmalloc(t, n):
-            alloc |= ALLOC_VMALLOC
+        if si.vm_line >= 0 and find_vm(t, hl) < 0:
+            if si.vm_line == 0:
+                if si.vm_hit or find(t, 0, hl, b"alloc_pages", 11) >= 0:
+                    alloc |= ALLOC_VMALLOC
+            elif si.vm_hit:
+                alloc |= ALLOC_VMALLOC
         if alloc == 0:
             alloc = ALLOC_OTHERS
-        # 3. cut the ts digits (the first `ts N ns` match) from the collation text
+        # cut the ts digits and intern the header and the stack
         if self.strip_ts and tce > tcs:
-            memmove(buf + w + (tce - tcs), buf + w, tcs)
-            w += tce - tcs
-            t = buf + w
-            n = bend - w
-        # 4. header line + stack (everything after the first newline)
-        cdef const unsigned char* nl = <const unsigned char*>memchr(t, 10, n)
-        cdef Py_ssize_t hl = (nl - t + 1) if nl != NULL else n
-        cdef int32_t hid = intern(&self.headers, <const char*>t, hl)
-        cdef int32_t sid = intern(&self.stacks, <const char*>t + hl, n - hl)
+            if tce <= hl:            # the usual case: in the header line
+                memmove(buf + w + (tce - tcs), buf + w, tcs)
+                hid = intern(&self.headers, <const char*>buf + w + (tce - tcs), hl - (tce - tcs))
+                sid = self._out_stack(si, s, sn, False)
+            elif ts_where == 2:
+                hid = intern(&self.headers, <const char*>t, hl)
+                sid = self._out_stack(si, s, sn, True)
+            else:                    # a header match whose digits sit on the next line
+                memmove(buf + w + (tce - tcs), buf + w, tcs)
+                hid = intern(&self.headers, <const char*>buf + w + (tce - tcs), hl)
+                sid = intern(&self.stacks, <const char*>buf + w + (tce - tcs) + hl,
+                             sn - (tce - tcs))
+        else:
+            hid = intern(&self.headers, <const char*>t, hl)
+            sid = self._out_stack(si, s, sn, False)
         if hid < 0 or sid < 0 or cid < 0 or mid < 0:
             return -1
         c.pfn[row] = pfn
