@@ -1,0 +1,139 @@
+"""The Cython scanner against the pure-Python reference (the oracle), on random dumps."""
+import io
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import pageowner_fast
+from pageowner_fast import _pyscan
+
+_scan = pytest.importorskip("pageowner_fast._scan")
+
+
+def test_compiled_engine_is_loaded():
+    """An installed wheel must not silently run the slow engine (fastavro's lesson)."""
+    if os.environ.get("PAGEOWNER_FAST_PUREPYTHON"):
+        pytest.skip("pure-Python engine forced by the environment")
+    assert pageowner_fast.engine == "cython"
+
+
+class Trickle(io.RawIOBase):
+    """A stream that hands out at most `step` bytes per read: chunk boundaries everywhere."""
+
+    def __init__(self, data, step):
+        self.data, self.pos, self.step = data, 0, step
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        n = min(len(b), self.step, len(self.data) - self.pos)
+        b[:n] = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return n
+
+
+def assert_same(a, b):
+    ca, ta, sa = a
+    cb, tb, sb = b
+    for k in cb:
+        assert ca[k].dtype == cb[k].dtype, k
+        np.testing.assert_array_equal(ca[k], cb[k], err_msg=k)
+    assert ta == tb
+    assert sa == sb
+
+
+# --- random dumps -----------------------------------------------------------------------------
+COMMS = [b"bash", b"systemd-journal", b"a (b) c", b"x), ts 7 ns, y", b"kworker/u8:2", b"",
+         b"0123456789abcdef", b"(sd-pam)", b"a,b", b"\xff\xfeodd", b"tgid 3 (x)", b"p\x00n"]
+FRAMES = [b" post_alloc_hook+0xca/0xd0", b" get_page_from_freelist+0x5b2/0x1390",
+          b" __alloc_pages_noprof+0x1a2/0x350", b" alloc_pages_bulk_noprof+0x1/0x2",
+          b" __vmalloc_node_range_noprof+0x3/0x4", b" __vmalloc_area_node+0x1/0x2",
+          b" ext4_fill_super+0x5f/0x340 [ext4]", b" foo+0x1/0x2\t[nvme-core]", b"   (null)",
+          b" [<ffffffff811682c4>] __alloc_pages_nodemask+0x134/0x230", b" 0xffffffffc0a1b2c3",
+          b" x+0x1/0x2 [bad mod]", b" ts 5 ns", b" free_ts 9 ns", b" order 3,", b" pid 4,",
+          b"Page has been migrated, last migrate reason: compaction", b"Slab cache page",
+          b"Charged (via objcg) to memcg system.slice", b"handle: 12", b"nr_base_pages: 7",
+          b" +0x1/0x2", b"[m]", b" rapid,", b" mask 0xFF"]
+PFNS = [b"PFN 0x10a3f type Movable Block 133 type Movable Flags 0x17ffffc0020838(uptodate|lru)",
+        b"PFN 4610 type Unmovable Block 9 type Unmovable Flags 0x10200(slab|head)",
+        b"PFN 0x20000 type Movable Block 256 type CMA Flags 0x0()", b"PFN", b"PFNx type Bogus",
+        b"PFN 99999999999999999999999 type Isolate"]
+
+
+@st.composite
+def header(draw):
+    parts = [b"Page allocated via order ", draw(st.sampled_from([b"0", b"3", b"007", b"", b"63", b"65",
+                                                             b"99999999999999999999999999"])), b","]
+    parts.append(draw(st.sampled_from([b" mask 0x112cca(GFP_HIGHUSER_MOVABLE)", b" mask 0x0()", b"",
+                                       b" mask 0x", b" mask 0x11111111111111111"])))
+    if draw(st.booleans()):
+        parts.append(b", pid " + draw(st.sampled_from([b"1", b"162970", b"", b"4294967297"])) + b",")
+    if draw(st.booleans()):
+        parts.append(b" tgid " + draw(st.sampled_from([b"1", b"", b"12"])) +
+                     draw(st.sampled_from([b" ", b"", b"\n"])) + b"(" + draw(st.sampled_from(COMMS)) + b"),")
+    if draw(st.booleans()):
+        parts.append(b" ts " + draw(st.sampled_from([b"10", b"", b"7328440281", b"121463164s",
+                                                     b"99999999999999999999"])) +
+                     draw(st.sampled_from([b" ns", b"ns", b"\nns", b" n"])))
+    if draw(st.booleans()):
+        parts.append(b", free_ts " + draw(st.sampled_from([b"0", b"5", b""])) + b" ns")
+    if draw(st.booleans()):
+        parts.append(draw(st.sampled_from([b" +0x1/0x2", b" +0x1/0x2 ", b" vmalloc_node_range"])))
+    return b"".join(parts)
+
+
+@st.composite
+def block(draw):
+    lines = []
+    if draw(st.integers(0, 9)) > 0:
+        lines.append(draw(header()))
+    n = draw(st.integers(0, 6))
+    body = draw(st.lists(st.sampled_from(FRAMES), min_size=n, max_size=n))
+    if draw(st.booleans()):
+        body.insert(draw(st.integers(0, len(body))), draw(st.sampled_from(PFNS)))
+    lines += body
+    text = b"".join(line + b"\n" for line in lines)
+    return text + b"\n" * draw(st.sampled_from([1, 1, 1, 2, 3]))
+
+
+@st.composite
+def dump(draw):
+    blocks = draw(st.lists(block(), min_size=0, max_size=8))
+    data = (b"\n" if draw(st.booleans()) else b"") + b"".join(blocks)
+    cut = draw(st.sampled_from([0, 0, 0, 1, 2, 5]))
+    if cut and len(data) > cut:
+        data = data[:-cut]
+    if draw(st.integers(0, 5)) == 0:
+        data = data.replace(b"\n", b"\r\n")
+    return data
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=dump(), strip=st.booleans(), step=st.sampled_from([1, 3, 64, 1 << 20]))
+def test_cython_matches_reference(data, strip, step):
+    ref = _pyscan.scan_bytes(data, strip_ts=strip)
+    got = _scan.scan_stream(io.BufferedReader(Trickle(data, step), 7) if step < 64 else
+                            io.BytesIO(data), strip_ts=strip)
+    assert_same(got, ref)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=dump(), strip=st.booleans())
+def test_fallback_hash_matches_reference(data, strip):
+    """Without XXH3 (a platform whose xxhash build hides it) the own hash + byte compare."""
+    try:
+        _scan._use_hash("fallback")
+        got = _scan.scan_bytes(data, strip_ts=strip)
+    finally:
+        _scan._use_hash("xxh3")
+    assert_same(got, _pyscan.scan_bytes(data, strip_ts=strip))
+
+
+def test_real_dump_engines_agree(plain_input):
+    from conftest import DATA
+    data = plain_input(DATA / "real_dumps" / "k6.12_page_owner_cut_by_oops.txt.xz").read_bytes()
+    for strip in (True, False):
+        assert_same(_scan.scan_bytes(data, strip_ts=strip), _pyscan.scan_bytes(data, strip_ts=strip))
