@@ -22,10 +22,13 @@ if not _force_py:
 NAME = "cython" if _scan_mod is not None else "python"
 
 
-def scan(f, *, strip_ts: bool, progress=None):
+def scan(f, *, strip_ts: bool, progress=None, aggregate: bool = False):
+    """(columns, tables, stats) of the dump in `f`. The pure-Python engine ignores
+    `aggregate` (its rows are always single blocks, which every caller accepts)."""
     try:
         if _scan_mod is not None:
-            return _scan_mod.scan_stream(f, strip_ts=strip_ts, progress=progress)
+            return _scan_mod.scan_stream(f, strip_ts=strip_ts, progress=progress,
+                                         aggregate=aggregate)
         from . import _pyscan
         chunks = []
         while True:

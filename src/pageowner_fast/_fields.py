@@ -42,7 +42,8 @@ MIGRATETYPES = ("Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA", "Iso
 # Integer columns every engine produces, with their NumPy dtypes.
 COLUMNS = (
     ("order", "int16"),      # parsed order, -1 when missing/unparsable
-    ("pages", "int64"),      # 2**order, 0 when order is missing or > 62
+    ("pages", "int64"),      # 2**order, 0 when order is missing or > 62 (a row's total when aggregated)
+    ("count", "int64"),      # blocks in the row: 1, or more when the scan aggregated twins
     ("pid", "int32"),        # -1 when missing
     ("tgid", "int32"),       # -1 when missing
     ("ts_ns", "uint64"),     # 2**64-1 when missing

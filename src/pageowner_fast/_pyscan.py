@@ -212,6 +212,7 @@ def scan_bytes(data: bytes, *, strip_ts: bool = True):
         row["comm_id"] = comms(comm)
         row["module_id"] = modules(module)
         row["lineno"] = lineno
+        row["count"] = 1
         for c in names:
             rows[c].append(row[c])
     columns = {c: np.array(rows[c], dtype=dt) for c, dt in F.COLUMNS}

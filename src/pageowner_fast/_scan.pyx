@@ -306,6 +306,21 @@ cdef int match_mask(const unsigned char* h, Py_ssize_t n, Py_ssize_t lim, uint64
         i = k + 1
 
 
+ctypedef struct HeaderInfo:
+    int8_t sensitive            # -1 unknown; 1: its ts digits overlap the comm or free_ts
+    uint8_t has_vm              # holds `__vmalloc_node_range`
+    uint8_t has_ap              # holds `alloc_pages`
+
+
+ctypedef struct GroupKey:
+    # one row of an aggregated scan (padding zeroed: the key is hashed as bytes)
+    int32_t hid
+    int32_t sid
+    uint64_t digits
+    uint8_t alloc
+    uint8_t has_digits
+
+
 ctypedef struct StackInfo:
     # what the matchers find when started inside one distinct raw stack (cached per stack)
     int32_t out_id              # id in the output stack table (-1: not yet interned)
@@ -343,7 +358,9 @@ ctypedef struct Cols:
     size_t n
     size_t cap
     int16_t* order
-    int64_t* pages
+    int64_t* count          # blocks in the row (1 unless aggregated)
+    int64_t* pages          # pages of the row (count * block_pages)
+    int64_t* block_pages    # 2**order of one block
     int32_t* pid
     int32_t* tgid
     uint64_t* ts
@@ -373,6 +390,12 @@ cdef int cols_reserve(Cols* c, size_t want) noexcept nogil:
     p = realloc(c.pages, cap * sizeof(int64_t))
     if p == NULL: return -1
     c.pages = <int64_t*>p
+    p = realloc(c.count, cap * sizeof(int64_t))
+    if p == NULL: return -1
+    c.count = <int64_t*>p
+    p = realloc(c.block_pages, cap * sizeof(int64_t))
+    if p == NULL: return -1
+    c.block_pages = <int64_t*>p
     p = realloc(c.pid, cap * sizeof(int32_t))
     if p == NULL: return -1
     c.pid = <int32_t*>p
@@ -420,7 +443,7 @@ cdef int cols_reserve(Cols* c, size_t want) noexcept nogil:
 
 
 cdef void cols_free(Cols* c) noexcept nogil:
-    free(c.order); free(c.pages); free(c.pid); free(c.tgid); free(c.ts); free(c.free_ts)
+    free(c.order); free(c.pages); free(c.count); free(c.block_pages); free(c.pid); free(c.tgid); free(c.ts); free(c.free_ts)
     free(c.pfn); free(c.gfp); free(c.mt); free(c.alloc); free(c.header_id); free(c.stack_id)
     free(c.comm_id); free(c.module_id); free(c.bad); free(c.lineno)
     memset(c, 0, sizeof(Cols))
@@ -440,21 +463,28 @@ cdef class Scanner:
     cdef Interner headers, stacks, comms, modules, raw_stacks
     cdef StackInfo* info                # per raw stack id
     cdef size_t ninfo, info_cap
+    cdef HeaderInfo* hinfo              # per header id
+    cdef size_t nhinfo, hinfo_cap
+    cdef Interner groups                # aggregate mode: GroupKey -> row
+    cdef bint aggregate
+    cdef char* scratch
+    cdef size_t scratch_cap
     cdef bint strip_ts
     cdef bint stale_cma, stale_slab     # from the last PFN line seen (never reset: Q18)
     cdef int64_t lineno                 # number of lines consumed so far
     cdef int64_t* lines                 # per line of the current block: start offset
     cdef uint8_t* line_pfn              # per line: 1 if a PFN line
     cdef size_t lines_cap
-    cdef public int64_t nul_bytes, cr_removed, nbytes
+    cdef public int64_t nul_bytes, cr_removed, nbytes, nblocks
     cdef public bint truncated
 
-    def __cinit__(self, bint strip_ts=True):
+    def __cinit__(self, bint strip_ts=True, bint aggregate=False):
         self.strip_ts = strip_ts
+        self.aggregate = aggregate
         memset(&self.cols, 0, sizeof(Cols))
         if (interner_init(&self.headers, 1 << 12) or interner_init(&self.stacks, 1 << 12) or
                 interner_init(&self.comms, 1 << 10) or interner_init(&self.modules, 1 << 6) or
-                interner_init(&self.raw_stacks, 1 << 12)):
+                interner_init(&self.raw_stacks, 1 << 12) or interner_init(&self.groups, 1 << 12)):
             raise MemoryError()
         self.lines_cap = 256
         self.lines = <int64_t*>malloc(self.lines_cap * sizeof(int64_t))
@@ -469,7 +499,10 @@ cdef class Scanner:
         interner_free(&self.comms)
         interner_free(&self.modules)
         interner_free(&self.raw_stacks)
+        interner_free(&self.groups)
         free(self.info)
+        free(self.hinfo)
+        free(self.scratch)
         free(self.lines)
         free(self.line_pfn)
 
@@ -613,11 +646,36 @@ cdef class Scanner:
             free(tmp)
         return si.out_stripped_id
 
+    cdef HeaderInfo* _header_info(self, int32_t hid, const unsigned char* h, Py_ssize_t hl) noexcept nogil:
+        """Per distinct (ts-stripped) header line: the allocator hints it holds."""
+        cdef void* p
+        cdef size_t cap
+        cdef HeaderInfo* hi
+        if <size_t>hid < self.nhinfo:
+            return &self.hinfo[hid]
+        if <size_t>hid >= self.hinfo_cap:
+            cap = self.hinfo_cap * 2 if self.hinfo_cap else 1024
+            p = realloc(self.hinfo, cap * sizeof(HeaderInfo))
+            if p == NULL:
+                return NULL
+            self.hinfo = <HeaderInfo*>p
+            self.hinfo_cap = cap
+        hi = &self.hinfo[hid]
+        self.nhinfo = hid + 1
+        hi.sensitive = -1
+        # cutting ts digits can neither make nor break these (digits sit between `ts` and `ns`)
+        hi.has_vm = find_vm(h, hl) >= 0
+        hi.has_ap = find(h, 0, hl, b"alloc_pages", 11) >= 0
+        return hi
+
     cdef int _fields(self, unsigned char* buf, Py_ssize_t w, Py_ssize_t bend, uint16_t bad,
                      int64_t pfn, int mt, int64_t lineno) noexcept nogil:
-        """Fields of the text buf[w:bend] (PFN lines already out). A match that starts in the
-        first line is searched here; one that starts in the stack comes from the stack's
-        cached StackInfo (the same stack repeats thousands of times)."""
+        """One block's text buf[w:bend] (PFN lines already out): cut the ts digits, intern the
+        header line and the stack, classify the allocator; then either parse every field into
+        a new row, or (aggregate mode) add the block to the row of its identical twins.
+
+        A match that starts in the header line is searched here; one that starts in the stack
+        comes from the stack's cached StackInfo (the same stack repeats thousands of times)."""
         cdef const unsigned char* t = buf + w
         cdef Py_ssize_t n = bend - w
         cdef const unsigned char* nl = <const unsigned char*>memchr(t, 10, n)
@@ -625,15 +683,127 @@ cdef class Scanner:
         cdef const unsigned char* s = t + hl
         cdef Py_ssize_t sn = n - hl
         cdef StackInfo* si = self._stack_info(s, sn)
-        cdef Py_ssize_t cs = 0, ce = 0, tcs = -1, tce = -1, k
+        cdef HeaderInfo* hi
+        cdef Py_ssize_t cs = 0, ce = 0, tcs = -1, tce = -1
+        cdef uint64_t tsv = 0
+        cdef int rts
+        cdef int ts_where = 0      # 0: none, 1: match starts in the header line, 2: in the stack
+        cdef int32_t sid, hid, g
+        cdef uint8_t alloc = 0
+        cdef char* tmp
+        cdef GroupKey key
+        cdef bint stripped_stack = False
+        if si == NULL:
+            return -1
+        # ts: its capture is cut from the collation text
+        rts = field_num(t, n, hl, b"ts", 2, 110, U64_MAX, &tsv, &tcs, &tce)
+        if rts >= 0:
+            ts_where = 1
+        else:
+            rts = si.r_ts
+            tsv = si.v_ts
+            tcs = tce = -1
+            if rts >= 0:
+                ts_where = 2
+                tcs = hl + si.ts_cs
+                tce = hl + si.ts_ce
+        if self.strip_ts and tce > tcs:
+            if tce <= hl:            # the usual case: in the header line
+                if <size_t>hl > self.scratch_cap and self._grow_scratch(hl) != 0:
+                    return -1
+                memcpy(self.scratch, t, tcs)
+                memcpy(self.scratch + tcs, t + tce, hl - tce)
+                hid = intern(&self.headers, self.scratch, hl - (tce - tcs))
+                sid = self._out_stack(si, s, sn, False)
+            elif ts_where == 2:
+                hid = intern(&self.headers, <const char*>t, hl)
+                sid = self._out_stack(si, s, sn, True)
+                stripped_stack = True
+            else:                    # a header match whose digits sit on the next line
+                tmp = <char*>malloc(n)
+                if tmp == NULL:
+                    return -1
+                memcpy(tmp, t, tcs)
+                memcpy(tmp + tcs, t + tce, n - tce)
+                hid = intern(&self.headers, tmp, hl)
+                sid = intern(&self.stacks, tmp + hl, sn - (tce - tcs))
+                free(tmp)
+                stripped_stack = True
+        else:
+            hid = intern(&self.headers, <const char*>t, hl)
+            sid = self._out_stack(si, s, sn, False)
+        if hid < 0 or sid < 0:
+            return -1
+        hi = self._header_info(hid, t, hl)
+        if hi == NULL:
+            return -1
+        # allocator (spec §3.5): stale PFN line + the VMALLOC heuristic
+        if self.stale_cma:
+            alloc |= ALLOC_CMA
+        if self.stale_slab:
+            alloc |= ALLOC_SLAB
+        if si.vm_line >= 0 and not hi.has_vm:
+            if si.vm_line == 0:
+                if si.vm_hit or hi.has_ap:
+                    alloc |= ALLOC_VMALLOC
+            elif si.vm_hit:
+                alloc |= ALLOC_VMALLOC
+        if alloc == 0:
+            alloc = ALLOC_OTHERS
+        if not self.aggregate:
+            return self._row(t, n, hl, s, sn, si, hi, bad, pfn, mt, lineno, hid, sid, alloc,
+                             rts, tsv, tcs, tce)
+        # aggregate mode: blocks with the same collation text and allocator are one row, and
+        # so are their fields -- unless cutting the ts digits hid a difference in another
+        # field (a comm or free_ts overlapping them): then the digits are part of the key
+        if hi.sensitive < 0:
+            hi.sensitive = 0
+            if tce > tcs and tce <= hl:
+                if match_comm(t, n, hl, &cs, &ce) >= 0 and cs < tce and tcs < ce:
+                    hi.sensitive = 1
+                elif match_num(t, n, hl, b"free_ts", 7, 110, &cs, &ce) >= 0 and cs < tce and tcs < ce:
+                    hi.sensitive = 1
+        memset(&key, 0, sizeof(GroupKey))
+        key.hid = hid
+        key.sid = sid
+        key.alloc = alloc
+        if (hi.sensitive == 1 or stripped_stack) and self.strip_ts and tce > tcs:
+            key.digits = (g_hash(t + tcs, tce - tcs).lo if g_hash != NULL else
+                          fallback_hash(t + tcs, tce - tcs).lo)
+            key.has_digits = 1
+        g = intern(&self.groups, <const char*>&key, sizeof(GroupKey))
+        if g < 0:
+            return -1
+        if <size_t>g < self.cols.n:
+            self.cols.count[g] += 1
+            self.cols.pages[g] += self.cols.block_pages[g]
+            return 0
+        return self._row(t, n, hl, s, sn, si, hi, bad, pfn, mt, lineno, hid, sid, alloc,
+                         rts, tsv, tcs, tce)
+
+    cdef int _grow_scratch(self, size_t want) noexcept nogil:
+        cdef size_t cap = self.scratch_cap * 2 if self.scratch_cap else 4096
+        while cap < want:
+            cap *= 2
+        cdef void* p = realloc(self.scratch, cap)
+        if p == NULL:
+            return -1
+        self.scratch = <char*>p
+        self.scratch_cap = cap
+        return 0
+
+    cdef int _row(self, const unsigned char* t, Py_ssize_t n, Py_ssize_t hl,
+                  const unsigned char* s, Py_ssize_t sn, StackInfo* si, HeaderInfo* hi,
+                  uint16_t bad, int64_t pfn, int mt, int64_t lineno, int32_t hid, int32_t sid,
+                  uint8_t alloc, int rts, uint64_t tsv, Py_ssize_t tcs, Py_ssize_t tce) noexcept nogil:
+        """Parse every field of the (unstripped) text into a new row."""
+        cdef Py_ssize_t cs = 0, ce = 0, ccs = -1, cce = -1, fcs = -1, fce = -1
         cdef uint64_t v = 0
         cdef int r
-        cdef int ts_where = 0      # 0: none, 1: match starts in line 0, 2: in the stack
         cdef size_t row = self.cols.n
         cdef Cols* c = &self.cols
-        cdef int32_t cid, mid, sid, hid
-        cdef uint8_t alloc = 0
-        if si == NULL or cols_reserve(c, row + 1) != 0:
+        cdef int32_t cid, mid
+        if cols_reserve(c, row + 1) != 0:
             return -1
         # order
         r = field_num(t, n, hl, b"order", 5, 44, LONG_MAX, &v, &cs, &ce)
@@ -643,14 +813,16 @@ cdef class Scanner:
         if r == 0 and v <= 64:
             c.order[row] = <int16_t>v
             if v <= 62:
-                c.pages[row] = (<int64_t>1) << v
+                c.block_pages[row] = (<int64_t>1) << v
             else:
-                c.pages[row] = 0
+                c.block_pages[row] = 0
                 bad |= BAD_ORDER_RANGE
         else:
             c.order[row] = -1
-            c.pages[row] = 0
+            c.block_pages[row] = 0
             bad |= BAD_ORDER
+        c.pages[row] = c.block_pages[row]
+        c.count[row] = 1
         # pid, tgid
         r = field_num(t, n, hl, b"pid", 3, 44, LONG_MAX, &v, &cs, &ce)
         if r < 0:
@@ -670,25 +842,14 @@ cdef class Scanner:
         else:
             c.tgid[row] = -1
             bad |= BAD_TGID
-        # ts (its capture span is cut from the text later)
-        r = field_num(t, n, hl, b"ts", 2, 110, U64_MAX, &v, &tcs, &tce)
-        if r >= 0:
-            ts_where = 1
-        else:
-            r = si.r_ts
-            v = si.v_ts
-            tcs = tce = -1
-            if r >= 0:
-                ts_where = 2
-                tcs = hl + si.ts_cs
-                tce = hl + si.ts_ce
-        if r == 0:
-            c.ts[row] = v
+        if rts == 0:
+            c.ts[row] = tsv
         else:
             c.ts[row] = U64_MAX
             bad |= BAD_TS
-        r = field_num(t, n, hl, b"free_ts", 7, 110, U64_MAX, &v, &cs, &ce)
+        r = field_num(t, n, hl, b"free_ts", 7, 110, U64_MAX, &v, &fcs, &fce)
         if r < 0:
+            fcs = fce = -1
             r = si.r_free_ts
             v = si.v_free_ts
         if r == 0:
@@ -706,11 +867,13 @@ cdef class Scanner:
             c.gfp[row] = 0
             bad |= BAD_MASK
         # comm
-        if match_comm(t, n, hl, &cs, &ce) >= 0:
-            cid = intern(&self.comms, <const char*>t + cs, ce - cs)
+        if match_comm(t, n, hl, &ccs, &cce) >= 0:
+            cid = intern(&self.comms, <const char*>t + ccs, cce - ccs)
         elif si.comm_cs >= 0:
             cid = intern(&self.comms, <const char*>s + si.comm_cs, si.comm_ce - si.comm_cs)
+            ccs = cce = -1
         else:
+            ccs = cce = -1
             bad |= BAD_COMM
             cid = intern(&self.comms, b"", 0)
         # module: a `[` in line 0, else the stack's; a stack that starts with `[` could
@@ -729,37 +892,7 @@ cdef class Scanner:
             mid = intern(&self.modules, <const char*>t + cs, ce - cs)
         else:
             mid = intern(&self.modules, b"vmlinux", 7)
-        # allocator
-        if self.stale_cma:
-            alloc |= ALLOC_CMA
-        if self.stale_slab:
-            alloc |= ALLOC_SLAB
-        if si.vm_line >= 0 and find_vm(t, hl) < 0:
-            if si.vm_line == 0:
-                if si.vm_hit or find(t, 0, hl, b"alloc_pages", 11) >= 0:
-                    alloc |= ALLOC_VMALLOC
-            elif si.vm_hit:
-                alloc |= ALLOC_VMALLOC
-        if alloc == 0:
-            alloc = ALLOC_OTHERS
-        # cut the ts digits and intern the header and the stack
-        if self.strip_ts and tce > tcs:
-            if tce <= hl:            # the usual case: in the header line
-                memmove(buf + w + (tce - tcs), buf + w, tcs)
-                hid = intern(&self.headers, <const char*>buf + w + (tce - tcs), hl - (tce - tcs))
-                sid = self._out_stack(si, s, sn, False)
-            elif ts_where == 2:
-                hid = intern(&self.headers, <const char*>t, hl)
-                sid = self._out_stack(si, s, sn, True)
-            else:                    # a header match whose digits sit on the next line
-                memmove(buf + w + (tce - tcs), buf + w, tcs)
-                hid = intern(&self.headers, <const char*>buf + w + (tce - tcs), hl)
-                sid = intern(&self.stacks, <const char*>buf + w + (tce - tcs) + hl,
-                             sn - (tce - tcs))
-        else:
-            hid = intern(&self.headers, <const char*>t, hl)
-            sid = self._out_stack(si, s, sn, False)
-        if hid < 0 or sid < 0 or cid < 0 or mid < 0:
+        if cid < 0 or mid < 0:
             return -1
         c.pfn[row] = pfn
         c.mt[row] = <int8_t>mt
@@ -804,6 +937,7 @@ cdef class Scanner:
                 line = nl - buf + 1
             if self._block(buf, bstart, line, nlines, lineno0) != 0:
                 raise MemoryError()
+            self.nblocks += 1
             self.lineno += <int64_t>nlines + 1
             pos = line + 1
         return pos
@@ -889,6 +1023,7 @@ cdef class Scanner:
         columns = {
             "order": _to_numpy(c.order, n, np.int16),
             "pages": _to_numpy(c.pages, n, np.int64),
+            "count": _to_numpy(c.count, n, np.int64),
             "pid": _to_numpy(c.pid, n, np.int32),
             "tgid": _to_numpy(c.tgid, n, np.int32),
             "ts_ns": _to_numpy(c.ts, n, np.uint64),
@@ -910,20 +1045,24 @@ cdef class Scanner:
             "comms": interner_to_list(&self.comms),
             "modules": interner_to_list(&self.modules),
         }
-        stats = {"blocks": int(n), "nul_bytes": int(self.nul_bytes),
+        stats = {"blocks": int(self.nblocks), "nul_bytes": int(self.nul_bytes),
                  "cr_removed": int(self.cr_removed), "truncated": bool(self.truncated),
                  "bytes": int(self.nbytes)}
         return columns, tables, stats
 
 
-def scan_stream(f, *, strip_ts=True, progress=None):
-    """Scan a binary stream; returns (columns, tables, stats) like _pyscan.scan_bytes."""
-    s = Scanner(strip_ts)
+def scan_stream(f, *, strip_ts=True, progress=None, aggregate=False):
+    """Scan a binary stream; returns (columns, tables, stats) like _pyscan.scan_bytes.
+
+    aggregate=True folds blocks with the same collation text and allocator into one row
+    (`count` blocks, `pages` their total; the other fields are the first block's): memory
+    then grows with the number of distinct texts, not with the input."""
+    s = Scanner(strip_ts, aggregate)
     s.feed_stream(f, progress)
     return s.result()
 
 
-def scan_bytes(data, *, strip_ts=True):
+def scan_bytes(data, *, strip_ts=True, aggregate=False):
     """Scan a bytes object (for tests)."""
     import io
-    return scan_stream(io.BytesIO(bytes(data)), strip_ts=strip_ts)
+    return scan_stream(io.BytesIO(bytes(data)), strip_ts=strip_ts, aggregate=aggregate)

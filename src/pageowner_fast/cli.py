@@ -43,7 +43,8 @@ def _report_scan(dump, debug: bool) -> None:
         return
     mal = dump.malformed()
     absent = mal.pop("absent")
-    empty = int(dump.empty_mask().sum())
+    empty = int(dump.count[dump.empty_mask()].sum())
+    total = dump.nblocks
     if debug and absent:
         warn("note: no block has " + ", ".join(absent) + " (the dump's kernel does not print "
              "them); such fields take page_owner_sort's missing values")
@@ -53,7 +54,7 @@ def _report_scan(dump, debug: bool) -> None:
     for name, rows in mal.items():
         if name == "PFN line":
             continue
-        warn(f"warning: {len(rows)} of {len(dump)} blocks had no {name} field" +
+        warn(f"warning: {int(dump.count[rows].sum())} of {total} blocks had no {name} field" +
              ("" if debug else " (-d lists them)"))
     if debug:
         bits = [(b, n) for b, n in F.BAD_NAMES if n not in absent]
@@ -113,7 +114,10 @@ def cmd_sort(argv) -> int:
     inp, outp = opts.inputs
     check_not_input(outp, inp)
     with AtomicOutput(outp) as out:
-        dump = load(inp, strip_ts=opts.strip_ts, progress=_progress_for(inp))
+        # -d lists blocks one by one and -f looks at each block's ts: both need a row per
+        # block; otherwise identical blocks are folded while reading (bounded memory)
+        dump = load(inp, strip_ts=opts.strip_ts, progress=_progress_for(inp),
+                    aggregate=not (opts.debug or opts.free_filter))
         _report_scan(dump, opts.debug)
         if opts.uses_free_ts() and bool(np.all(dump.bad & F.BAD_FREE_TS)):
             warn("warning: -f, -r, --sort=ft and --cull=f need free_ts, which this dump does "

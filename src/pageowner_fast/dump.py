@@ -74,7 +74,13 @@ class Dump:
         self.source = source
 
     def __len__(self):
+        """Rows: blocks, or groups of identical blocks for an aggregated load (see `count`)."""
         return len(self.order)
+
+    @property
+    def nblocks(self) -> int:
+        """Blocks in the dump (the sum of `count`)."""
+        return int(self.count.sum())
 
     def __repr__(self):
         return (f"Dump({self.source!r}, {len(self)} blocks, {len(self.stacks)} stacks, "
@@ -104,9 +110,7 @@ class Dump:
             n = int(hit.sum())
             if n == 0:
                 continue
-            if bit == F.BAD_ORDER_RANGE:
-                out[name] = rows[hit]
-            elif n == len(bad):
+            if bit != F.BAD_ORDER_RANGE and n == len(bad):
                 absent.append(name)
             else:
                 out[name] = rows[hit]
@@ -114,20 +118,26 @@ class Dump:
         return out
 
 
-def engine_scan(f, *, strip_ts: bool, progress=None):
+def engine_scan(f, *, strip_ts: bool, progress=None, aggregate: bool = False):
     """Scan an open binary stream with the loaded engine."""
     from . import _engine
-    return _engine.scan(f, strip_ts=strip_ts, progress=progress)
+    return _engine.scan(f, strip_ts=strip_ts, progress=progress, aggregate=aggregate)
 
 
-def load(source, *, strip_ts: bool = True, pfn_start=None, progress=None) -> Dump:
+def load(source, *, strip_ts: bool = True, pfn_start=None, progress=None,
+         aggregate: bool = False) -> Dump:
     """Read a page_owner dump from a path (plain, .gz, .xz, .zst), ``"-"`` (stdin), a binary
     file object, or the kernel's ``/sys/kernel/debug/page_owner`` itself (streamed).
 
     ``strip_ts`` removes the digits of the first ``ts N ns`` from the collation text, as
     page_owner_sort does unless its first sort key is the allocation time.
+    ``aggregate=True`` folds identical blocks (same collation text and allocator) into one
+    row with a ``count``: memory then grows with the distinct texts, not the input size;
+    per-block values that differ inside a row (``ts_ns``, ``pfn``, ``lineno``) are the first
+    block's.
     """
     name = describe(source)
     with open_source(source, pfn_start=pfn_start) as f:
-        columns, tables, stats = engine_scan(f, strip_ts=strip_ts, progress=progress)
+        columns, tables, stats = engine_scan(f, strip_ts=strip_ts, progress=progress,
+                                             aggregate=aggregate)
     return Dump(columns, tables, stats, strip_ts=strip_ts, source=name)

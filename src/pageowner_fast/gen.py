@@ -542,7 +542,7 @@ _RENAMES_OLD = {  # 4.6
     "asm_exc_page_fault": "page_fault", "exc_page_fault": "do_page_fault",
     "do_user_addr_fault": "__do_page_fault", "handle_softirqs": "__do_softirq",
     "__kmalloc_cache_noprof": "kmem_cache_alloc_trace", "allocate_slab": "new_slab",
-    "do_pte_missing": None, "page_alloc_init_late": None, "split_free_pages": None,
+    "do_pte_missing": None, "page_alloc_init_late": "page_ext_init", "split_free_pages": None,
     "alloc_contig_range_noprof": "alloc_contig_range", "asm_common_interrupt": "ret_from_intr",
     "common_interrupt": "do_IRQ", "__irq_exit_rcu": "irq_exit",
 }
@@ -684,8 +684,10 @@ def _build_frames(rng: np.random.Generator, kind: str) -> tuple[tuple[str, ...],
         helper = _pick(rng, _HELPERS)
         return head + mid + (_pick(rng, _SLAB_API),) + helper + callers + _TAILS[tail], tail
     if kind == "vmalloc":
-        inner = _pick(rng, (("alloc_pages_bulk_noprof",), ("alloc_pages_mpol_noprof",),
-                            ("alloc_pages_bulk_noprof",), ("alloc_pages_mpol_noprof", "__vmalloc_area_node")))
+        # a frame naming alloc_pages right inside __vmalloc_node_range (VMALLOC for the
+        # C tool), or rarely an intermediate frame that hides it
+        inner = _pick(rng, (("alloc_pages_bulk_noprof",),) * 4 + (("alloc_pages_mpol_noprof",),) * 3
+                      + (("alloc_pages_mpol_noprof", "__vmalloc_area_node"),))
         mid = inner + ("__vmalloc_node_range_noprof", _pick(rng, _VMALLOC_API))
         return head + mid + callers + _TAILS[tail], tail
     if kind == "kernel":
@@ -737,6 +739,8 @@ def _build_paths(rng: np.random.Generator, era: str, n_paths: int) -> list[_Path
             while frames is None:
                 for _attempt in range(60):
                     raw, tail = _build_frames(rng, kind)
+                    if rank < 40 and "__vmalloc_area_node" in raw:
+                        continue  # popular vmalloc paths are ones the tools recognise
                     frames = _finish_frames(era, raw, 5)
                     if frames is not None and frames not in seen:
                         break
@@ -1106,7 +1110,7 @@ class _Model:
 class _Emitter:
     """Produces the dump batch by batch."""
 
-    RUNS_PER_BATCH = 2048
+    RUNS_PER_BATCH = 512
 
     def __init__(self, model: _Model, plants: list[dict[str, int]], expected_blocks: int) -> None:
         self.m = model
@@ -1466,6 +1470,13 @@ def parse_size(text: str) -> int:
     return int(float(m.group(1)) * _SUFFIX[m.group(2)])
 
 
+def _size_arg(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _plant_arg(text: str) -> dict[str, int]:
     try:
         k, n = text.split(":")
@@ -1479,7 +1490,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m pageowner_fast.gen",
         description="Write a seeded, realistic synthetic /sys/kernel/debug/page_owner dump.")
     ap.add_argument("output", nargs="?", default="-", help="output file, or - for stdout (default)")
-    ap.add_argument("--size", type=parse_size, default=None,
+    ap.add_argument("--size", type=_size_arg, default=None,
                     help="stop near this size (e.g. 10M, 1G, 10G; default 10M if --blocks is not given)")
     ap.add_argument("--blocks", type=int, default=None, help="stop after this many blocks")
     ap.add_argument("--era", choices=ERAS, default="6.7", help="dump format (default 6.7)")

@@ -78,7 +78,7 @@ def cull(dump, rows: np.ndarray, cull: frozenset) -> Groups:
         change[1:] |= ks[1:] != ks[:-1]
     starts = np.flatnonzero(change)
     rep = rows[order[starts]]
-    count = np.diff(np.append(starts, len(order))).astype(np.int64)
+    count = np.add.reduceat(dump.count[rows][order], starts).astype(np.int64)
     pages = np.add.reduceat(dump.pages[rows][order], starts).astype(np.int64)
     return Groups(rep, count, pages)
 
