@@ -71,6 +71,103 @@ def _use_hash(name):
 
 # --- small matchers ---------------------------------------------------------------------------
 
+cdef extern from *:
+    """
+    #include <string.h>
+    #include <stdint.h>
+    /* First '\n' in [p, end), or NULL. Lines are short (~40 bytes), so an inline word-at-a-
+       time scan beats a memchr call per line. */
+    static inline const unsigned char* pof_next_nl(const unsigned char* p, const unsigned char* end) {
+    #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        while (end - p >= 8) {
+            uint64_t w, x, t;
+            memcpy(&w, p, 8);
+            x = w ^ 0x0a0a0a0a0a0a0a0aULL;
+            t = (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+            if (t)
+                return p + (__builtin_ctzll(t) >> 3);
+            p += 8;
+        }
+        while (p < end) {
+            if (*p == 10)
+                return p;
+            p++;
+        }
+        return NULL;
+    #else
+        return (const unsigned char*)memchr(p, 10, (size_t)(end - p));
+    #endif
+    }
+    """
+    const unsigned char* next_nl "pof_next_nl"(const unsigned char* p, const unsigned char* end) noexcept nogil
+
+
+cdef int parse_pfn_line(const unsigned char* buf, Py_ssize_t ls, Py_ssize_t pe, int64_t* pfn_out,
+                        int* mt_out) noexcept nogil:
+    """PFN (decimal or 0x-hex, -1 if unparsable) and migratetype of the line buf[ls:pe]."""
+    cdef Py_ssize_t j = ls + 3, k
+    cdef int64_t pfn = -1
+    while j < pe and buf[j] == 32:
+        j += 1
+    if j + 2 < pe and buf[j] == 48 and buf[j + 1] == 120 and (
+            is_lhex(buf[j + 2]) or (65 <= buf[j + 2] <= 70)):
+        j += 2
+        pfn = 0
+        while j < pe and (is_lhex(buf[j]) or (65 <= buf[j] <= 70)):
+            k = (buf[j] - 48 if buf[j] <= 57 else (buf[j] - 87 if buf[j] >= 97 else buf[j] - 55))
+            if pfn > (<int64_t>LONG_MAX - k) >> 4:
+                pfn = -1
+                break
+            pfn = pfn * 16 + k
+            j += 1
+    elif j < pe and is_digit(buf[j]):
+        pfn = 0
+        while j < pe and is_digit(buf[j]):
+            k = buf[j] - 48
+            if pfn > (<int64_t>LONG_MAX - k) // 10:
+                pfn = -1
+                break
+            pfn = pfn * 10 + k
+            j += 1
+    pfn_out[0] = pfn
+    mt_out[0] = -1
+    k = find(buf, ls, pe, b" type ", 6)
+    if k >= 0:
+        k += 6
+        j = k
+        while j < pe and buf[j] != 32 and buf[j] != 10:
+            j += 1
+        mt_out[0] = mt_index(buf + k, j - k)
+    return 0
+
+
+cdef int ts_in_header(const unsigned char* h, Py_ssize_t hl, uint64_t* v, Py_ssize_t* cs,
+                      Py_ssize_t* ce) noexcept nogil:
+    """The ts match of page_owner_sort among matches starting in the header line h[0:hl],
+    reading nothing past the line: -1 none, 0 found (value in v), 1 found (unconvertible),
+    2 undecided (an attempt ran into the line end, where the next line could complete it)."""
+    cdef Py_ssize_t i = 0, k, j
+    while True:
+        k = find(h, i, hl, b"ts", 2)
+        if k < 0:
+            return -1
+        j = k + 2
+        while j < hl and is_space(h[j]):
+            j += 1
+        cs[0] = j
+        while j < hl and is_digit(h[j]):
+            j += 1
+        ce[0] = j
+        while j < hl and is_space(h[j]):
+            j += 1
+        if j + 1 >= hl:
+            return 2
+        if h[j] == 110 and h[j + 1] == 115:
+            return 0 if conv_u64(h, cs[0], ce[0], U64_MAX, v) == 0 else 1
+        i = k + 1
+
+
+
 cdef inline bint is_space(unsigned char c) noexcept nogil:
     return c == 32 or (9 <= c <= 13)
 
@@ -472,8 +569,10 @@ cdef class Scanner:
     cdef bint strip_ts
     cdef bint stale_cma, stale_slab     # from the last PFN line seen (never reset: Q18)
     cdef int64_t lineno                 # number of lines consumed so far
-    cdef int64_t* lines                 # per line of the current block: start offset
-    cdef uint8_t* line_pfn              # per line: 1 if a PFN line
+    cdef int64_t* lines                 # per PFN line of the current block: start offset
+    cdef int64_t* line_idx              # ... and its line index within the block
+    cdef char* textbuf                  # a block's text put together, when it must be
+    cdef size_t text_cap
     cdef size_t lines_cap
     cdef public int64_t nul_bytes, cr_removed, nbytes, nblocks
     cdef public bint truncated
@@ -488,8 +587,8 @@ cdef class Scanner:
             raise MemoryError()
         self.lines_cap = 256
         self.lines = <int64_t*>malloc(self.lines_cap * sizeof(int64_t))
-        self.line_pfn = <uint8_t*>malloc(self.lines_cap)
-        if self.lines == NULL or self.line_pfn == NULL:
+        self.line_idx = <int64_t*>malloc(self.lines_cap * sizeof(int64_t))
+        if self.lines == NULL or self.line_idx == NULL:
             raise MemoryError()
 
     def __dealloc__(self):
@@ -504,90 +603,94 @@ cdef class Scanner:
         free(self.hinfo)
         free(self.scratch)
         free(self.lines)
-        free(self.line_pfn)
+        free(self.line_idx)
+        free(self.textbuf)
 
-    cdef int _add_line(self, size_t i, int64_t start, bint pfn) noexcept nogil:
+    cdef inline int _add_line(self, size_t i, int64_t start, int64_t idx) noexcept nogil:
         cdef void* p
         if i >= self.lines_cap:
             p = realloc(self.lines, 2 * self.lines_cap * sizeof(int64_t))
             if p == NULL:
                 return -1
             self.lines = <int64_t*>p
-            p = realloc(self.line_pfn, 2 * self.lines_cap)
+            p = realloc(self.line_idx, 2 * self.lines_cap * sizeof(int64_t))
             if p == NULL:
                 return -1
-            self.line_pfn = <uint8_t*>p
+            self.line_idx = <int64_t*>p
             self.lines_cap *= 2
         self.lines[i] = start
-        self.line_pfn[i] = pfn
+        self.line_idx[i] = idx
         return 0
 
-    cdef int _block(self, unsigned char* buf, Py_ssize_t bstart, Py_ssize_t bend, size_t nlines,
-                    int64_t lineno) noexcept nogil:
-        """One block: lines [bstart, bend) (bend = its terminating empty line). The buffer
-        region is modified in place (PFN lines squeezed out, ts digits cut)."""
-        cdef Py_ssize_t w = bend, ls, ll, i
-        cdef size_t li
-        cdef bint has_pfn = False
+    cdef int _block(self, const unsigned char* buf, Py_ssize_t bstart, Py_ssize_t bend,
+                    size_t npfn) noexcept nogil:
+        """One block: lines buf[bstart:bend] (bend = its terminating empty line); the PFN lines
+        among them are at self.lines[0:npfn] (line index in self.line_idx). The text is the
+        other lines: usually the header line, then the PFN line, then a contiguous stack, so
+        nothing is copied; any other layout is put together in a scratch buffer."""
         cdef int64_t pfn = -1
         cdef int mt = -1
         cdef uint16_t bad = 0
-        cdef Py_ssize_t pfn_line = -1, pe, j, k
-        # 1. squeeze out the PFN lines, moving the text lines to end at bend (the usual block
-        #    moves only its header line)
-        for li in range(nlines):
-            if self.line_pfn[li]:
-                if not has_pfn:
-                    pfn_line = self.lines[li]
-                has_pfn = True
-        if has_pfn:
-            li = nlines
-            while li > 0:
-                li -= 1
-                ls = self.lines[li]
-                ll = (self.lines[li + 1] if li + 1 < nlines else bend) - ls
-                if not self.line_pfn[li]:
-                    w -= ll
-                    if w != ls:
-                        memmove(buf + w, buf + ls, ll)
-                elif ls == pfn_line:
-                    # parse this block's own (first) PFN line before it may be overwritten
-                    pe = ls + ll
-                    j = ls + 3
-                    while j < pe and buf[j] == 32:
-                        j += 1
-                    if j + 2 < pe and buf[j] == 48 and buf[j + 1] == 120 and (
-                            is_lhex(buf[j + 2]) or (65 <= buf[j + 2] <= 70)):
-                        j += 2
-                        pfn = 0
-                        while j < pe and (is_lhex(buf[j]) or (65 <= buf[j] <= 70)):
-                            k = (buf[j] - 48 if buf[j] <= 57 else
-                                 (buf[j] - 87 if buf[j] >= 97 else buf[j] - 55))
-                            if pfn > (<int64_t>LONG_MAX - k) >> 4:
-                                pfn = -1
-                                break
-                            pfn = pfn * 16 + k
-                            j += 1
-                    elif j < pe and is_digit(buf[j]):
-                        pfn = 0
-                        while j < pe and is_digit(buf[j]):
-                            k = buf[j] - 48
-                            if pfn > (<int64_t>LONG_MAX - k) // 10:
-                                pfn = -1
-                                break
-                            pfn = pfn * 10 + k
-                            j += 1
-                    k = find(buf, ls, pe, b" type ", 6)
-                    if k >= 0:
-                        k += 6
-                        j = k
-                        while j < pe and buf[j] != 32 and buf[j] != 10:
-                            j += 1
-                        mt = mt_index(buf + k, j - k)
-        else:
-            w = bstart
+        cdef Py_ssize_t ls, le, hl, sstart, w
+        cdef const unsigned char* nl
+        cdef size_t i
+        if npfn == 0:
             bad |= BAD_PFN
-        return self._fields(buf, w, bend, bad, pfn, mt, lineno)
+            nl = next_nl(buf + bstart, buf + bend)
+            hl = (nl - buf + 1 - bstart) if nl != NULL else 0
+            return self._fields(buf + bstart, hl, buf + bstart + hl, bend - bstart - hl,
+                                buf + bstart, bad, pfn, mt)
+        ls = self.lines[0]
+        le = <Py_ssize_t>(next_nl(buf + ls, buf + bend) - buf) + 1
+        parse_pfn_line(buf, ls, le, &pfn, &mt)
+        if npfn == 1 and self.line_idx[0] == 1:
+            # header line, PFN line, stack
+            return self._fields(buf + bstart, ls - bstart, buf + le, bend - le, NULL,
+                                bad, pfn, mt)
+        # any other layout: copy the non-PFN lines together
+        if self._reserve_text(bend - bstart) != 0:
+            return -1
+        w = 0
+        sstart = bstart
+        for i in range(npfn):
+            ls = self.lines[i]
+            le = <Py_ssize_t>(next_nl(buf + ls, buf + bend) - buf) + 1
+            memcpy(self.textbuf + w, buf + sstart, ls - sstart)
+            w += ls - sstart
+            sstart = le
+        memcpy(self.textbuf + w, buf + sstart, bend - sstart)
+        w += bend - sstart
+        nl = next_nl(<const unsigned char*>self.textbuf, <const unsigned char*>self.textbuf + w)
+        hl = (<const unsigned char*>nl - <const unsigned char*>self.textbuf + 1) if nl != NULL else 0
+        return self._fields(<const unsigned char*>self.textbuf, hl,
+                            <const unsigned char*>self.textbuf + hl, w - hl,
+                            <const unsigned char*>self.textbuf, bad, pfn, mt)
+
+    cdef int _reserve_text(self, size_t want) noexcept nogil:
+        cdef size_t cap
+        cdef void* p
+        if want <= self.text_cap:
+            return 0
+        cap = self.text_cap * 2 if self.text_cap else 65536
+        while cap < want:
+            cap *= 2
+        p = realloc(self.textbuf, cap)
+        if p == NULL:
+            return -1
+        self.textbuf = <char*>p
+        self.text_cap = cap
+        return 0
+
+    cdef const unsigned char* _contiguous(self, const unsigned char* h, Py_ssize_t hl,
+                                          const unsigned char* s, Py_ssize_t sn) noexcept nogil:
+        """The text h[0:hl] + s[0:sn] in one piece (a copy unless it already is)."""
+        if h + hl == s:
+            return h
+        if self._reserve_text(hl + sn) != 0:
+            return NULL
+        memcpy(self.textbuf, h, hl)
+        memcpy(self.textbuf + hl, s, sn)
+        return <const unsigned char*>self.textbuf
 
     cdef StackInfo* _stack_info(self, const unsigned char* s, Py_ssize_t sn) noexcept nogil:
         """Per distinct raw stack: every match that starts inside it, computed once."""
@@ -668,20 +771,19 @@ cdef class Scanner:
         hi.has_ap = find(h, 0, hl, b"alloc_pages", 11) >= 0
         return hi
 
-    cdef int _fields(self, unsigned char* buf, Py_ssize_t w, Py_ssize_t bend, uint16_t bad,
-                     int64_t pfn, int mt, int64_t lineno) noexcept nogil:
-        """One block's text buf[w:bend] (PFN lines already out): cut the ts digits, intern the
-        header line and the stack, classify the allocator; then either parse every field into
-        a new row, or (aggregate mode) add the block to the row of its identical twins.
+    cdef int _fields(self, const unsigned char* h, Py_ssize_t hl, const unsigned char* s,
+                     Py_ssize_t sn, const unsigned char* t, uint16_t bad, int64_t pfn,
+                     int mt) noexcept nogil:
+        """One block's text = header line h[0:hl] + stack s[0:sn]; `t` is the text in one
+        piece, or NULL when the two parts are apart (then it is put together only if a match
+        may cross from one into the other, or when a new row is parsed). Cut the ts digits,
+        intern the header line and the stack, classify the allocator; then either parse every
+        field into a new row, or (aggregate mode) add the block to the row of its twins.
 
         A match that starts in the header line is searched here; one that starts in the stack
         comes from the stack's cached StackInfo (the same stack repeats thousands of times)."""
-        cdef const unsigned char* t = buf + w
-        cdef Py_ssize_t n = bend - w
-        cdef const unsigned char* nl = <const unsigned char*>memchr(t, 10, n)
-        cdef Py_ssize_t hl = (nl - t + 1) if nl != NULL else n
-        cdef const unsigned char* s = t + hl
-        cdef Py_ssize_t sn = n - hl
+        cdef Py_ssize_t n = hl + sn
+        cdef int64_t lineno = self.lineno + 1
         cdef StackInfo* si = self._stack_info(s, sn)
         cdef HeaderInfo* hi
         cdef Py_ssize_t cs = 0, ce = 0, tcs = -1, tce = -1
@@ -696,7 +798,14 @@ cdef class Scanner:
         if si == NULL:
             return -1
         # ts: its capture is cut from the collation text
-        rts = field_num(t, n, hl, b"ts", 2, 110, U64_MAX, &tsv, &tcs, &tce)
+        if t == NULL:
+            rts = ts_in_header(h, hl, &tsv, &tcs, &tce)
+            if rts == 2:
+                t = self._contiguous(h, hl, s, sn)
+                if t == NULL:
+                    return -1
+        if t != NULL:
+            rts = field_num(t, n, hl, b"ts", 2, 110, U64_MAX, &tsv, &tcs, &tce)
         if rts >= 0:
             ts_where = 1
         else:
@@ -711,16 +820,17 @@ cdef class Scanner:
             if tce <= hl:            # the usual case: in the header line
                 if <size_t>hl > self.scratch_cap and self._grow_scratch(hl) != 0:
                     return -1
-                memcpy(self.scratch, t, tcs)
-                memcpy(self.scratch + tcs, t + tce, hl - tce)
+                memcpy(self.scratch, h, tcs)
+                memcpy(self.scratch + tcs, h + tce, hl - tce)
                 hid = intern(&self.headers, self.scratch, hl - (tce - tcs))
                 sid = self._out_stack(si, s, sn, False)
             elif ts_where == 2:
-                hid = intern(&self.headers, <const char*>t, hl)
+                hid = intern(&self.headers, <const char*>h, hl)
                 sid = self._out_stack(si, s, sn, True)
                 stripped_stack = True
             else:                    # a header match whose digits sit on the next line
-                tmp = <char*>malloc(n)
+                t = self._contiguous(h, hl, s, sn)
+                tmp = <char*>malloc(n) if t != NULL else NULL
                 if tmp == NULL:
                     return -1
                 memcpy(tmp, t, tcs)
@@ -730,11 +840,11 @@ cdef class Scanner:
                 free(tmp)
                 stripped_stack = True
         else:
-            hid = intern(&self.headers, <const char*>t, hl)
+            hid = intern(&self.headers, <const char*>h, hl)
             sid = self._out_stack(si, s, sn, False)
         if hid < 0 or sid < 0:
             return -1
-        hi = self._header_info(hid, t, hl)
+        hi = self._header_info(hid, h, hl)
         if hi == NULL:
             return -1
         # allocator (spec §3.5): stale PFN line + the VMALLOC heuristic
@@ -751,14 +861,22 @@ cdef class Scanner:
         if alloc == 0:
             alloc = ALLOC_OTHERS
         if not self.aggregate:
-            return self._row(t, n, hl, s, sn, si, hi, bad, pfn, mt, lineno, hid, sid, alloc,
-                             rts, tsv, tcs, tce)
+            if t == NULL:
+                t = self._contiguous(h, hl, s, sn)
+                if t == NULL:
+                    return -1
+            return self._row(t, n, hl, t + hl, sn, si, hi, bad, pfn, mt, lineno, hid, sid,
+                             alloc, rts, tsv, tcs, tce)
         # aggregate mode: blocks with the same collation text and allocator are one row, and
         # so are their fields -- unless cutting the ts digits hid a difference in another
         # field (a comm or free_ts overlapping them): then the digits are part of the key
         if hi.sensitive < 0:
             hi.sensitive = 0
             if tce > tcs and tce <= hl:
+                if t == NULL:
+                    t = self._contiguous(h, hl, s, sn)
+                    if t == NULL:
+                        return -1
                 if match_comm(t, n, hl, &cs, &ce) >= 0 and cs < tce and tcs < ce:
                     hi.sensitive = 1
                 elif match_num(t, n, hl, b"free_ts", 7, 110, &cs, &ce) >= 0 and cs < tce and tcs < ce:
@@ -768,6 +886,10 @@ cdef class Scanner:
         key.sid = sid
         key.alloc = alloc
         if (hi.sensitive == 1 or stripped_stack) and self.strip_ts and tce > tcs:
+            if t == NULL:
+                t = self._contiguous(h, hl, s, sn)
+                if t == NULL:
+                    return -1
             key.digits = (g_hash(t + tcs, tce - tcs).lo if g_hash != NULL else
                           fallback_hash(t + tcs, tce - tcs).lo)
             key.has_digits = 1
@@ -778,7 +900,11 @@ cdef class Scanner:
             self.cols.count[g] += 1
             self.cols.pages[g] += self.cols.block_pages[g]
             return 0
-        return self._row(t, n, hl, s, sn, si, hi, bad, pfn, mt, lineno, hid, sid, alloc,
+        if t == NULL:
+            t = self._contiguous(h, hl, s, sn)
+            if t == NULL:
+                return -1
+        return self._row(t, n, hl, t + hl, sn, si, hi, bad, pfn, mt, lineno, hid, sid, alloc,
                          rts, tsv, tcs, tce)
 
     cdef int _grow_scratch(self, size_t want) noexcept nogil:
@@ -906,17 +1032,18 @@ cdef class Scanner:
         c.n = row + 1
         return 0
 
-    cdef Py_ssize_t _scan(self, unsigned char* buf, Py_ssize_t end, bint eof) except -2 nogil:
-        """Process every complete block in buf[0:end]; return where the unprocessed tail
-        starts. At eof the tail (if any) has been completed by the caller."""
+    cdef Py_ssize_t _scan(self, const unsigned char* buf, Py_ssize_t end, bint eof) except -2 nogil:
+        """Process every complete block in buf[0:end] (never written to); return where the
+        unprocessed tail starts. At eof the tail (if any) has been completed by the caller."""
         cdef Py_ssize_t pos = 0, line, bstart
         cdef const unsigned char* nl
-        cdef size_t nlines
+        cdef const unsigned char* bend_p = buf + end
+        cdef size_t npfn, nlines
         cdef int64_t lineno0
-        cdef bint pfn
         while pos < end:
             bstart = pos
             line = pos
+            npfn = 0
             nlines = 0
             lineno0 = self.lineno + 1
             while True:
@@ -924,18 +1051,18 @@ cdef class Scanner:
                     return bstart          # need more data
                 if buf[line] == 10:        # an empty line ends the block
                     break
-                nl = <const unsigned char*>memchr(buf + line, 10, end - line)
+                nl = next_nl(buf + line, bend_p)
                 if nl == NULL:
                     return bstart
-                pfn = (nl - (buf + line)) >= 3 and buf[line] == 80 and buf[line + 1] == 70 and buf[line + 2] == 78
-                if pfn:
+                if buf[line] == 80 and nl - (buf + line) >= 3 and buf[line + 1] == 70 and buf[line + 2] == 78:
                     self.stale_cma = find(buf, line, nl - buf, b"CMA", 3) >= 0
                     self.stale_slab = find(buf, line, nl - buf, b"slab", 4) >= 0
-                if self._add_line(nlines, line, pfn) != 0:
-                    raise MemoryError()
+                    if self._add_line(npfn, line, nlines) != 0:
+                        raise MemoryError()
+                    npfn += 1
                 nlines += 1
                 line = nl - buf + 1
-            if self._block(buf, bstart, line, nlines, lineno0) != 0:
+            if self._block(buf, bstart, line, npfn) != 0:
                 raise MemoryError()
             self.nblocks += 1
             self.lineno += <int64_t>nlines + 1

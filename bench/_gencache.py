@@ -1,0 +1,148 @@
+"""Cache of benchmark inputs under ``bench/.cache/`` (git-ignored).
+
+* ``generated(size, era, seed)`` -- a seeded dump from ``pageowner_fast/gen.py``,
+  written once and reused while the generator source and the arguments are
+  unchanged (a ``.json`` sidecar records both, plus the block count).
+* ``plain(path)`` -- a plain-text copy of a compressed input (``.xz``, ``.gz``,
+  ``.bz2``), since the C tool needs a regular file; plain files are used as is.
+* ``count_blocks(path)`` -- blocks as the C tool counts them (empty lines).
+
+The generator is loaded straight from ``src/pageowner_fast/gen.py`` when the
+repository is present, so neither an installed package nor its compiled
+extension is needed; otherwise the installed ``pageowner_fast.gen`` is used.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import hashlib
+import importlib.util
+import json
+import lzma
+import os
+import shutil
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+BENCH_DIR = Path(__file__).resolve().parent
+CACHE_DIR = BENCH_DIR / ".cache"
+GEN_PATH = BENCH_DIR.parent / "src" / "pageowner_fast" / "gen.py"
+
+_gen: ModuleType | None = None
+
+
+def gen_module() -> ModuleType:
+    """The dump generator, without importing the package (no extension needed)."""
+    global _gen
+    if _gen is None:
+        if GEN_PATH.is_file():
+            spec = importlib.util.spec_from_file_location("_pageowner_fast_gen", GEN_PATH)
+            assert spec is not None and spec.loader is not None
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            _gen = mod
+        else:
+            from pageowner_fast import gen as mod  # type: ignore[no-redef]
+            _gen = mod
+    return _gen
+
+
+def gen_script() -> list[str]:
+    """argv prefix that runs the generator as a program (for pipes)."""
+    import sys
+    if GEN_PATH.is_file():
+        return [sys.executable, str(GEN_PATH)]
+    return [sys.executable, "-m", "pageowner_fast.gen"]
+
+
+def _gen_fingerprint() -> str:
+    mod = gen_module()
+    src = Path(mod.__file__).read_bytes() if getattr(mod, "__file__", None) else b""
+    return hashlib.sha256(src).hexdigest()[:16]
+
+
+def _size_label(nbytes: int) -> str:
+    for unit, shift in (("G", 30), ("M", 20), ("K", 10)):
+        if nbytes >= 1 << shift and nbytes % (1 << shift) == 0:
+            return f"{nbytes >> shift}{unit}"
+    return str(nbytes)
+
+
+def generated(size: str | int, *, era: str = "6.7", seed: int = 0, log=print) -> tuple[Path, dict]:
+    """Path and stats of the cached generated dump; generate it if missing or stale."""
+    gen = gen_module()
+    nbytes = gen.parse_size(size) if isinstance(size, str) else int(size)
+    label = _size_label(nbytes)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    path = CACHE_DIR / f"gen_{era}_s{seed}_{label}.txt"
+    meta_path = path.with_suffix(".json")
+    want = {"size": nbytes, "era": era, "seed": seed, "gen": _gen_fingerprint()}
+    if path.is_file() and meta_path.is_file():
+        try:
+            meta = json.loads(meta_path.read_text())
+        except ValueError:
+            meta = {}
+        if all(meta.get(k) == v for k, v in want.items()) and meta.get("bytes") == path.stat().st_size:
+            return path, meta
+    log(f"generating {path.name} ({label}, era {era}, seed {seed}) ...")
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb", buffering=1 << 20) as f:
+        stats = gen.generate(f, size=nbytes, era=era, seed=seed)
+    os.replace(tmp, path)
+    meta = dict(want, blocks=stats["blocks"], bytes=stats["bytes"], paths=stats["paths"])
+    meta_path.write_text(json.dumps(meta, indent=1) + "\n")
+    return path, meta
+
+
+_OPENERS = {".xz": lzma.open, ".lzma": lzma.open, ".gz": gzip.open, ".bz2": bz2.open}
+
+
+def plain(path: str | os.PathLike, log=print) -> Path:
+    """A regular, uncompressed file with the content of ``path``."""
+    src = Path(path).resolve()
+    opener = _OPENERS.get(src.suffix)
+    if opener is None:
+        return src
+    st = src.stat()
+    key = hashlib.sha256(f"{src}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:10]
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    inner = Path(src.stem)  # "dump.txt.xz" -> "dump.txt"
+    out = CACHE_DIR / f"{inner.stem}.{key}{inner.suffix or '.txt'}"
+    if out.is_file():
+        return out
+    log(f"decompressing {src.name} -> {out.name} ...")
+    tmp = out.with_name(out.name + ".tmp")
+    with opener(src, "rb") as fin, open(tmp, "wb") as fout:
+        shutil.copyfileobj(fin, fout, 1 << 22)
+    os.replace(tmp, out)
+    return out
+
+
+def count_blocks(path: str | os.PathLike) -> int:
+    """Number of empty lines, i.e. of blocks the C tool reads (a cached sidecar is reused)."""
+    p = Path(path)
+    st = p.stat()
+    side = CACHE_DIR / f"count_{hashlib.sha256(str(p.resolve()).encode()).hexdigest()[:12]}.json"
+    if side.is_file():
+        try:
+            d = json.loads(side.read_text())
+            if d.get("size") == st.st_size and d.get("mtime") == st.st_mtime_ns:
+                return int(d["blocks"])
+        except (ValueError, KeyError):
+            pass
+    n = 0
+    prev_nl = True  # a leading "\n" is an empty line too
+    with open(p, "rb") as f:
+        while True:
+            chunk = f.read(1 << 24)
+            if not chunk:
+                break
+            a = np.frombuffer(chunk, dtype=np.uint8) == 10
+            n += int(a[0] and prev_nl) + int(np.count_nonzero(a[1:] & a[:-1]))
+            prev_nl = bool(a[-1])
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    side.write_text(json.dumps({"size": st.st_size, "mtime": st.st_mtime_ns, "blocks": n}))
+    return n

@@ -1,0 +1,391 @@
+#!/usr/bin/env python3
+"""Side-by-side comparison of ``pageowner-fast sort`` and the kernel's C ``page_owner_sort``.
+
+For every input x option set both programs run ``--runs`` times, alternating;
+each child's wall time and peak RSS (``ru_maxrss`` from ``os.wait4``) are
+recorded, and the two output files must be byte-identical.  A MISMATCH is
+reported loudly and makes the exit status 1 (as does any failing run).
+
+Inputs are seeded era-6.7 dumps from ``pageowner_fast/gen.py`` (``--sizes``),
+generated once into ``bench/.cache/`` and reused, and/or existing files
+(``--inputs``; ``.xz``/``.gz``/``.bz2`` are decompressed into the cache first,
+because the C tool needs a regular file).
+
+Examples::
+
+    python bench/compare.py --baseline /opt/pos/page_owner_sort
+    python bench/compare.py --sizes 100M --options default,m --runs 5 --markdown
+    python bench/compare.py --inputs /work/shared/real_dumps/k6.12_page_owner_t1.txt.xz
+    python bench/compare.py --pipe --pipe-sizes 100M,1G,10G
+
+``--pipe`` measures ``gen | pageowner-fast sort - out`` instead (linearity in
+the input size, bounded memory); the C tool cannot read a pipe.
+
+Without ``--baseline`` (or ``$PAGE_OWNER_SORT``) only our side runs and the C
+columns are left out.  ``--ours-cmd`` replaces our command (a shell-quoted
+prefix; the options, input and output are appended), e.g. to test the
+plumbing with the C binary on both sides.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import json
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _gencache  # noqa: E402
+
+OPTION_SETS: dict[str, list[str]] = {
+    "default": [],
+    "m": ["-m"],
+    "n": ["-n"],
+    "cull-st": ["--cull=st"],
+    "cull-pid-name": ["--cull=pid,name"],
+    "sort-n-p": ["--sort=n,-p"],
+    "a": ["-a"],
+    # extra sets, not run unless asked for
+    "t": ["-t"],
+    "p": ["-p"],
+    "s": ["-s"],
+    "cull-ator": ["--cull=allocator"],
+    "cull-module": ["--cull=module"],
+}
+DEFAULT_OPTIONS = "default,m,n,cull-st,cull-pid-name,sort-n-p,a"
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+@dataclass
+class Run:
+    seconds: float
+    maxrss_kib: int
+    status: int
+    stderr: str = ""
+
+
+@dataclass
+class Row:
+    input: str
+    options: str
+    blocks: int | None
+    ours: list[Run] = field(default_factory=list)
+    c: list[Run] = field(default_factory=list)
+    identical: bool | None = None
+    note: str = ""
+
+
+def run_child(argv: list[str], *, stdin=None, timeout: float | None = None) -> Run:
+    """Run argv; return wall time, peak RSS of that child and its exit status."""
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.Popen(argv, stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=err)
+        except OSError as e:
+            return Run(0.0, 0, 127, f"cannot start {argv[0]}: {e}")
+        status, ru = _wait(proc, timeout)
+        dt = time.perf_counter() - t0
+        err.seek(0)
+        msg = err.read(4000).decode(errors="replace")
+    return Run(dt, ru.ru_maxrss if ru else 0, status, msg)
+
+
+def _wait(proc: subprocess.Popen, timeout: float | None):
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        pid, wstatus, ru = os.wait4(proc.pid, 0 if deadline is None else os.WNOHANG)
+        if pid == proc.pid:
+            proc.returncode = os.waitstatus_to_exitcode(wstatus)
+            return proc.returncode, ru
+        if deadline is not None and time.monotonic() > deadline:
+            proc.kill()
+            _, wstatus, ru = os.wait4(proc.pid, 0)
+            proc.returncode = -9
+            return -9, ru
+        time.sleep(0.01)
+
+
+def ours_prefix(override: str | None) -> list[str]:
+    if override:
+        return shlex.split(override)
+    exe = shutil.which("pageowner-fast")
+    if exe:
+        return [exe, "sort"]
+    return [sys.executable, "-m", "pageowner_fast", "sort"]
+
+
+def first_difference(a: Path, b: Path) -> str:
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        line = 1
+        offset = 0
+        while True:
+            ca, cb = fa.read(1 << 20), fb.read(1 << 20)
+            if ca != cb:
+                n = min(len(ca), len(cb))
+                i = next((k for k in range(n) if ca[k] != cb[k]), n)
+                line += ca[:i].count(b"\n")
+                la = ca[:i].rfind(b"\n") + 1
+                ours = ca[la: ca.find(b"\n", i) if ca.find(b"\n", i) >= 0 else None][:160]
+                theirs = cb[la: cb.find(b"\n", i) if cb.find(b"\n", i) >= 0 else None][:160]
+                sizes = f"sizes {a.stat().st_size} vs {b.stat().st_size} bytes"
+                return (f"first difference at byte {offset + i}, line {line} ({sizes}):\n"
+                        f"      ours: {ours!r}\n      C:    {theirs!r}")
+            if not ca:
+                return "identical"
+            line += ca.count(b"\n")
+            offset += len(ca)
+
+
+def fmt_s(runs: list[Run]) -> str:
+    ok = [r.seconds for r in runs if r.status == 0]
+    if not runs:
+        return "-"
+    if len(ok) < len(runs):
+        return "FAIL"
+    return f"{statistics.median(ok):.2f}"
+
+
+def fmt_rss(runs: list[Run]) -> str:
+    if not runs or any(r.status for r in runs):
+        return "-" if not runs else "FAIL"
+    return f"{max(r.maxrss_kib for r in runs) / 1024:.0f} MiB"
+
+
+def ratio(num: list[Run], den: list[Run], key) -> str:
+    if not num or not den or any(r.status for r in num + den):
+        return "-"
+    a = statistics.median(key(r) for r in num)
+    b = statistics.median(key(r) for r in den)
+    return f"{a / b:.2f}x" if b > 0 else "-"
+
+
+def render(headers: list[str], rows: list[list[str]], markdown: bool) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    def line(cells):
+        if markdown:
+            return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
+        return "  ".join(c.rjust(w) if i >= 2 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+    out = [line(headers)]
+    if markdown:
+        out.append("|" + "|".join("-" * (w + 2) if i < 2 else "-" * (w + 1) + ":" for i, w in enumerate(widths)) + "|")
+    else:
+        out.append("  ".join("-" * w for w in widths))
+    out.extend(line(r) for r in rows)
+    return "\n".join(out)
+
+
+def table(rows: list[Row], with_c: bool, markdown: bool) -> str:
+    if with_c:
+        headers = ["input", "options", "blocks", "ours s (median)", "C s (median)", "speed C/ours",
+                   "ours peak RSS", "C peak RSS", "RSS ours/C", "identical"]
+    else:
+        headers = ["input", "options", "blocks", "ours s (median)", "ours peak RSS"]
+    out = []
+    for r in rows:
+        blocks = f"{r.blocks:,}" if r.blocks is not None else "?"
+        if with_c:
+            ident = {True: "yes", False: "NO (MISMATCH)", None: "n/a"}[r.identical]
+            out.append([r.input, r.options, blocks, fmt_s(r.ours), fmt_s(r.c),
+                        ratio(r.c, r.ours, lambda x: x.seconds), fmt_rss(r.ours), fmt_rss(r.c),
+                        ratio(r.ours, r.c, lambda x: x.maxrss_kib), ident])
+        else:
+            out.append([r.input, r.options, blocks, fmt_s(r.ours), fmt_rss(r.ours)])
+    return render(headers, out, markdown)
+
+
+def resolve_inputs(args) -> list[tuple[str, Path, int | None]]:
+    items: list[tuple[str, Path, int | None]] = []
+    for size in [s for s in args.sizes.split(",") if s.strip()]:
+        path, meta = _gencache.generated(size.strip(), era=args.era, seed=args.seed, log=log)
+        items.append((f"gen {size.strip()} (6.7, seed {args.seed})" if args.era == "6.7"
+                      else f"gen {size.strip()} ({args.era}, seed {args.seed})", path, meta.get("blocks")))
+    for name in args.inputs or []:
+        src = Path(name)
+        if not src.is_file():
+            raise SystemExit(f"compare.py: no such input: {name}")
+        path = _gencache.plain(src, log=log)
+        items.append((src.name, path, _gencache.count_blocks(path)))
+    return items
+
+
+def run_compare(args) -> int:
+    baseline = args.baseline or os.environ.get("PAGE_OWNER_SORT") or None
+    if baseline and not (os.path.isfile(baseline) and os.access(baseline, os.X_OK)):
+        raise SystemExit(f"compare.py: baseline {baseline!r} is not an executable file")
+    ours = ours_prefix(args.ours_cmd)
+    names = [o.strip() for o in args.options.split(",") if o.strip()]
+    for n in names:
+        if n not in OPTION_SETS:
+            raise SystemExit(f"compare.py: unknown option set {n!r}; known: {', '.join(OPTION_SETS)}")
+    inputs = resolve_inputs(args)
+    if not inputs:
+        raise SystemExit("compare.py: nothing to do (give --sizes and/or --inputs)")
+    outdir = Path(tempfile.mkdtemp(prefix="out_", dir=_gencache.CACHE_DIR))
+    log(f"ours: {shlex.join(ours)}")
+    log(f"C:    {baseline or '(none: C columns omitted)'}")
+    rows: list[Row] = []
+    failed = False
+    try:
+        for label, path, blocks in inputs:
+            for name in names:
+                opts = OPTION_SETS[name]
+                row = Row(label, name, blocks)
+                out_o, out_c = outdir / "ours.txt", outdir / "c.txt"
+                for i in range(args.runs):
+                    order = ("ours", "c") if i % 2 == 0 else ("c", "ours")
+                    for who in order:
+                        if who == "c" and not baseline:
+                            continue
+                        argv = (ours + opts + [str(path), str(out_o)] if who == "ours"
+                                else [baseline] + opts + [str(path), str(out_c)])
+                        r = run_child(argv, timeout=args.timeout)
+                        (row.ours if who == "ours" else row.c).append(r)
+                        if r.status != 0:
+                            failed = True
+                            log(f"  !! {who} failed (exit {r.status}) on {label} [{name}]: "
+                                f"{shlex.join(argv)}\n     {r.stderr.strip()[:600]}")
+                    if any(r.status for r in row.ours + row.c):
+                        break  # do not repeat a failing command
+                if baseline and all(r.status == 0 for r in row.ours + row.c):
+                    if not (out_o.is_file() and out_c.is_file()):
+                        row.identical = False
+                        row.note = "output file missing"
+                    else:
+                        row.identical = filecmp.cmp(out_o, out_c, shallow=False)
+                        if not row.identical:
+                            row.note = first_difference(out_o, out_c)
+                    if not row.identical:
+                        failed = True
+                        bar = "*" * 72
+                        log(f"\n{bar}\n*** MISMATCH: {label} [{name}] {shlex.join(opts)}\n    "
+                            f"{row.note}\n{bar}\n")
+                        if args.keep_mismatch:
+                            keep = _gencache.CACHE_DIR / f"mismatch_{len(rows)}_{name}"
+                            keep.mkdir(exist_ok=True)
+                            shutil.copy(out_o, keep / "ours.txt")
+                            shutil.copy(out_c, keep / "c.txt")
+                            log(f"    outputs kept in {keep}")
+                rows.append(row)
+                log(f"  {label} [{name}]: ours {fmt_s(row.ours)} s {fmt_rss(row.ours)}"
+                    + (f", C {fmt_s(row.c)} s {fmt_rss(row.c)}, identical={row.identical}" if baseline else ""))
+    finally:
+        shutil.rmtree(outdir, ignore_errors=True)
+    print(table(rows, bool(baseline), args.markdown))
+    if args.json:
+        Path(args.json).write_text(json.dumps([{
+            "input": r.input, "options": r.options, "args": OPTION_SETS[r.options], "blocks": r.blocks,
+            "ours": [vars(x) for x in r.ours], "c": [vars(x) for x in r.c],
+            "identical": r.identical, "note": r.note} for r in rows], indent=1) + "\n")
+    if failed:
+        log("compare.py: FAILED (mismatch or failing run; see above)")
+    return 1 if failed else 0
+
+
+def run_pipe(args) -> int:
+    """gen | ours sort - out, for a list of sizes: wall time and peak RSS."""
+    ours = ours_prefix(args.ours_cmd)
+    gen = _gencache.gen_module()
+    outdir = Path(tempfile.mkdtemp(prefix="pipe_", dir=_gencache.CACHE_DIR))
+    rows = []
+    failed = False
+    try:
+        for size in [s.strip() for s in args.pipe_sizes.split(",") if s.strip()]:
+            nbytes = gen.parse_size(size)
+            for i in range(args.runs):
+                gen_argv = _gencache.gen_script() + ["--size", size, "--era", args.era,
+                                                      "--seed", str(args.seed), "--stats", "-"]
+                out = outdir / "out.txt"
+                ours_argv = ours + [*OPTION_SETS[args.pipe_options], "-", str(out)]
+                with tempfile.TemporaryFile() as gerr, tempfile.TemporaryFile() as oerr:
+                    t0 = time.perf_counter()
+                    g = subprocess.Popen(gen_argv, stdout=subprocess.PIPE, stderr=gerr)
+                    try:
+                        o = subprocess.Popen(ours_argv, stdin=g.stdout, stdout=subprocess.DEVNULL, stderr=oerr)
+                    finally:
+                        assert g.stdout is not None
+                        g.stdout.close()
+                    ost, oru = _wait(o, args.timeout)
+                    t_ours = time.perf_counter() - t0
+                    gst, gru = _wait(g, args.timeout)
+                    wall = time.perf_counter() - t0
+                    gerr.seek(0)
+                    oerr.seek(0)
+                    gtxt = gerr.read().decode(errors="replace")
+                    otxt = oerr.read(4000).decode(errors="replace")
+                stats = {}
+                for ln in gtxt.splitlines()[::-1]:
+                    if ln.startswith("{"):
+                        stats = json.loads(ln)
+                        break
+                ok = ost == 0 and gst in (0, -13)  # gen may die of SIGPIPE if ours quits early
+                if not ok:
+                    failed = True
+                    log(f"  !! pipe {size} failed: gen exit {gst}, ours exit {ost}: {otxt.strip()[:600]}")
+                rows.append(dict(size=size, bytes=stats.get("bytes", nbytes), blocks=stats.get("blocks"),
+                                 run=i + 1, wall=wall, ours_wall=t_ours, ours_rss=oru.ru_maxrss if oru else 0,
+                                 gen_rss=gru.ru_maxrss if gru else 0, ok=ok))
+                log(f"  pipe {size} run {i + 1}: {wall:.2f} s, ours peak RSS {rows[-1]['ours_rss'] / 1024:.0f} MiB"
+                    + ("" if ok else "  FAILED"))
+    finally:
+        shutil.rmtree(outdir, ignore_errors=True)
+    headers = ["size", "blocks", "wall s (median)", "s per GiB", "MB/s", "ours peak RSS", "gen peak RSS", "ok"]
+    out = []
+    for size in dict.fromkeys(r["size"] for r in rows):
+        rs = [r for r in rows if r["size"] == size]
+        wall = statistics.median(r["wall"] for r in rs)
+        nbytes = rs[0]["bytes"]
+        out.append([size, f"{rs[0]['blocks']:,}" if rs[0]["blocks"] else "?", f"{wall:.2f}",
+                    f"{wall / (nbytes / (1 << 30)):.2f}", f"{nbytes / wall / 1e6:.0f}",
+                    f"{max(r['ours_rss'] for r in rs) / 1024:.0f} MiB",
+                    f"{max(r['gen_rss'] for r in rs) / 1024:.0f} MiB",
+                    "yes" if all(r["ok"] for r in rs) else "NO"])
+    print(render(headers, out, args.markdown))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="option sets: " + ", ".join(f"{k}={' '.join(v) or '(none)'}"
+                                                                    for k, v in OPTION_SETS.items()))
+    ap.add_argument("--baseline", help="the C page_owner_sort binary (default: $PAGE_OWNER_SORT)")
+    ap.add_argument("--runs", type=int, default=3, help="runs per program and case (default 3)")
+    ap.add_argument("--sizes", default="100M,1G",
+                    help="generated dump sizes, comma-separated (default 100M,1G; '' for none)")
+    ap.add_argument("--era", default="6.7", help="era of generated dumps (default 6.7)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of generated dumps (default 0)")
+    ap.add_argument("--inputs", nargs="+", metavar="FILE", help="existing dumps (.xz/.gz/.bz2 are decompressed)")
+    ap.add_argument("--options", default=DEFAULT_OPTIONS, help=f"option sets (default {DEFAULT_OPTIONS})")
+    ap.add_argument("--markdown", action="store_true", help="print the table as GitHub markdown")
+    ap.add_argument("--json", metavar="FILE", help="also write every measurement to FILE")
+    ap.add_argument("--ours-cmd", help="command prefix replacing 'pageowner-fast sort'")
+    ap.add_argument("--timeout", type=float, default=None, help="seconds per run before it is killed")
+    ap.add_argument("--keep-mismatch", action="store_true", help="keep both outputs of a mismatching case")
+    ap.add_argument("--pipe", action="store_true", help="measure 'gen | ours sort - out' instead")
+    ap.add_argument("--pipe-sizes", default="100M,1G,10G", help="sizes for --pipe (default 100M,1G,10G)")
+    ap.add_argument("--pipe-options", default="default", choices=sorted(OPTION_SETS),
+                    help="option set for --pipe (default: default)")
+    args = ap.parse_args(argv)
+    if args.runs < 1:
+        ap.error("--runs must be >= 1")
+    _gencache.CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    return run_pipe(args) if args.pipe else run_compare(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
