@@ -183,3 +183,26 @@ def test_aggregation_keeps_fields_hidden_by_ts_cut(blocks, args):
     ref = _sort_output(lambda strip: _pyscan.scan_bytes(data, strip_ts=strip), args)
     assert got == ref
     assert got.count(b"\n") == 2  # two groups, not one
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=dump(), strip=st.booleans(), threads=st.sampled_from([1, 2, 3, 5]),
+       aggregate=st.booleans())
+def test_mapped_threaded_scan_matches_reference(tmp_path_factory, data, strip, threads, aggregate):
+    """A regular file is memory-mapped and cut into parts scanned on threads, then merged:
+    the rows, ids and stats are those of one sequential pass (CR files fall back)."""
+    import mmap
+    path = tmp_path_factory.mktemp("m") / "d.txt"
+    path.write_bytes(data)
+    if not data:
+        return
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        got = _scan.scan_mapped(mm, strip_ts=strip, aggregate=aggregate, threads=threads)
+    if b"\r" in data:
+        assert got is None  # streamed instead, where CRLF becomes LF
+        return
+    if aggregate:
+        ref = _scan.scan_bytes(data, strip_ts=strip, aggregate=True)
+        assert_same(got, ref)
+    else:
+        assert_same(got, _pyscan.scan_bytes(data, strip_ts=strip))

@@ -4,7 +4,11 @@ Set PAGEOWNER_FAST_PUREPYTHON=1 to force the pure-Python engine.
 """
 from __future__ import annotations
 
+import contextlib
+import io
+import mmap
 import os
+import stat
 import warnings
 
 from ._source import READ_ERRORS, read_error, describe
@@ -22,10 +26,50 @@ if not _force_py:
 NAME = "cython" if _scan_mod is not None else "python"
 
 
+def _mappable(f):
+    """The file descriptor of `f` if it is an uncompressed regular file read from its start."""
+    try:
+        raw = f.raw if isinstance(f, io.BufferedReader) else f
+        if not isinstance(raw, io.FileIO) or f.tell() != 0:
+            return None
+        st = os.fstat(raw.fileno())
+        return raw.fileno() if stat.S_ISREG(st.st_mode) and st.st_size > 0 else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def threads_for(size: int) -> int:
+    env = os.environ.get("PAGEOWNER_FAST_THREADS")
+    if env:
+        return max(1, int(env))
+    return min(2, os.cpu_count() or 1) if size >= (32 << 20) else 1
+
+
 def scan(f, *, strip_ts: bool, progress=None, aggregate: bool = False):
     """(columns, tables, stats) of the dump in `f`. The pure-Python engine ignores
-    `aggregate` (its rows are always single blocks, which every caller accepts)."""
+    `aggregate` (its rows are always single blocks, which every caller accepts).
+
+    A plain regular file is memory-mapped and scanned by up to two threads; anything else
+    (pipes, stdin, compressed files, CRLF files) is streamed in 1 MiB chunks."""
     try:
+        fd = _mappable(f) if _scan_mod is not None else None
+        if fd is not None:
+            try:
+                mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):
+                mm = None
+            if mm is not None:
+                try:
+                    with contextlib.suppress(AttributeError, OSError):
+                        mm.madvise(mmap.MADV_SEQUENTIAL)
+                    res = _scan_mod.scan_mapped(mm, strip_ts=strip_ts, progress=progress,
+                                                aggregate=aggregate, threads=threads_for(len(mm)))
+                finally:
+                    with contextlib.suppress(BufferError):
+                        mm.close()
+                if res is not None:
+                    return res
+                f.seek(0)
         if _scan_mod is not None:
             return _scan_mod.scan_stream(f, strip_ts=strip_ts, progress=progress,
                                          aggregate=aggregate)

@@ -102,6 +102,28 @@ cdef extern from *:
     const unsigned char* next_nl "pof_next_nl"(const unsigned char* p, const unsigned char* end) noexcept nogil
 
 
+cdef extern from *:
+    """
+    #if defined(__unix__) || defined(__APPLE__)
+    #include <sys/mman.h>
+    #include <unistd.h>
+    #include <stdint.h>
+    /* Drop our mapping of the whole pages in [start, start+len) that we are done with: the
+       page cache keeps them, but they stop counting in this process's resident set. */
+    static void pof_release(const void* start, size_t len) {
+        uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE);
+        uintptr_t a = ((uintptr_t)start + ps - 1) & ~(ps - 1);
+        uintptr_t b = ((uintptr_t)start + len) & ~(ps - 1);
+        if (b > a)
+            madvise((void*)a, b - a, MADV_DONTNEED);
+    }
+    #else
+    static void pof_release(const void* start, size_t len) { (void)start; (void)len; }
+    #endif
+    """
+    void release_pages "pof_release"(const void* start, size_t length) noexcept nogil
+
+
 cdef int parse_pfn_line(const unsigned char* buf, Py_ssize_t ls, Py_ssize_t pe, int64_t* pfn_out,
                         int* mt_out) noexcept nogil:
     """PFN (decimal or 0x-hex, -1 if unparsable) and migratetype of the line buf[ls:pe]."""
@@ -575,6 +597,9 @@ cdef class Scanner:
     cdef size_t text_cap
     cdef size_t lines_cap
     cdef public int64_t nul_bytes, cr_removed, nbytes, nblocks
+    cdef public int64_t done_bytes      # progress of a mapped region
+    cdef public bint saw_cr             # a mapped region holds CR bytes (stream it instead)
+    cdef public object error            # an exception raised on a worker thread
     cdef public bint truncated
 
     def __cinit__(self, bint strip_ts=True, bint aggregate=False):
@@ -1144,6 +1169,124 @@ cdef class Scanner:
             self._scan(buf, have, True)
         return self
 
+    cdef void _count_nul(self, const unsigned char* buf, Py_ssize_t n) noexcept nogil:
+        """NUL bytes are data; count them for the warning."""
+        cdef Py_ssize_t j = 0
+        cdef const unsigned char* p
+        while j < n:
+            p = <const unsigned char*>memchr(buf + j, 0, n - j)
+            if p == NULL:
+                break
+            self.nul_bytes += 1
+            j = p - buf + 1
+
+    cdef int _region(self, const unsigned char* buf, Py_ssize_t size, bint last) except -1 nogil:
+        """Scan buf[0:size], a part of a mapped file that starts at a block start; the last
+        part may end inside a block, which is then completed like a stream's."""
+        cdef Py_ssize_t i = 0, tail, j
+        cdef const unsigned char* p
+        cdef char* tmp
+        cdef Py_ssize_t m
+        while i < size:   # in slices: progress can be shown, and pages are let go of behind us
+            m = size - i if size - i < 16 * READ_CHUNK else 16 * READ_CHUNK
+            # CR bytes send the whole input back to the streaming reader (CRLF -> LF)
+            if memchr(buf + i, 13, m) != NULL:
+                self.saw_cr = True
+                return 0
+            tail = self._scan(buf + i, m, False)
+            if tail == 0 and m < size - i:   # a block longer than a slice
+                if memchr(buf + i + m, 13, size - i - m) != NULL:
+                    self.saw_cr = True
+                    return 0
+                m = size - i
+                tail = self._scan(buf + i, m, False)
+            if tail == 0:
+                break
+            self._count_nul(buf + i, tail)
+            release_pages(buf + i, tail)
+            i += tail
+            self.done_bytes = i
+        self.nbytes += size
+        if i < size:
+            if not last:
+                with gil:
+                    raise RuntimeError("internal error: a region does not end at a block start")
+            # the input ends inside a block: complete it (deliberate difference 1)
+            m = size - i
+            tmp = <char*>malloc(m + 2)
+            if tmp == NULL:
+                with gil:
+                    raise MemoryError()
+            memcpy(tmp, buf + i, m)
+            self._count_nul(buf + i, m)
+            if tmp[m - 1] != 10:
+                tmp[m] = 10
+                m += 1
+            tmp[m] = 10
+            m += 1
+            self.truncated = True
+            self._scan(<const unsigned char*>tmp, m, True)
+            free(tmp)
+        self.done_bytes = size
+        return 0
+
+    cdef int _merge(self, Scanner o) except -1:
+        """Append the rows of `o` (which scanned the next part of the same input) to ours,
+        re-interning its values; aggregate rows that exist here already are added up."""
+        cdef cnp.ndarray hmap = _remap(&o.headers, &self.headers)
+        cdef cnp.ndarray smap = _remap(&o.stacks, &self.stacks)
+        cdef cnp.ndarray cmap = _remap(&o.comms, &self.comms)
+        cdef cnp.ndarray mmap_ = _remap(&o.modules, &self.modules)
+        cdef int32_t[::1] hm = hmap, sm = smap, cm = cmap, mm = mmap_
+        cdef Cols* a = &self.cols
+        cdef Cols* b = &o.cols
+        cdef size_t i, r
+        cdef int32_t g
+        cdef GroupKey key
+        cdef int64_t line_off = self.lineno
+        for i in range(b.n):
+            if self.aggregate:
+                memcpy(&key, o.groups.arena + o.groups.offs[i], sizeof(GroupKey))
+                key.hid = hm[key.hid]
+                key.sid = sm[key.sid]
+                g = intern(&self.groups, <const char*>&key, sizeof(GroupKey))
+                if g < 0:
+                    raise MemoryError()
+                if <size_t>g < a.n:
+                    a.count[g] += b.count[i]
+                    a.pages[g] += b.pages[i]
+                    continue
+            if cols_reserve(a, a.n + 1) != 0:
+                raise MemoryError()
+            r = a.n
+            a.order[r] = b.order[i]
+            a.count[r] = b.count[i]
+            a.pages[r] = b.pages[i]
+            a.block_pages[r] = b.block_pages[i]
+            a.pid[r] = b.pid[i]
+            a.tgid[r] = b.tgid[i]
+            a.ts[r] = b.ts[i]
+            a.free_ts[r] = b.free_ts[i]
+            a.pfn[r] = b.pfn[i]
+            a.gfp[r] = b.gfp[i]
+            a.mt[r] = b.mt[i]
+            a.alloc[r] = b.alloc[i]
+            a.header_id[r] = hm[b.header_id[i]]
+            a.stack_id[r] = sm[b.stack_id[i]]
+            a.comm_id[r] = cm[b.comm_id[i]]
+            a.module_id[r] = mm[b.module_id[i]]
+            a.bad[r] = b.bad[i]
+            a.lineno[r] = b.lineno[i] + line_off
+            a.n = r + 1
+        self.lineno += o.lineno
+        self.nblocks += o.nblocks
+        self.nul_bytes += o.nul_bytes
+        self.nbytes += o.nbytes
+        self.truncated = o.truncated
+        self.stale_cma = o.stale_cma
+        self.stale_slab = o.stale_slab
+        return 0
+
     def result(self):
         cdef Cols* c = &self.cols
         cdef size_t n = c.n
@@ -1176,6 +1319,125 @@ cdef class Scanner:
                  "cr_removed": int(self.cr_removed), "truncated": bool(self.truncated),
                  "bytes": int(self.nbytes)}
         return columns, tables, stats
+
+
+cdef cnp.ndarray _remap(Interner* src, Interner* dst):
+    """ids of src's values in dst (interning the new ones)."""
+    cdef cnp.ndarray out = np.empty(src.n, dtype=np.int32)
+    cdef int32_t[::1] o = out
+    cdef size_t i
+    cdef int32_t v
+    for i in range(src.n):
+        v = intern(dst, src.arena + src.offs[i], src.offs[i + 1] - src.offs[i])
+        if v < 0:
+            raise MemoryError()
+        o[i] = v
+    return out
+
+
+cdef Py_ssize_t _block_start_after(const unsigned char* buf, Py_ssize_t size, Py_ssize_t at) noexcept nogil:
+    """The first block start at or after `at` (just after an empty line), or -1."""
+    cdef const unsigned char* p
+    cdef Py_ssize_t i = at - 1 if at > 0 else 0
+    while i + 1 < size:
+        p = <const unsigned char*>memchr(buf + i, 10, size - i - 1)
+        if p == NULL:
+            return -1
+        i = p - buf
+        if buf[i + 1] == 10:
+            return i + 2
+        i += 1
+    return -1
+
+
+cdef void _stale_before(const unsigned char* buf, Py_ssize_t at, bint* cma, bint* slab) noexcept nogil:
+    """CMA/slab verdict of the last PFN line that starts before `at` (none: both false)."""
+    cdef Py_ssize_t i = at - 1, e
+    cma[0] = False
+    slab[0] = False
+    while i >= 0:
+        if buf[i] == 80 and (i == 0 or buf[i - 1] == 10) and i + 2 < at and buf[i + 1] == 70 and buf[i + 2] == 78:
+            e = i
+            while e < at and buf[e] != 10:
+                e += 1
+            cma[0] = find(buf, i, e, b"CMA", 3) >= 0
+            slab[0] = find(buf, i, e, b"slab", 4) >= 0
+            return
+        i -= 1
+
+
+def _scan_region(Scanner sc, size_t addr, Py_ssize_t size, bint last):
+    try:
+        with nogil:
+            sc._region(<const unsigned char*>addr, size, last)
+    except BaseException as e:  # re-raised by the main thread
+        sc.error = e
+
+
+def scan_mapped(mm, *, strip_ts=True, progress=None, aggregate=False, threads=2):
+    """Scan a read-only mapping of a whole regular file, split into `threads` parts at
+    block starts, each scanned by its own Scanner on its own thread (nogil), then merged.
+    Returns None if the file holds CR bytes (the caller then streams it, CRLF -> LF)."""
+    import threading
+    import time
+    cdef const unsigned char[::1] view = mm
+    cdef Py_ssize_t size = view.shape[0]
+    cdef const unsigned char* buf = &view[0] if size else NULL
+    cdef list starts = [0]
+    cdef Py_ssize_t b
+    cdef int k
+    cdef bint cma, slab
+    cdef Scanner sc
+    threads = max(1, int(threads))
+    for k in range(1, threads):
+        b = _block_start_after(buf, size, size * k // threads)
+        if b < 0 or b <= starts[len(starts) - 1] or b >= size:
+            break
+        starts.append(b)
+    ends = starts[1:] + [size]
+    scanners = []
+    for k in range(len(starts)):
+        sc = Scanner(strip_ts, aggregate)
+        if starts[k] > 0:
+            _stale_before(buf, starts[k], &cma, &slab)
+            sc.stale_cma = cma
+            sc.stale_slab = slab
+        scanners.append(sc)
+    addr = <size_t>buf
+    workers = [threading.Thread(target=_scan_region,
+                                args=(scanners[k], addr + starts[k], ends[k] - starts[k],
+                                      k == len(starts) - 1))
+               for k in range(1, len(starts))]
+    for w in workers:
+        w.start()
+    errors = []
+    try:
+        if progress is None:
+            _scan_region(scanners[0], addr, ends[0] - starts[0], len(starts) == 1)
+        else:
+            t = threading.Thread(target=_scan_region,
+                                 args=(scanners[0], addr, ends[0] - starts[0], len(starts) == 1))
+            t.start()
+            workers.append(t)
+            reported = 0
+            while any(w.is_alive() for w in workers):
+                time.sleep(0.1)
+                now = sum(x.done_bytes for x in scanners)
+                progress(now - reported)
+                reported = now
+            progress(size - reported)
+    finally:
+        for w in workers:
+            w.join()
+    for x in scanners:
+        if x.error is not None:
+            raise x.error
+    if any(x.saw_cr for x in scanners):
+        return None
+    sc = scanners[0]
+    for k in range(1, len(scanners)):
+        sc._merge(scanners[k])
+    return sc.result()
 
 
 def scan_stream(f, *, strip_ts=True, progress=None, aggregate=False):
