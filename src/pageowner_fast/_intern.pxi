@@ -189,3 +189,12 @@ cdef list interner_to_list(Interner* t):
     for i in range(t.n):
         out.append(PyBytes_FromStringAndSize(t.arena + t.offs[i], t.offs[i + 1] - t.offs[i]))
     return out
+
+
+cdef tuple interner_to_packed(Interner* t):
+    """(arena as bytes, offsets as int64 array): value i is arena[offs[i]:offs[i+1]]. One
+    object instead of one per value (a -a scan has a distinct header per block)."""
+    cdef bytes arena = PyBytes_FromStringAndSize(t.arena, t.arena_len)
+    cdef cnp.ndarray offs = np.empty(t.n + 1, dtype=np.int64)
+    memcpy(cnp.PyArray_DATA(offs), t.offs, (t.n + 1) * sizeof(int64_t))
+    return (arena, offs)

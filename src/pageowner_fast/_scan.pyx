@@ -15,6 +15,7 @@ cimport numpy as cnp
 cnp.import_array()
 
 include "_intern.pxi"
+include "_textout.pxi"
 
 # --- constants shared with _fields.py -------------------------------------------------------
 DEF ALLOC_CMA = 2
@@ -1310,8 +1311,8 @@ cdef class Scanner:
             "lineno": _to_numpy(c.lineno, n, np.int64),
         }
         tables = {
-            "headers": interner_to_list(&self.headers),
-            "stacks": interner_to_list(&self.stacks),
+            "headers": interner_to_packed(&self.headers),
+            "stacks": interner_to_packed(&self.stacks),
             "comms": interner_to_list(&self.comms),
             "modules": interner_to_list(&self.modules),
         }

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -15,6 +16,10 @@ PROG = "pageowner-fast"
 COMMANDS = {
     "sort": "drop-in for page_owner_sort: sort [OPTIONS] <input> <output>",
     "gen": "write a synthetic page_owner dump (seeded), for tests and benchmarks",
+    "stacks": "pages per stack of a show_stacks/show_handles file or a dump (text, json, csv, folded)",
+    "diff": "pages per stack (or comm, pid, ...) in two snapshots, largest growth first",
+    "timeline": "pages per key across snapshots, ranked by growth; optional plot",
+    "top": "largest consumers by comm, pid, module, allocator, stack, order, gfp, migratetype",
 }
 
 
@@ -27,6 +32,25 @@ def _general_help(out) -> None:
     for name, text in COMMANDS.items():
         out.write(f"  {name:10s}{text}\n")
     out.write(f"\n`{PROG} <command> --help` for a command's options; `{PROG} --version`.\n")
+
+
+def _missing(name: str) -> str:
+    """How a block lacking field `name` (a _fields.BAD_NAMES name) is described."""
+    if name == "order in range 0..62":
+        return "an order above 62 (counted as 0 pages)"
+    if name == "PFN line":
+        return "no PFN line (its allocator comes from the previous PFN line, as in page_owner_sort)"
+    return f"no {name} field"
+
+
+def _not_a_dump(dump) -> str:
+    """The warning for an input in which no block has an order field."""
+    if any(b"nr_base_pages:" in s or b"stack_count:" in s for s in dump.stacks):
+        return ("warning: this looks like a page_owner_stacks/show_stacks file, not a page_owner "
+                "dump: each record was sorted as a block without fields (0 pages), as "
+                "page_owner_sort does; `pageowner-fast stacks` reads it properly")
+    return ("warning: no block has an order field: this does not look like a page_owner dump; "
+            "its blocks were sorted as plain text, as page_owner_sort does")
 
 
 def _report_scan(dump, debug: bool) -> None:
@@ -43,6 +67,8 @@ def _report_scan(dump, debug: bool) -> None:
         return
     mal = dump.malformed()
     absent = mal.pop("absent")
+    if "order" in absent:
+        warn(_not_a_dump(dump))
     empty = int(dump.count[dump.empty_mask()].sum())
     total = dump.nblocks
     if debug and absent:
@@ -54,7 +80,7 @@ def _report_scan(dump, debug: bool) -> None:
     for name, rows in mal.items():
         if name == "PFN line":
             continue
-        warn(f"warning: {int(dump.count[rows].sum())} of {total} blocks had no {name} field" +
+        warn(f"warning: {int(dump.count[rows].sum())} of {total} blocks had {_missing(name)}" +
              ("" if debug else " (-d lists them)"))
     if debug:
         bits = [(b, n) for b, n in F.BAD_NAMES if n not in absent]
@@ -64,7 +90,7 @@ def _report_scan(dump, debug: bool) -> None:
                 continue
             for b, n in bits:
                 if dump.bad[i] & b:
-                    warn(f"block {i + 1} (line {int(dump.lineno[i])}): no {n} field")
+                    warn(f"block {i + 1} (line {int(dump.lineno[i])}): {_missing(n)}")
 
 
 def _filter_rows(dump, opts) -> np.ndarray:
@@ -115,9 +141,10 @@ def cmd_sort(argv) -> int:
     check_not_input(outp, inp)
     with AtomicOutput(outp) as out:
         # -d lists blocks one by one and -f looks at each block's ts: both need a row per
-        # block; otherwise identical blocks are folded while reading (bounded memory)
+        # block; so does -a, whose texts keep their ts (no two alike). Otherwise identical
+        # blocks are folded while reading (memory bounded by the distinct texts)
         dump = load(inp, strip_ts=opts.strip_ts, progress=_progress_for(inp),
-                    aggregate=not (opts.debug or opts.free_filter))
+                    aggregate=opts.strip_ts and not (opts.debug or opts.free_filter))
         _report_scan(dump, opts.debug)
         if opts.uses_free_ts() and bool(np.all(dump.bad & F.BAD_FREE_TS)):
             warn("warning: -f, -r, --sort=ft and --cull=f need free_ts, which this dump does "
@@ -127,8 +154,7 @@ def cmd_sort(argv) -> int:
         groups = sortcull.cull(dump, rows, opts.cull)
         groups = sortcull.sort(dump, groups, opts.sort)
         if opts.fmt == "text":
-            for chunk in compat.iter_text(dump, groups, opts):
-                out.write(chunk)
+            compat.write_text(out.write, dump, groups, opts)
         else:
             from . import export
             export.write_groups(out, dump, groups, opts)
@@ -145,7 +171,28 @@ def cmd_gen(argv) -> int:
     return gen.main(argv)
 
 
+def _analysis(name):
+    def run(argv) -> int:
+        from . import analysis
+        return analysis.main(name, argv)
+    return run
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Python warnings (e.g. "compiled scanner unavailable") as one `pageowner-fast:` line."""
+    text = str(message)
+    if text.startswith("pageowner_fast: "):
+        text = text[len("pageowner_fast: "):]
+    warn(f"warning: {text}")
+
+
 def main(argv=None) -> int:
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        return _main(argv)
+
+
+def _main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
         _general_help(sys.stdout if argv else sys.stderr)
@@ -155,7 +202,9 @@ def main(argv=None) -> int:
         print(f"{PROG} {__version__} ({_engine.NAME} engine)")
         return 0
     cmd, rest = argv[0], argv[1:]
-    handler = {"sort": cmd_sort, "gen": cmd_gen}.get(cmd)
+    handler = {"sort": cmd_sort, "gen": cmd_gen, "stacks": _analysis("stacks"),
+               "diff": _analysis("diff"), "timeline": _analysis("timeline"),
+               "top": _analysis("top")}.get(cmd)
     if handler is None:
         warn(f"unknown command '{cmd}'")
         _general_help(sys.stderr)

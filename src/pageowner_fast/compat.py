@@ -228,6 +228,26 @@ def allocator_text(bits: int) -> bytes:
 _ALLOC_TEXT = [allocator_text(i) for i in range(32)]
 
 
+def write_text(write, dump, groups, opts: SortOptions) -> None:
+    """Write page_owner_sort's output text for `groups` through `write(bytes)`."""
+    if not opts.cull:
+        try:
+            from ._scan import write_text_records
+        except ImportError:
+            write_text_records = None
+        if write_text_records is not None:
+            rep = groups.rep
+            write_text_records(write, *dump.headers.packed(), *dump.stacks.packed(),
+                               np.ascontiguousarray(groups.count, dtype=np.int64),
+                               np.ascontiguousarray(groups.pages, dtype=np.int64),
+                               np.ascontiguousarray(dump.allocator[rep], dtype=np.uint8),
+                               np.ascontiguousarray(dump.header_id[rep], dtype=np.int32),
+                               np.ascontiguousarray(dump.stack_id[rep], dtype=np.int32))
+            return
+    for chunk in iter_text(dump, groups, opts):
+        write(chunk)
+
+
 def iter_text(dump, groups, opts: SortOptions, chunk_bytes: int = 1 << 20):
     """Yield the output file's bytes in chunks of about `chunk_bytes`."""
     rep = groups.rep

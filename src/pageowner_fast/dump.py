@@ -11,18 +11,52 @@ from ._source import open_source, describe
 
 
 class Table(Sequence):
-    """Interned byte strings: `table[i]` is the bytes of id i; ids follow first appearance."""
+    """Interned byte strings: `table[i]` is the bytes of id i; ids follow first appearance.
 
-    def __init__(self, items: list):
-        self._items = items
+    Built from a list of bytes, or from the scanner's packed form ``(arena, offsets)``
+    (value i = ``arena[offsets[i]:offsets[i+1]]``), which is turned into a list only if
+    something needs every value as an object."""
+
+    def __init__(self, items):
+        if isinstance(items, tuple):
+            self._arena, self._offs = items
+            self._list = None
+        else:
+            self._arena = self._offs = None
+            self._list = list(items)
         self._ranks = None
         self._index = None
 
+    @property
+    def _items(self) -> list:
+        if self._list is None:
+            a, o = self._arena, self._offs.tolist()
+            self._list = [a[o[i]:o[i + 1]] for i in range(len(o) - 1)]
+        return self._list
+
+    def packed(self):
+        """(arena bytes, int64 offsets) of the values."""
+        if self._arena is None:
+            lens = np.fromiter((len(v) for v in self._list), dtype=np.int64, count=len(self._list))
+            offs = np.zeros(len(self._list) + 1, dtype=np.int64)
+            np.cumsum(lens, out=offs[1:])
+            self._arena, self._offs = b"".join(self._list), offs
+        return self._arena, self._offs
+
     def __len__(self):
-        return len(self._items)
+        return len(self._list) if self._list is not None else len(self._offs) - 1
 
     def __getitem__(self, i):
-        return self._items[i]
+        if self._list is not None:
+            return self._list[i]
+        if isinstance(i, slice):
+            return self._items[i]
+        n = len(self._offs) - 1
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("Table index out of range")
+        return self._arena[int(self._offs[i]):int(self._offs[i + 1])]
 
     def __iter__(self):
         return iter(self._items)
@@ -43,6 +77,23 @@ class Table(Sequence):
     def id_of(self, value: bytes) -> int:
         """The id of `value`, or -1 if it never occurs."""
         if self._index is None:
+            if len(self) > 100_000:  # a one-off look-up needs no index of a huge table
+                if self._list is None:
+                    a, o = self._arena, self._offs
+                    k = a.find(value) if value else -1
+                    while k >= 0:  # a value starts at an offset and ends at the next one
+                        i = int(np.searchsorted(o, k))
+                        if i < len(o) - 1 and o[i] == k and o[i + 1] - k == len(value):
+                            return i
+                        k = a.find(value, k + 1)
+                    if not value:
+                        hits = np.flatnonzero(o[1:] == o[:-1])
+                        return int(hits[0]) if len(hits) else -1
+                    return -1
+                try:
+                    return self._list.index(value)
+                except ValueError:
+                    return -1
             self._index = {v: i for i, v in enumerate(self._items)}
         return self._index.get(value, -1)
 
@@ -116,6 +167,48 @@ class Dump:
                 out[name] = rows[hit]
         out["absent"] = absent
         return out
+
+    # -- analysis API (implemented in analysis.py / export.py) --------------------------------
+
+    def filter(self, *, pid=None, tgid=None, comm=None, module=None) -> "Dump":
+        """The blocks whose pid / tgid / comm / module is one of the given values (each a
+        scalar or a list; all given criteria must hold), as a new Dump: the selected rows of
+        every column, the string tables shared with this one."""
+        from .analysis import filter_dump
+        return filter_dump(self, pid=pid, tgid=tgid, comm=comm, module=module)
+
+    def cull(self, keys=("stacktrace",)):
+        """Group the blocks as ``page_owner_sort --cull=KEYS`` does: a `GroupTable` with the
+        representative row (first loaded member), count and pages of each group. ``keys``:
+        any of "stacktrace"/"st", "pid", "tgid", "name"/"comm", "module", "allocator",
+        "free" (a tuple or a comma-separated string); ``()`` groups by full text, as
+        page_owner_sort does without --cull."""
+        from .analysis import cull_dump
+        return cull_dump(self, keys)
+
+    def sort(self, keys="-times", *, cull=()):
+        """Cull by ``cull``, then sort stably by ``keys`` ("-times" is page_owner_sort's
+        default; e.g. "-pages,pid" or [("pages", -1)]): a `GroupTable`, whose ``text()`` is
+        the tool's output."""
+        from .analysis import sort_dump
+        return sort_dump(self, keys, cull)
+
+    def to_pandas(self):
+        """A pandas DataFrame: every column, plus ``comm``, ``module`` and ``stack`` decoded
+        as categoricals (needs the ``pandas`` extra)."""
+        from .export import dump_to_pandas
+        return dump_to_pandas(self)
+
+    def to_arrow(self):
+        """A pyarrow Table: the NumPy columns zero-copy, ``comm``/``module``/``stack``
+        dictionary-encoded (needs the ``arrow`` extra)."""
+        from .export import dump_to_arrow
+        return dump_to_arrow(self)
+
+    def to_parquet(self, path, **kwargs) -> None:
+        """Write `to_arrow()` to a Parquet file; ``kwargs`` go to pyarrow.parquet.write_table."""
+        from .export import dump_to_parquet
+        dump_to_parquet(self, path, **kwargs)
 
 
 def engine_scan(f, *, strip_ts: bool, progress=None, aggregate: bool = False):

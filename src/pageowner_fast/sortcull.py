@@ -17,6 +17,12 @@ SORT_KEYS = ("times", "pages", "pid", "tgid", "name", "stacktrace", "txt", "allo
              "allocator", "module", "free_ts")
 
 
+# Above this many distinct header lines (e.g. -a, where every ts stays in the text) the
+# string ranks of whole texts are not computed; only groups that tie under the sort keys
+# are put in text order, which is all page_owner_sort's cull order decides.
+LAZY_TEXT_RANKS = 200_000
+
+
 @dataclass
 class Groups:
     """The culled records, in output order."""
@@ -24,6 +30,7 @@ class Groups:
     rep: np.ndarray     # row index (into the Dump) of each group's representative
     count: np.ndarray   # blocks in the group ("times")
     pages: np.ndarray   # summed pages
+    text_order_pending: bool = False  # groups are by id, not yet in text order
 
     def __len__(self):
         return len(self.rep)
@@ -69,7 +76,11 @@ def cull(dump, rows: np.ndarray, cull: frozenset) -> Groups:
     if len(rows) == 0:
         z = np.zeros(0, dtype=np.int64)
         return Groups(z, z.copy(), z.copy())
-    keys = _cull_keys(dump, rows, cull)
+    lazy = not cull and len(dump.headers) > LAZY_TEXT_RANKS
+    if lazy:  # equal texts are equal (header id, stack id) pairs: group by the ids
+        keys = [(dump.header_id[rows].astype(np.int64) << 32) | dump.stack_id[rows].astype(np.int64)]
+    else:
+        keys = _cull_keys(dump, rows, cull)
     order = _lexsort(keys)
     change = np.zeros(len(order), dtype=bool)
     change[0] = True
@@ -80,7 +91,7 @@ def cull(dump, rows: np.ndarray, cull: frozenset) -> Groups:
     rep = rows[order[starts]]
     count = np.add.reduceat(dump.count[rows][order], starts).astype(np.int64)
     pages = np.add.reduceat(dump.pages[rows][order], starts).astype(np.int64)
-    return Groups(rep, count, pages)
+    return Groups(rep, count, pages, text_order_pending=lazy)
 
 
 def _sort_key(dump, g: Groups, name: str, sign: int):
@@ -121,4 +132,30 @@ def sort(dump, g: Groups, keys) -> Groups:
     for name, sign in keys:
         arrs.extend(_sort_key(dump, g, name, sign))
     order = _lexsort(arrs)
+    if g.text_order_pending:
+        order = _text_order_ties(dump, g, arrs, order)
     return Groups(g.rep[order], g.count[order], g.pages[order])
+
+
+def _text_order_ties(dump, g: Groups, arrs, order):
+    """Within each run of groups that tie under every sort key, put them in text order
+    (page_owner_sort's cull sort left them so before its stable final sort)."""
+    n = len(order)
+    if n < 2:
+        return order
+    same = np.ones(n - 1, dtype=bool)
+    for a in arrs:
+        s = a[order]
+        same &= s[1:] == s[:-1]
+    if not same.any():
+        return order
+    order = order.copy()
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], same.astype(np.int8), [0]))))
+    headers, stacks = dump.headers, dump.stacks
+    hid = dump.header_id[g.rep]
+    sid = dump.stack_id[g.rep]
+    for start, stop in zip(edges[::2].tolist(), (edges[1::2] + 1).tolist()):
+        run = order[start:stop].tolist()
+        run.sort(key=lambda i: (headers[hid[i]], stacks[sid[i]]))
+        order[start:stop] = run
+    return order
