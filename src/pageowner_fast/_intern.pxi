@@ -198,3 +198,19 @@ cdef tuple interner_to_packed(Interner* t):
     cdef cnp.ndarray offs = np.empty(t.n + 1, dtype=np.int64)
     memcpy(cnp.PyArray_DATA(offs), t.offs, (t.n + 1) * sizeof(int64_t))
     return (arena, offs)
+
+
+def _bench_intern(list items):
+    """Intern every bytes object of `items` into a fresh table; returns the distinct count
+    (benchmark hook for the interner alone)."""
+    cdef Interner t
+    cdef bytes b
+    if interner_init(&t, 1 << 12) != 0:
+        raise MemoryError()
+    try:
+        for b in items:
+            if intern(&t, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b)) < 0:
+                raise MemoryError()
+        return t.n
+    finally:
+        interner_free(&t)
