@@ -66,9 +66,15 @@ cdef h128 fallback_hash(const void* data, size_t n) noexcept nogil:
     return h
 
 
+ctypedef struct Slot:
+    uint64_t lo          # the value's 128-bit hash
+    uint64_t hi
+    int32_t val          # its id, or -1 for an empty slot
+    int32_t pad
+
+
 ctypedef struct Interner:
-    uint64_t* keys       # 2 words per slot
-    int32_t* vals        # id, or -1 for an empty slot
+    Slot* slots          # open addressing, linear probing: one cache line per probe
     size_t cap           # slots (power of two)
     size_t n             # ids handed out
     char* arena          # the unique values, back to back
@@ -81,53 +87,43 @@ ctypedef struct Interner:
 cdef int interner_init(Interner* t, size_t cap) noexcept nogil:
     t.cap = cap
     t.n = 0
-    t.keys = <uint64_t*>malloc(2 * cap * sizeof(uint64_t))
-    t.vals = <int32_t*>malloc(cap * sizeof(int32_t))
+    t.slots = <Slot*>malloc(cap * sizeof(Slot))
     t.arena_cap = 1 << 16
     t.arena_len = 0
     t.arena = <char*>malloc(t.arena_cap)
     t.offs_cap = 1024
     t.offs = <int64_t*>malloc(t.offs_cap * sizeof(int64_t))
-    if t.keys == NULL or t.vals == NULL or t.arena == NULL or t.offs == NULL:
+    if t.slots == NULL or t.arena == NULL or t.offs == NULL:
         return -1
-    memset(t.vals, 0xff, cap * sizeof(int32_t))
+    memset(t.slots, 0xff, cap * sizeof(Slot))
     t.offs[0] = 0
     return 0
 
 
 cdef void interner_free(Interner* t) noexcept nogil:
-    free(t.keys)
-    free(t.vals)
+    free(t.slots)
     free(t.arena)
     free(t.offs)
-    t.keys = NULL
-    t.vals = NULL
+    t.slots = NULL
     t.arena = NULL
     t.offs = NULL
 
 
 cdef int _grow_table(Interner* t) noexcept nogil:
     cdef size_t newcap = t.cap * 2
-    cdef uint64_t* nk = <uint64_t*>malloc(2 * newcap * sizeof(uint64_t))
-    cdef int32_t* nv = <int32_t*>malloc(newcap * sizeof(int32_t))
-    cdef size_t i, s, mask = newcap - 1
-    if nk == NULL or nv == NULL:
-        free(nk)
-        free(nv)
+    cdef Slot* ns = <Slot*>malloc(newcap * sizeof(Slot))
+    cdef size_t i, j, mask = newcap - 1
+    if ns == NULL:
         return -1
-    memset(nv, 0xff, newcap * sizeof(int32_t))
+    memset(ns, 0xff, newcap * sizeof(Slot))
     for i in range(t.cap):
-        if t.vals[i] >= 0:
-            s = t.keys[2 * i] & mask
-            while nv[s] >= 0:
-                s = (s + 1) & mask
-            nk[2 * s] = t.keys[2 * i]
-            nk[2 * s + 1] = t.keys[2 * i + 1]
-            nv[s] = t.vals[i]
-    free(t.keys)
-    free(t.vals)
-    t.keys = nk
-    t.vals = nv
+        if t.slots[i].val >= 0:
+            j = t.slots[i].lo & mask
+            while ns[j].val >= 0:
+                j = (j + 1) & mask
+            ns[j] = t.slots[i]
+    free(t.slots)
+    t.slots = ns
     t.cap = newcap
     return 0
 
@@ -140,10 +136,10 @@ cdef int32_t intern(Interner* t, const char* data, size_t n) noexcept nogil:
     cdef int32_t v
     cdef int64_t off
     while True:
-        v = t.vals[s]
+        v = t.slots[s].val
         if v < 0:
             break
-        if t.keys[2 * s] == h.lo and t.keys[2 * s + 1] == h.hi:
+        if t.slots[s].lo == h.lo and t.slots[s].hi == h.hi:
             off = t.offs[v]
             if <size_t>(t.offs[v + 1] - off) == n and (
                     not g_verify or memcmp(t.arena + off, data, n) == 0):
@@ -174,9 +170,9 @@ cdef int32_t intern(Interner* t, const char* data, size_t n) noexcept nogil:
     v = <int32_t>t.n
     t.n += 1
     t.offs[t.n] = <int64_t>t.arena_len
-    t.keys[2 * s] = h.lo
-    t.keys[2 * s + 1] = h.hi
-    t.vals[s] = v
+    t.slots[s].lo = h.lo
+    t.slots[s].hi = h.hi
+    t.slots[s].val = v
     if 2 * t.n > t.cap:
         if _grow_table(t) != 0:
             return -2

@@ -20,6 +20,7 @@ COMMANDS = {
     "diff": "pages per stack (or comm, pid, ...) in two snapshots, largest growth first",
     "timeline": "pages per key across snapshots, ranked by growth; optional plot",
     "top": "largest consumers by comm, pid, module, allocator, stack, order, gfp, migratetype",
+    "example": "write the bundled example dump (300 blocks, kernel 6.7+ format): example [PATH|-]",
 }
 
 
@@ -166,6 +167,21 @@ def _progress_for(inp):
     return _progress.for_input(inp)
 
 
+def cmd_example(argv) -> int:
+    """Write the bundled example dump to PATH (default example.txt) or stdout (-)."""
+    import gzip
+    from importlib import resources
+
+    from ._output import AtomicOutput
+    if len(argv) > 1 or (argv and argv[0] in ("-h", "--help")):
+        print(f"usage: {PROG} example [PATH|-]   (default: example.txt)")
+        return 0 if argv and argv[0] in ("-h", "--help") else 1
+    data = gzip.decompress(resources.files("pageowner_fast").joinpath("data/example.txt.gz").read_bytes())
+    with AtomicOutput(argv[0] if argv else "example.txt") as out:
+        out.write(data)
+    return 0
+
+
 def cmd_gen(argv) -> int:
     from . import gen
     return gen.main(argv)
@@ -202,7 +218,8 @@ def _main(argv=None) -> int:
         print(f"{PROG} {__version__} ({_engine.NAME} engine)")
         return 0
     cmd, rest = argv[0], argv[1:]
-    handler = {"sort": cmd_sort, "gen": cmd_gen, "stacks": _analysis("stacks"),
+    handler = {"sort": cmd_sort, "gen": cmd_gen, "example": cmd_example,
+               "stacks": _analysis("stacks"),
                "diff": _analysis("diff"), "timeline": _analysis("timeline"),
                "top": _analysis("top")}.get(cmd)
     if handler is None:
