@@ -101,6 +101,9 @@ class Table(Sequence):
         return self._items[i].decode("utf-8", "backslashreplace")
 
 
+_MODULE_RE = __import__("re").compile(rb"\+0x[0-9a-f]+/0x[0-9a-f]+\s*\[([a-zA-Z0-9_-]+)\]")
+
+
 class Dump:
     """A scanned page_owner dump.
 
@@ -169,6 +172,52 @@ class Dump:
         return out
 
     # -- analysis API (implemented in analysis.py / export.py) --------------------------------
+
+    def describe(self, i: int) -> dict:
+        """The fields of block (row) i as a dict: the parsed header fields (None where the
+        block has none), the PFN line's pfn and page migratetype, and the stack split into
+        frames (lines starting with a blank), migrate reason, memcg line and other lines."""
+        import re
+        bad = int(self.bad[i])
+        hdr = self.headers[self.header_id[i]]
+        mask = re.search(rb"mask\s*0x[0-9a-fA-F]+\(([^)\n]*)\)", hdr)
+        frames, other = [], []
+        migrate = memcg = None
+        for line in self.stacks[self.stack_id[i]].split(b"\n")[:-1]:
+            if line.startswith(b" "):
+                frames.append(line.strip())
+            elif line.startswith(b"Page has been migrated, last migrate reason: "):
+                migrate = line.split(b": ", 1)[1]
+            elif line.startswith(b"Charged "):
+                memcg = line
+            else:
+                other.append(line)
+        mods = []
+        for f in frames:
+            m = _MODULE_RE.search(f)
+            if m and m.group(1) not in mods:
+                mods.append(m.group(1))
+        dec = (lambda b: None if b is None else b.decode("utf-8", "backslashreplace"))
+        mt = int(self.migratetype[i])
+        return {
+            "order": None if bad & F.BAD_ORDER else int(self.order[i]),
+            "gfp_mask": None if bad & F.BAD_MASK else int(self.gfp_mask[i]),
+            "gfp_flags": dec(mask.group(1)) if mask else None,
+            "pid": None if bad & F.BAD_PID else int(self.pid[i]),
+            "tgid": None if bad & F.BAD_TGID else int(self.tgid[i]),
+            "comm": None if bad & F.BAD_COMM else dec(self.comms[self.comm_id[i]]),
+            "ts_ns": None if bad & F.BAD_TS else int(self.ts_ns[i]),
+            "free_ts_ns": None if bad & F.BAD_FREE_TS else int(self.free_ts_ns[i]),
+            "pfn": None if self.pfn[i] < 0 else int(self.pfn[i]),
+            "page_type": F.MIGRATETYPES[mt] if mt >= 0 else None,
+            "nr_frames": len(frames),
+            "first_frame": dec(frames[0]) if frames else None,
+            "last_frame": dec(frames[-1]) if frames else None,
+            "modules": [dec(m) for m in mods],
+            "migrate_reason": dec(migrate),
+            "memcg": dec(memcg),
+            "other_lines": [dec(o) for o in other],
+        }
 
     def filter(self, *, pid=None, tgid=None, comm=None, module=None) -> "Dump":
         """The blocks whose pid / tgid / comm / module is one of the given values (each a
