@@ -210,3 +210,62 @@ def _bench_intern(list items):
         return t.n
     finally:
         interner_free(&t)
+
+
+ctypedef struct FastTable:
+    # 128-bit key -> int32, no values stored (the aggregate scan's shortcut table)
+    Slot* slots
+    size_t cap
+    size_t n
+
+
+cdef int fast_init(FastTable* t, size_t cap) noexcept nogil:
+    t.cap = cap
+    t.n = 0
+    t.slots = <Slot*>malloc(cap * sizeof(Slot))
+    if t.slots == NULL:
+        return -1
+    memset(t.slots, 0xff, cap * sizeof(Slot))
+    return 0
+
+
+cdef inline int32_t fast_get(FastTable* t, h128 k) noexcept nogil:
+    cdef size_t mask = t.cap - 1
+    cdef size_t s = k.lo & mask
+    while t.slots[s].val >= 0:
+        if t.slots[s].lo == k.lo and t.slots[s].hi == k.hi:
+            return t.slots[s].val
+        s = (s + 1) & mask
+    return -1
+
+
+cdef int fast_put(FastTable* t, h128 k, int32_t v) noexcept nogil:
+    cdef size_t mask = t.cap - 1, s, i, newcap
+    cdef Slot* ns
+    if 2 * (t.n + 1) > t.cap:
+        newcap = t.cap * 2
+        ns = <Slot*>malloc(newcap * sizeof(Slot))
+        if ns == NULL:
+            return -1
+        memset(ns, 0xff, newcap * sizeof(Slot))
+        for i in range(t.cap):
+            if t.slots[i].val >= 0:
+                s = t.slots[i].lo & (newcap - 1)
+                while ns[s].val >= 0:
+                    s = (s + 1) & (newcap - 1)
+                ns[s] = t.slots[i]
+        free(t.slots)
+        t.slots = ns
+        t.cap = newcap
+        mask = newcap - 1
+    s = k.lo & mask
+    while t.slots[s].val >= 0:
+        if t.slots[s].lo == k.lo and t.slots[s].hi == k.hi:
+            t.slots[s].val = v
+            return 0
+        s = (s + 1) & mask
+    t.slots[s].lo = k.lo
+    t.slots[s].hi = k.hi
+    t.slots[s].val = v
+    t.n += 1
+    return 0

@@ -72,6 +72,10 @@ def _use_hash(name):
 
 # --- small matchers ---------------------------------------------------------------------------
 
+cdef inline h128 _hash(const char* p, size_t n) noexcept nogil:
+    return g_hash(p, n) if g_hash != NULL else fallback_hash(p, n)
+
+
 cdef extern from *:
     """
     #include <string.h>
@@ -586,6 +590,7 @@ cdef class Scanner:
     cdef HeaderInfo* hinfo              # per header id
     cdef size_t nhinfo, hinfo_cap
     cdef Interner groups                # aggregate mode: GroupKey -> row
+    cdef FastTable fast                 # aggregate mode: (header, raw stack, PFN verdict) -> row
     cdef bint aggregate
     cdef char* scratch
     cdef size_t scratch_cap
@@ -609,7 +614,8 @@ cdef class Scanner:
         memset(&self.cols, 0, sizeof(Cols))
         if (interner_init(&self.headers, 1 << 12) or interner_init(&self.stacks, 1 << 12) or
                 interner_init(&self.comms, 1 << 10) or interner_init(&self.modules, 1 << 6) or
-                interner_init(&self.raw_stacks, 1 << 12) or interner_init(&self.groups, 1 << 12)):
+                interner_init(&self.raw_stacks, 1 << 12) or interner_init(&self.groups, 1 << 12) or
+                fast_init(&self.fast, 1 << 12)):
             raise MemoryError()
         self.lines_cap = 256
         self.lines = <int64_t*>malloc(self.lines_cap * sizeof(int64_t))
@@ -625,6 +631,7 @@ cdef class Scanner:
         interner_free(&self.modules)
         interner_free(&self.raw_stacks)
         interner_free(&self.groups)
+        free(self.fast.slots)
         free(self.info)
         free(self.hinfo)
         free(self.scratch)
@@ -810,6 +817,35 @@ cdef class Scanner:
         comes from the stack's cached StackInfo (the same stack repeats thousands of times)."""
         cdef Py_ssize_t n = hl + sn
         cdef int64_t lineno = self.lineno + 1
+        cdef h128 fk, h1, h2
+        cdef bint fast_ok = False
+        cdef Py_ssize_t fcs = -1, fce = -1
+        cdef uint64_t fv = 0
+        cdef int fr
+        cdef int32_t fg
+        if self.aggregate:
+            # shortcut: a block whose header line (ts digits cut), raw stack and PFN verdict
+            # were all seen together before belongs to the same row
+            fr = ts_in_header(h, hl, &fv, &fcs, &fce)
+            if fr != 2:
+                fast_ok = True
+                if self.strip_ts and fr >= 0 and fce > fcs:
+                    if <size_t>hl > self.scratch_cap and self._grow_scratch(hl) != 0:
+                        return -1
+                    memcpy(self.scratch, h, fcs)
+                    memcpy(self.scratch + fcs, h + fce, hl - fce)
+                    h1 = _hash(self.scratch, hl - (fce - fcs))
+                else:
+                    h1 = _hash(<const char*>h, hl)
+                h2 = _hash(<const char*>s, sn)
+                fk.lo = h1.lo ^ _mix(h2.lo ^ 0x9E3779B97F4A7C15ULL, 0xA0761D6478BD642FULL) ^ (
+                    <uint64_t>self.stale_cma | (<uint64_t>self.stale_slab << 1))
+                fk.hi = h1.hi ^ _mix(h2.hi ^ 0xC2B2AE3D27D4EB4FULL, 0xE7037ED1A0B428DBULL)
+                fg = fast_get(&self.fast, fk)
+                if fg >= 0:
+                    self.cols.count[fg] += 1
+                    self.cols.pages[fg] += self.cols.block_pages[fg]
+                    return 0
         cdef StackInfo* si = self._stack_info(s, sn)
         cdef HeaderInfo* hi
         cdef Py_ssize_t cs = 0, ce = 0, tcs = -1, tce = -1
@@ -922,6 +958,9 @@ cdef class Scanner:
         g = intern(&self.groups, <const char*>&key, sizeof(GroupKey))
         if g < 0:
             return -1
+        if fast_ok and not key.has_digits and not stripped_stack:
+            if fast_put(&self.fast, fk, g) != 0:
+                return -1
         if <size_t>g < self.cols.n:
             self.cols.count[g] += 1
             self.cols.pages[g] += self.cols.block_pages[g]
