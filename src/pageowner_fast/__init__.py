@@ -9,12 +9,21 @@ from .dump import Dump, Table, load
 from .exceptions import DumpFormatError, InputError, OutputError, PageOwnerError, UsageError
 
 
+_LAZY = {"StackFile": ".stacks", "load_any": ".stacks", "load_stacks": ".stacks",
+         "diff": ".analysis", "timeline": ".analysis", "top": ".analysis",
+         "ResultTable": ".analysis", "GroupTable": ".analysis"}
+
+
 def __getattr__(name):
     if name == "engine":  # which scanner is loaded: "cython" or "python"
         from . import _engine
         return _engine.NAME
+    if name in _LAZY:  # analysis API, imported on first use (keeps `import` light)
+        import importlib
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(name)
 
 
 __all__ = ["Dump", "Table", "load", "engine", "__version__", "PageOwnerError", "InputError",
-           "OutputError", "UsageError", "DumpFormatError"]
+           "OutputError", "UsageError", "DumpFormatError", "StackFile", "load_stacks", "load_any",
+           "diff", "timeline", "top", "ResultTable", "GroupTable"]

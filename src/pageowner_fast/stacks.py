@@ -17,6 +17,7 @@ not page_owner_sort's stacktrace key, which also holds trailer lines (migrate re
 """
 from __future__ import annotations
 
+import functools
 import io
 import re
 from dataclasses import dataclass, field
@@ -78,7 +79,8 @@ class StackFile:
         return len(self.frames)
 
     def __repr__(self) -> str:
-        return f"StackFile({self.source!r}, {self.kind}, {len(self)} records, {self.total_pages()} {self.unit or 'pages'})"
+        return (f"StackFile({self.source!r}, {self.kind}, {len(self)} records, "
+                f"{self.total_pages()} {self.unit or 'pages'})")
 
     def total_pages(self) -> int:
         return sum(p for p in self.pages if p is not None)
@@ -127,8 +129,13 @@ def parse_stacks(data: bytes, source: str = "<stacks>") -> StackFile:
     text = data.decode("utf-8", "backslashreplace")
     if "\r\n" in text:
         text = text.replace("\r\n", "\n")
-    frames_l, pages_l, handles_l, lines_l, labels_l, kinds = [], [], [], [], [], set()
-    units = set()
+    frames_l: list = []
+    pages_l: list = []
+    handles_l: list = []
+    lines_l: list = []
+    labels_l: list = []
+    kinds: set = set()
+    units: set = set()
     cur: list = []
     pages = handle = label = None
     start = 0
@@ -191,6 +198,7 @@ def parse_stacks(data: bytes, source: str = "<stacks>") -> StackFile:
         raise DumpFormatError(f"{source}: mixes record kinds ({', '.join(sorted(kinds))}); "
                               "one page_owner_stacks file at a time, please")
     kind = kinds.pop() if kinds else "show_stacks"
+    unit: str | None
     if len(units) > 1:
         unit = "mixed"
     else:
@@ -220,6 +228,8 @@ def detect(head: bytes) -> str:
         return "dump"
     if _STACKS_LINE.search(head) or not head.strip():
         return "stacks"
+    if head.lstrip(b"\n")[:1] == b" ":  # starts with a frame: a (broken) stacks file
+        return "stacks"
     return "unknown"
 
 
@@ -245,21 +255,39 @@ class _Chain(io.RawIOBase):
         return n
 
 
-def load_any(source, *, strip_ts: bool = True):
+def _seekable(f) -> bool:
+    try:
+        return bool(f.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def load_any(source, *, strip_ts: bool = True, aggregate: bool = False):
     """Read ``source`` (path, .gz/.xz/.zst, ``"-"``, binary file object) and return a
-    `Dump` for a page_owner dump or a `StackFile` for a page_owner_stacks file."""
+    `Dump` for a page_owner dump or a `StackFile` for a page_owner_stacks file.
+    ``aggregate`` is passed to `load` (identical blocks folded into one row: enough for
+    every per-key count, and faster)."""
     from .dump import Dump, load
     if isinstance(source, (Dump, StackFile)):
         return source
     name = describe(source)
     with open_source(source) as f:
         try:
+            pos = f.tell() if _seekable(f) else None
             head = _read_head(f)
         except READ_ERRORS as exc:
             raise read_error(exc, name) from None
         kind = detect(head)
         if kind == "dump":
-            dump = load(io.BufferedReader(_Chain(head, f), 1 << 20), strip_ts=strip_ts)
+            if pos is not None:  # rewind instead of chaining: one copy less
+                try:
+                    f.seek(pos)
+                    stream = f
+                except (OSError, ValueError):
+                    stream = io.BufferedReader(_Chain(head, f), 1 << 20)
+            else:
+                stream = io.BufferedReader(_Chain(head, f), 1 << 20)
+            dump = load(stream, strip_ts=strip_ts, aggregate=aggregate)
             dump.source = name
             return dump
         if kind == "unknown":
@@ -296,7 +324,15 @@ def frames_of(stacktrace: bytes | str) -> tuple:
     """Frame lines of a stacktrace text (lines starting with a blank), blank removed."""
     if isinstance(stacktrace, bytes):
         stacktrace = stacktrace.decode("utf-8", "backslashreplace")
-    return tuple(line[1:] for line in stacktrace.split("\n") if line[:1] == " ")
+    return tuple([line[1:] for line in stacktrace.split("\n") if line[:1] == " "])
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def stack_key(stacktrace: bytes, normalize: bool = False) -> tuple:
+    """`frames_of` (optionally normalised), cached: successive snapshots of one kernel share
+    nearly all their stack texts, and equal keys are then the same tuple object."""
+    fr = frames_of(stacktrace)
+    return normalize_stack(fr) if normalize else fr
 
 
 _FRAME = re.compile(r"^(?:\[<[0-9a-fA-F]+>\]\s+)?(?P<sym>[^\s+]+)(?P<off>\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+)?"
@@ -325,7 +361,7 @@ def normalize_stack(frames: Iterable[str]) -> tuple:
 
 _ALLOC_INTERNAL = re.compile(
     r"^(post_alloc_hook|prep_new_page|get_page_from_freelist|__?alloc_pages\w*|alloc_pages\w*|"
-    r"__alloc_frozen_pages\w*|folio_alloc\w*|__folio_alloc\w*|vma_alloc_folio\w*|allocate_slab|new_slab|"
+    r"__alloc_frozen_pages\w*|folio_alloc\w*|filemap_alloc_folio\w*|__folio_alloc\w*|vma_alloc_folio\w*|allocate_slab|new_slab|"
     r"_+slab_alloc\w*|kmem_cache_alloc\w*|__kmalloc\w*|kmalloc\w*|__kmem_cache_alloc\w*|"
     r"alloc_slab_page|register_early_stack|register_dummy_stack|\w+_noprof)$")
 
@@ -346,6 +382,12 @@ def short_label(frames) -> str:
 # --------------------------------------------------------------------------------------------
 # Counting
 # --------------------------------------------------------------------------------------------
+
+def tie_key(key):
+    """The tie-breaker of every ranking: the key itself (keys of one table are all tuples,
+    all strings or all ints); None sorts first."""
+    return ("",) if key is None else key
+
 
 def source_kind(src) -> str:
     """``"dump"`` or the StackFile's kind."""
@@ -388,10 +430,13 @@ def _alloc_label(bits: int) -> str:
 
 
 def dump_counts(dump, by: str, normalize: bool = False) -> dict:
-    """{key: [blocks, pages]} of a Dump; empty blocks (no text at all) are left out."""
+    """{key: [blocks, pages]} of a Dump (rows may be aggregated: blocks = sum of ``count``);
+    empty blocks (no text at all) are left out."""
     keep = ~dump.empty_mask()
     rows = np.flatnonzero(keep)
+    _check_field(dump, by, rows)
     pages_col = dump.pages[rows].astype(np.int64)
+    count_col = dump.count[rows].astype(np.int64) if hasattr(dump, "count") else None
     out: dict = {}
 
     def add(key, b, p):
@@ -404,8 +449,8 @@ def dump_counts(dump, by: str, normalize: bool = False) -> dict:
 
     def by_codes(codes, n, label):
         codes = np.asarray(codes, dtype=np.int64)
-        blocks = np.bincount(codes, minlength=n)
-        pages = _bincount_i64(codes, pages_col, n)
+        blocks = np.bincount(codes, minlength=n) if count_col is None else _sum_by(codes, count_col, n)
+        pages = _sum_by(codes, pages_col, n)
         for c in np.flatnonzero(blocks).tolist():
             add(label(c), blocks[c], pages[c])
 
@@ -420,8 +465,7 @@ def dump_counts(dump, by: str, normalize: bool = False) -> dict:
                     raise UnsupportedKeyError(f"--by handle: {dump.source} has no 'handle:' lines "
                                               "(only dumps in the kernel's handle print mode do)")
                 return h
-            fr = frames_of(st)
-            return normalize_stack(fr) if normalize else fr
+            return stack_key(st, normalize)
         by_codes(sid, len(dump.stacks), lab)
     elif by == "comm":
         by_codes(dump.comm_id[rows], len(dump.comms), dump.comms.text)
@@ -447,6 +491,32 @@ def dump_counts(dump, by: str, normalize: bool = False) -> dict:
     return out
 
 
+_FIELD_BIT = {"comm": (F.BAD_COMM, "comm", "5.18"), "tgid": (F.BAD_TGID, "tgid", "5.18"),
+              "pid": (F.BAD_PID, "pid", "5.11"), "gfp": (F.BAD_MASK, "gfp mask", "3.19")}
+
+
+def _check_field(dump, by, rows) -> None:
+    """A grouping by a field that no block of the dump has is an error, not one big group."""
+    if len(rows) == 0:
+        return
+    if by in _FIELD_BIT:
+        bit, name, since = _FIELD_BIT[by]
+        if bool(np.all(dump.bad[rows] & bit)):
+            raise UnsupportedKeyError(f"--by {by}: no block of {dump.source} has a {name} field "
+                                      f"(kernels print it from {since} on)")
+    elif by == "migratetype" and bool(np.all(dump.migratetype[rows] < 0)):
+        raise UnsupportedKeyError(f"--by migratetype: {dump.source} has no PFN lines with a "
+                                  "migratetype (kernels print them from 4.6 on)")
+
+
+def _sum_by(codes, weights, n):
+    """int64 sums of weights per code: np.bincount (float64) while that is exact, else
+    sorted reduceat."""
+    if len(weights) == 0 or int(np.abs(weights).sum()) < (1 << 53):
+        return np.rint(np.bincount(codes, weights=weights, minlength=n)).astype(np.int64)
+    return _bincount_i64(codes, weights, n)
+
+
 def _bincount_i64(codes, weights, n):
     """Exact int64 sums per code (np.bincount's float64 weights are exact only below 2**53)."""
     order = np.argsort(codes, kind="stable")
@@ -459,7 +529,7 @@ def _bincount_i64(codes, weights, n):
     return out
 
 
-def counts(src, by: str | None = "stack", normalize: bool = False) -> dict:
+def counts(src, by: str | None = None, normalize: bool = False) -> dict:
     """{key: [blocks, pages]} for a Dump or a StackFile (blocks is None for a StackFile).
 
     Keys: a tuple of frame strings for ``by="stack"``, an int for handle/pid/tgid/order, a
@@ -488,7 +558,7 @@ def stack_file_of(src, *, normalize: bool = False) -> StackFile:
         return src
     by = "handle" if isinstance(src, StackFile) and src.kind == "show_handles" else "stack"
     c = counts(src, by, normalize)
-    items = sorted(c.items(), key=lambda kv: -kv[1][1])
+    items = sorted(c.items(), key=lambda kv: (-kv[1][1], tie_key(kv[0])))
     kind = src.kind if isinstance(src, StackFile) else "show_stacks"
     unit = src.unit if isinstance(src, StackFile) else "pages"
     if by == "handle":
@@ -497,7 +567,8 @@ def stack_file_of(src, *, normalize: bool = False) -> StackFile:
     if isinstance(src, StackFile) and not normalize:
         # keep each record's own count label and handle (stack keys are unique there unless
         # the file repeats a stack)
-        recs = sorted(zip(src.frames, src.pages, src.handles, src.labels), key=lambda r: -r[1])
+        recs = sorted(zip(src.frames, src.pages, src.handles, src.labels),
+                      key=lambda r: (-r[1], tie_key(r[0])))
         if len({r[0] for r in recs}) == len(recs):
             return StackFile(kind, unit, [r[0] for r in recs], [r[1] for r in recs],
                              [r[2] for r in recs], [0] * len(recs), src.source, [r[3] for r in recs])

@@ -1,0 +1,184 @@
+"""The Python API: Dump.filter / cull / sort / to_pandas / to_arrow / to_parquet, the lazy
+top-level names, and the typed stubs."""
+import ast
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import pageowner_fast as pf
+from pageowner_fast import gen
+from conftest import DATA, run_cli
+
+PKG = Path(pf.__file__).parent
+
+
+@pytest.fixture(scope="module")
+def dump_path(tmp_path_factory):
+    p = tmp_path_factory.mktemp("api") / "dump.txt"
+    with open(p, "wb") as f:
+        gen.generate(f, blocks=1200, seed=21, n_paths=50, era="6.7")
+    return p
+
+
+@pytest.fixture(scope="module")
+def dump(dump_path):
+    return pf.load(dump_path)
+
+
+def test_filter(dump):
+    pid = int(dump.pid[0])
+    comm = dump.comms.text(int(dump.comm_id[0]))
+    sub = dump.filter(pid=pid)
+    assert len(sub) == int((dump.pid == pid).sum()) > 0
+    assert np.all(sub.pid == pid) and sub.stacks is dump.stacks
+    assert np.array_equal(sub.lineno, dump.lineno[dump.pid == pid])
+    both = dump.filter(pid=[pid, int(dump.pid[-1])], comm=comm)
+    assert np.all(both.comm_id == dump.comm_id[0]) and len(both) <= len(dump)
+    assert len(dump.filter(comm=b"no such task")) == 0
+    assert len(dump.filter(module="vmlinux")) + sum(
+        len(dump.filter(module=m.decode())) for m in dump.modules if m != b"vmlinux") == len(dump)
+    assert len(dump.filter(tgid=int(dump.tgid[0]))) == int((dump.tgid == dump.tgid[0]).sum())
+
+
+def test_cull_matches_sort_cli(dump, dump_path, tmp_path, capsys):
+    g = dump.cull(("stacktrace",))
+    assert int(g.count.sum()) == len(dump) and int(g.pages.sum()) == int(dump.pages.sum())
+    assert len(g) == len(set(dump.stack_id.tolist()))
+    for opts, call in ([[], lambda: dump.sort()],
+                       [["-m"], lambda: dump.sort("-pages")],
+                       [["--cull=st"], lambda: dump.sort(cull="st")],
+                       [["--cull=pid,name", "--sort=n,-p"], lambda: dump.sort("name,-pid", cull=("pid", "comm"))]):
+        out = tmp_path / "o.txt"
+        assert run_cli(["sort", *opts, dump_path, out], capsys=capsys)[0] == 0
+        assert call().text() == out.read_bytes(), opts
+
+
+def test_group_table_records_and_pandas(dump):
+    g = dump.sort("-pages", cull="pid")
+    recs = list(g.records())
+    assert len(recs) == len(g) and recs[0] == g[0] and recs[-1] == g[-1]
+    assert [r["pages"] for r in recs] == sorted((r["pages"] for r in recs), reverse=True)
+    assert "text" not in recs[0] and set(recs[0]) == {"count", "pages", "pid", "tgid", "comm", "module",
+                                                     "allocator", "stacktrace"}
+    assert len(g[:3]) == 3
+    pytest.importorskip("pandas")
+    df = g.to_pandas()
+    assert len(df) == len(g) and int(df["count"].sum()) == len(dump)
+
+
+def test_bad_keys_raise_usage_error(dump):
+    with pytest.raises(pf.UsageError, match="unknown cull key"):
+        dump.cull("bogus")
+    with pytest.raises(pf.UsageError, match="unknown sort key"):
+        dump.sort("bogus")
+
+
+def test_to_pandas(dump):
+    pd = pytest.importorskip("pandas")
+    df = dump.to_pandas()
+    assert len(df) == len(dump)
+    for name in ("order", "pages", "pid", "tgid", "ts_ns", "pfn", "gfp_mask", "lineno"):
+        assert df[name].dtype == dump.columns[name].dtype, name
+    for name, table, ids in (("comm", dump.comms, dump.comm_id), ("module", dump.modules, dump.module_id),
+                             ("stack", dump.stacks, dump.stack_id)):
+        assert isinstance(df[name].dtype, pd.CategoricalDtype)
+        i = int(np.argmax(ids))
+        assert df[name].iloc[i] == table.text(int(ids[i]))
+    top = df.groupby("comm", observed=True)["pages"].sum().sort_values(ascending=False)
+    first = pf.top(dump, "comm")[0]
+    assert (top.index[0], int(top.iloc[0])) == (first["key"], first["pages"])
+
+
+def test_to_arrow_is_zero_copy_and_dictionary_encoded(dump):
+    pa = pytest.importorskip("pyarrow")
+    t = dump.to_arrow()
+    assert t.num_rows == len(dump)
+    for name in ("pid", "pages", "ts_ns", "stack_id"):
+        buf = t.column(name).chunk(0).buffers()[1]
+        assert buf.address == dump.columns[name].ctypes.data, name  # no copy
+    comm = t.column("comm").chunk(0)
+    assert pa.types.is_dictionary(comm.type)
+    assert comm.indices.buffers()[1].address == dump.comm_id.ctypes.data
+    assert comm.dictionary.to_pylist() == [dump.comms.text(i) for i in range(len(dump.comms))]
+    assert t.column("stack").chunk(0)[5].as_py() == dump.stacks.text(int(dump.stack_id[5]))
+    assert t.schema.metadata[b"source"] == str(dump.source).encode()
+
+
+def test_to_parquet_round_trip(dump, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "d.parquet"
+    dump.to_parquet(path, compression="zstd")
+    back = pq.read_table(path)
+    assert back.num_rows == len(dump)
+    assert np.array_equal(back.column("pages").to_numpy(), dump.pages)
+    assert back.column("comm").to_pylist()[:10] == [dump.comms.text(int(i)) for i in dump.comm_id[:10]]
+
+
+def test_missing_extra_is_a_clear_import_error(dump, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(ImportError, match=r"pip install pageowner-fast\[arrow\]"):
+        dump.to_arrow()
+
+
+def test_top_level_names():
+    for name in pf.__all__:
+        assert getattr(pf, name) is not None, name
+    assert pf.load_stacks is pf.stacks.load_stacks and pf.diff is pf.analysis.diff
+    with pytest.raises(AttributeError):
+        pf.no_such_name  # noqa: B018
+    sf = pf.load_stacks(DATA / "real_corpus" / "blog2026_mfo_show_stacks_handles.txt")
+    assert isinstance(sf, pf.StackFile) and sf.pages == [9643]
+    t = pf.diff(sf, sf)
+    assert isinstance(t, pf.ResultTable) and t[0]["ratio"] == 1.0
+
+
+def _stub_names(path):
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.ImportFrom):
+            names.update(a.asname or a.name for a in node.names)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names, tree
+
+
+def test_stubs_cover_the_public_api():
+    names, _ = _stub_names(PKG / "__init__.pyi")
+    assert set(pf.__all__) <= names
+    names, tree = _stub_names(PKG / "dump.pyi")
+    assert {"Dump", "Table", "load"} <= names
+    dump_cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Dump")
+    methods = {n.name for n in dump_cls.body if isinstance(n, ast.FunctionDef)}
+    public = {m for m in vars(pf.Dump) if not m.startswith("_") and callable(getattr(pf.Dump, m))}
+    assert public <= methods, public - methods
+    attrs = {n.target.id for n in dump_cls.body if isinstance(n, ast.AnnAssign)}
+    d = pf.load(io.BytesIO(b"Page allocated via order 0, mask 0x0(), pid 1, tgid 1 (a), ts 1 ns\n\n"))
+    assert set(d.columns) <= attrs
+
+
+def test_stubs_typecheck_a_user_script(tmp_path, monkeypatch):
+    api = pytest.importorskip("mypy.api")
+    monkeypatch.setenv("MYPYPATH", str(PKG.parent))
+    script = tmp_path / "use.py"
+    script.write_text(
+        "import pageowner_fast as pf\n"
+        "d: pf.Dump = pf.load('x')\n"
+        "n: int = len(d.filter(pid=[1, 2]))\n"
+        "g = d.sort('-pages', cull=('pid',))\n"
+        "t: bytes = g.text()\n"
+        "r: pf.ResultTable = pf.diff('a', d, by='comm', normalize=True)\n"
+        "s: pf.StackFile = pf.load_stacks('s')\n"
+        "x: int = pf.top(d, 'order')[0]['pages']\n")
+    bad = tmp_path / "bad.py"
+    bad.write_text("import pageowner_fast as pf\ny: str = pf.top('x')\nz: int = pf.load('x').to_parquet('p')\n")
+    args = ["--follow-imports=silent", "--no-error-summary", "--cache-dir", str(tmp_path / "cache")]
+    out, err, rc = api.run([str(script), *args])
+    assert rc == 0, out + err
+    out, err, rc = api.run([str(bad), *args])  # the stubs are really used
+    assert rc == 1 and 'has type "ResultTable"' in out and "does not return a value" in out, out + err
