@@ -188,11 +188,12 @@ cdef list interner_to_list(Interner* t):
 
 
 cdef tuple interner_to_packed(Interner* t):
-    """(arena as bytes, offsets as int64 array): value i is arena[offs[i]:offs[i+1]]. One
-    object instead of one per value (a -a scan has a distinct header per block)."""
-    cdef bytes arena = PyBytes_FromStringAndSize(t.arena, t.arena_len)
-    cdef cnp.ndarray offs = np.empty(t.n + 1, dtype=np.int64)
-    memcpy(cnp.PyArray_DATA(offs), t.offs, (t.n + 1) * sizeof(int64_t))
+    """(arena as a uint8 array, offsets as an int64 array): value i is
+    arena[offs[i]:offs[i+1]]. The arrays take over the interner's buffers (no copy; the
+    interner cannot intern afterwards): one object instead of one per value (a -a scan has
+    a distinct header per block)."""
+    arena = _adopt(<void**>&t.arena, t.arena_len, np.uint8)
+    offs = _adopt(<void**>&t.offs, t.n + 1, np.int64)
     return (arena, offs)
 
 

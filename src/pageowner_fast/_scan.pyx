@@ -6,6 +6,7 @@
 # Semantics are pinned by the pure-Python engine (_pyscan.py); tests compare the two.
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.pycapsule cimport PyCapsule_New, PyCapsule_GetPointer, PyCapsule_Destructor
 from libc.string cimport memchr, memmove
 from libc.stdint cimport uint16_t, int16_t, int8_t
 
@@ -573,11 +574,27 @@ cdef void cols_free(Cols* c) noexcept nogil:
     memset(c, 0, sizeof(Cols))
 
 
-cdef object _to_numpy(void* src, size_t n, object dtype):
-    cdef cnp.ndarray a = np.empty(n, dtype=dtype)
-    if n:
-        memcpy(cnp.PyArray_DATA(a), src, n * a.itemsize)
-    return a
+cdef void _capsule_free(object cap) noexcept:
+    free(PyCapsule_GetPointer(cap, NULL))
+
+
+cdef object _adopt(void** pp, size_t n, object dtype):
+    """A NumPy array that takes over the malloc'd buffer *pp (n items; *pp is set to NULL):
+    the array owns its memory through a capsule that frees it; nothing is copied."""
+    cdef cnp.dtype dt = np.dtype(dtype)
+    cdef void* p = pp[0]
+    cdef void* q
+    cdef cnp.npy_intp dims = <cnp.npy_intp>n
+    cdef cnp.ndarray arr
+    if p == NULL or n == 0:
+        return np.empty(n, dtype=dt)
+    q = realloc(p, n * dt.itemsize)   # give back the unused capacity
+    if q != NULL:
+        p = q
+    pp[0] = NULL
+    arr = cnp.PyArray_SimpleNewFromData(1, &dims, dt.type_num, p)
+    cnp.set_array_base(arr, PyCapsule_New(p, NULL, <PyCapsule_Destructor>_capsule_free))
+    return arr
 
 
 cdef class Scanner:
@@ -1331,24 +1348,26 @@ cdef class Scanner:
         cdef Cols* c = &self.cols
         cdef size_t n = c.n
         columns = {
-            "order": _to_numpy(c.order, n, np.int16),
-            "pages": _to_numpy(c.pages, n, np.int64),
-            "count": _to_numpy(c.count, n, np.int64),
-            "pid": _to_numpy(c.pid, n, np.int32),
-            "tgid": _to_numpy(c.tgid, n, np.int32),
-            "ts_ns": _to_numpy(c.ts, n, np.uint64),
-            "free_ts_ns": _to_numpy(c.free_ts, n, np.uint64),
-            "pfn": _to_numpy(c.pfn, n, np.int64),
-            "gfp_mask": _to_numpy(c.gfp, n, np.uint64),
-            "migratetype": _to_numpy(c.mt, n, np.int8),
-            "allocator": _to_numpy(c.alloc, n, np.uint8),
-            "header_id": _to_numpy(c.header_id, n, np.int32),
-            "stack_id": _to_numpy(c.stack_id, n, np.int32),
-            "comm_id": _to_numpy(c.comm_id, n, np.int32),
-            "module_id": _to_numpy(c.module_id, n, np.int32),
-            "bad": _to_numpy(c.bad, n, np.uint16),
-            "lineno": _to_numpy(c.lineno, n, np.int64),
+            "order": _adopt(<void**>&c.order, n, np.int16),
+            "pages": _adopt(<void**>&c.pages, n, np.int64),
+            "count": _adopt(<void**>&c.count, n, np.int64),
+            "pid": _adopt(<void**>&c.pid, n, np.int32),
+            "tgid": _adopt(<void**>&c.tgid, n, np.int32),
+            "ts_ns": _adopt(<void**>&c.ts, n, np.uint64),
+            "free_ts_ns": _adopt(<void**>&c.free_ts, n, np.uint64),
+            "pfn": _adopt(<void**>&c.pfn, n, np.int64),
+            "gfp_mask": _adopt(<void**>&c.gfp, n, np.uint64),
+            "migratetype": _adopt(<void**>&c.mt, n, np.int8),
+            "allocator": _adopt(<void**>&c.alloc, n, np.uint8),
+            "header_id": _adopt(<void**>&c.header_id, n, np.int32),
+            "stack_id": _adopt(<void**>&c.stack_id, n, np.int32),
+            "comm_id": _adopt(<void**>&c.comm_id, n, np.int32),
+            "module_id": _adopt(<void**>&c.module_id, n, np.int32),
+            "bad": _adopt(<void**>&c.bad, n, np.uint16),
+            "lineno": _adopt(<void**>&c.lineno, n, np.int64),
         }
+        # the columns now own their buffers; what is left here is freed by __dealloc__
+        cols_free(c)
         tables = {
             "headers": interner_to_packed(&self.headers),
             "stacks": interner_to_packed(&self.stacks),

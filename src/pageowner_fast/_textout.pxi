@@ -39,8 +39,9 @@ cdef inline Py_ssize_t _put_int(char* out, int64_t v) noexcept nogil:
     return k
 
 
-def write_text_records(write, bytes harena, const int64_t[::1] hoffs, bytes sarena,
-                       const int64_t[::1] soffs, const int64_t[::1] count,
+def write_text_records(write, const unsigned char[::1] harena, const int64_t[::1] hoffs,
+                       const unsigned char[::1] sarena, const int64_t[::1] soffs,
+                       const int64_t[::1] count,
                        const int64_t[::1] pages, const uint8_t[::1] alloc,
                        const int32_t[::1] hid, const int32_t[::1] sid,
                        Py_ssize_t chunk=1 << 20):
@@ -48,8 +49,8 @@ def write_text_records(write, bytes harena, const int64_t[::1] hoffs, bytes sare
     cdef Py_ssize_t n = count.shape[0], i, w = 0, need, hl, sl, cap = chunk * 2
     cdef bytearray ba = bytearray(cap)
     cdef char* out = <char*>ba
-    cdef const char* ha = PyBytes_AS_STRING(harena)
-    cdef const char* sa = PyBytes_AS_STRING(sarena)
+    cdef const char* ha = <const char*>&harena[0] if harena.shape[0] else NULL
+    cdef const char* sa = <const char*>&sarena[0] if sarena.shape[0] else NULL
     cdef const char* hp
     cdef const char* sp
     cdef uint8_t a

@@ -30,8 +30,8 @@ class Table(Sequence):
     @property
     def _items(self) -> list:
         if self._list is None:
-            a, o = self._arena, self._offs.tolist()
-            self._list = [a[o[i]:o[i + 1]] for i in range(len(o) - 1)]
+            a, o = memoryview(self._arena), self._offs.tolist()
+            self._list = [a[o[i]:o[i + 1]].tobytes() for i in range(len(o) - 1)]
         return self._list
 
     def packed(self):
@@ -56,7 +56,7 @@ class Table(Sequence):
             i += n
         if not 0 <= i < n:
             raise IndexError("Table index out of range")
-        return self._arena[int(self._offs[i]):int(self._offs[i + 1])]
+        return bytes(memoryview(self._arena)[int(self._offs[i]):int(self._offs[i + 1])])
 
     def __iter__(self):
         return iter(self._items)
@@ -80,6 +80,8 @@ class Table(Sequence):
             if len(self) > 100_000:  # a one-off look-up needs no index of a huge table
                 if self._list is None:
                     a, o = self._arena, self._offs
+                    if value and not isinstance(a, bytes):
+                        a = memoryview(a).tobytes()
                     k = a.find(value) if value else -1
                     while k >= 0:  # a value starts at an offset and ends at the next one
                         i = int(np.searchsorted(o, k))
