@@ -1,40 +1,106 @@
 """Declares the compiled extension; everything else is in pyproject.toml.
 
 PAGEOWNER_FAST_DEBUG=1 builds with Cython bounds checks on and AddressSanitizer (for fuzzing).
+
+The extension is optional: without a working C compiler (or Cython/NumPy headers) the build
+prints a warning and installs the pure-Python engine (`pageowner_fast.engine == "python"`,
+correct but much slower). PAGEOWNER_FAST_REQUIRE_EXTENSION=1 turns that into a build failure
+(release wheels are built that way).
 """
 import os
 import sys
 
-import numpy as np
-from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+try:  # setuptools >= 59 vendors distutils; both spellings name the same classes
+    from setuptools.errors import CCompilerError, ExecError, PlatformError
+except ImportError:  # pragma: no cover - old setuptools
+    from distutils.errors import (CCompilerError, DistutilsExecError as ExecError,
+                                  DistutilsPlatformError as PlatformError)
 
 debug = os.environ.get("PAGEOWNER_FAST_DEBUG", "") not in ("", "0")
+require = os.environ.get("PAGEOWNER_FAST_REQUIRE_EXTENSION", "") not in ("", "0")
 
-directives = {
-    "language_level": 3,
-    "boundscheck": debug,
-    "wraparound": False,
-    "cdivision": True,
-    "initializedcheck": debug,
-    "embedsignature": True,
-}
-compile_args, link_args = [], []
-if sys.platform != "win32":
-    if debug:
-        compile_args += ["-O1", "-g", "-fsanitize=address", "-fno-omit-frame-pointer"]
-        link_args += ["-fsanitize=address"]
-    else:
-        compile_args += ["-O3"]
+BUILD_ERRORS = (CCompilerError, ExecError, PlatformError, OSError, ValueError)
 
-ext = Extension(
-    "pageowner_fast._scan",
-    ["src/pageowner_fast/_scan.pyx"],
-    include_dirs=[np.get_include()],
-    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-    extra_compile_args=compile_args,
-    extra_link_args=link_args,
-)
+FALLBACK_WARNING = """
+************************************************************************************
+WARNING: pageowner-fast's compiled scanner could not be built ({why}).
+Installing the pure-Python engine instead: everything works, but about 20-50x slower.
+Install a C compiler and the Python headers (e.g. `apt install gcc python3-dev`)
+and reinstall to get the fast engine; set PAGEOWNER_FAST_REQUIRE_EXTENSION=1 to make
+this an error instead of a warning.
+************************************************************************************
+"""
 
-setup(ext_modules=cythonize([ext], compiler_directives=directives,
-                            compile_time_env={}, quiet=True))
+
+def _warn(why) -> None:
+    sys.stderr.write(FALLBACK_WARNING.format(why=why))
+    sys.stderr.flush()
+
+
+class optional_build_ext(build_ext):
+    """build_ext that turns a failed compile into a warning (pure-Python fallback)."""
+
+    def run(self):
+        try:
+            super().run()
+        except BUILD_ERRORS as e:
+            if require:
+                raise
+            _warn(f"{type(e).__name__}: {e}")
+
+    def build_extension(self, ext):
+        try:
+            super().build_extension(ext)
+        except BUILD_ERRORS as e:
+            if require:
+                raise
+            _warn(f"{type(e).__name__}: {e}")
+
+
+def extensions():
+    try:
+        import numpy as np
+        from Cython.Build import cythonize
+    except ImportError as e:
+        if require:
+            raise
+        _warn(f"cannot import {e.name}")
+        return []
+
+    directives = {
+        "language_level": 3,
+        "boundscheck": debug,
+        "wraparound": False,
+        "cdivision": True,
+        "initializedcheck": debug,
+        "embedsignature": True,
+    }
+    compile_args, link_args = [], []
+    if sys.platform != "win32":
+        if debug:
+            compile_args += ["-O1", "-g", "-fsanitize=address", "-fno-omit-frame-pointer"]
+            link_args += ["-fsanitize=address"]
+        else:
+            compile_args += ["-O3"]
+
+    ext = Extension(
+        "pageowner_fast._scan",
+        ["src/pageowner_fast/_scan.pyx"],
+        include_dirs=[np.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        extra_compile_args=compile_args,
+        extra_link_args=link_args,
+    )
+    try:
+        return cythonize([ext], compiler_directives=directives, compile_time_env={}, quiet=True)
+    except Exception as e:  # a Cython compile error is a bug in _scan.pyx: fall back, loudly
+        if require:
+            raise
+        _warn(f"Cython failed: {e}")
+        return []
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": optional_build_ext})

@@ -26,6 +26,13 @@ def check_not_input(out_path, in_path):
         raise OutputError(f"{os.fsdecode(out_path)}: output is the input file; refusing to overwrite it")
 
 
+def _unopenable(message: str) -> OutputError:
+    """An output that cannot be opened: exit code 1, as page_owner_sort's failed fopen."""
+    e = OutputError(message)
+    e.exit_code = 1
+    return e
+
+
 def _umask() -> int:
     m = os.umask(0)
     os.umask(m)
@@ -53,25 +60,25 @@ class AtomicOutput:
         except FileNotFoundError:
             st = None
         except OSError as e:
-            raise OutputError(f"{spath}: {e.strerror or e}") from None
+            raise _unopenable(f"{spath}: {e.strerror or e}") from None
         if st is not None and stat.S_ISDIR(st.st_mode):
-            raise OutputError(f"{spath}: is a directory")
+            raise _unopenable(f"{spath}: is a directory")
         if st is not None and not stat.S_ISREG(st.st_mode):
             # a device or FIFO: write directly (spec §7, 10)
             try:
                 self.f = open(path, "wb")
             except OSError as e:
-                raise OutputError(f"{spath}: {e.strerror or e}") from None
+                raise _unopenable(f"{spath}: {e.strerror or e}") from None
             self.direct = True
             return self
         d = os.path.dirname(os.path.abspath(spath))
         if not os.path.isdir(d):
-            raise OutputError(f"{spath}: directory {d} does not exist")
+            raise _unopenable(f"{spath}: directory {d} does not exist")
         try:
             fd, self.tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(spath) + ".",
                                             suffix=".tmp")
         except OSError as e:
-            raise OutputError(f"{spath}: cannot create a file in {d}: {e.strerror or e}") from None
+            raise _unopenable(f"{spath}: cannot create a file in {d}: {e.strerror or e}") from None
         mode = stat.S_IMODE(st.st_mode) if st is not None else (0o666 & ~_umask())
         with contextlib.suppress(OSError):
             os.fchmod(fd, mode)
@@ -80,7 +87,21 @@ class AtomicOutput:
 
     def write(self, data):
         try:
-            self.f.write(data)
+            n = self.f.write(data)
+            # BufferedWriter reports a partial write (a pipe closed or a disk filled in the
+            # middle) by returning the count and keeping the error: write the rest, which
+            # raises that error now, instead of silently losing it
+            if n is not None and n < len(data):
+                rest = memoryview(data)[n:]
+                while rest:
+                    k = self.f.write(rest)
+                    if not k:
+                        raise OSError(errno.EIO, "short write")
+                    rest = rest[k:]
+        except BrokenPipeError:
+            if self.path == "-":
+                raise           # `... - | head`: the CLI stops quietly (exit 141)
+            raise OutputError(f"{os.fsdecode(self.path)}: write error: Broken pipe") from None
         except OSError as e:
             raise OutputError(f"{os.fsdecode(self.path)}: write error: {e.strerror or e}") from None
 
@@ -90,7 +111,9 @@ class AtomicOutput:
                 try:
                     self.f.flush()
                 except OSError as e:
-                    if exc_type is None and e.errno != errno.EPIPE:
+                    if exc_type is None and e.errno == errno.EPIPE:
+                        raise BrokenPipeError(e.errno, e.strerror) from None   # exit 141
+                    if exc_type is None:
                         raise OutputError(f"<stdout>: write error: {e.strerror or e}") from None
                 return False
             try:

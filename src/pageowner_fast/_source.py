@@ -64,23 +64,39 @@ def wrap_decompress(f):
     if head.startswith(_GZIP):
         return gzip.GzipFile(fileobj=f, mode="rb")
     if head.startswith(_XZ):
-        return lzma.LZMAFile(f)
+        return _named(lzma.LZMAFile(f), f)
     if head.startswith(_ZSTD):
-        return _zstd_reader(f)
+        return _named(_zstd_reader(f), f)
     return f
+
+
+def _named(f, raw):
+    """Give a decompressor the file's name, for error messages (LZMAFile has none)."""
+    name = getattr(raw, "name", None)
+    if isinstance(name, str) and not isinstance(getattr(f, "name", None), str):
+        with contextlib.suppress(AttributeError, TypeError):
+            f.name = name
+    return f
+
+
+def unopenable(message: str) -> InputError:
+    """An input that cannot be opened: exit code 1, as page_owner_sort's failed fopen."""
+    e = InputError(message)
+    e.exit_code = 1
+    return e
 
 
 def stat_input(path) -> os.stat_result:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise InputError(f"{os.fsdecode(path)}: no such file") from None
+        raise unopenable(f"{os.fsdecode(path)}: no such file") from None
     except PermissionError:
-        raise InputError(f"{os.fsdecode(path)}: permission denied") from None
+        raise unopenable(f"{os.fsdecode(path)}: permission denied") from None
     except OSError as e:
-        raise InputError(f"{os.fsdecode(path)}: {e.strerror or e}") from None
+        raise unopenable(f"{os.fsdecode(path)}: {e.strerror or e}") from None
     if stat.S_ISDIR(st.st_mode):
-        raise InputError(f"{os.fsdecode(path)}: is a directory")
+        raise unopenable(f"{os.fsdecode(path)}: is a directory")
     return st
 
 
@@ -101,7 +117,7 @@ def open_source(source, *, pfn_start: int | None = None):
             try:
                 raw = open(source, "rb", buffering=CHUNK)
             except OSError as e:
-                raise InputError(f"{os.fsdecode(source)}: {e.strerror or e}") from None
+                raise unopenable(f"{os.fsdecode(source)}: {e.strerror or e}") from None
             owned.append(raw)
             if pfn_start is not None:
                 if stat.S_ISREG(st.st_mode) and st.st_size > 0:

@@ -235,10 +235,13 @@ def _main(argv=None) -> int:
         warn("interrupted; no output written")
         return 130
     except BrokenPipeError:
+        # the reader of stdout went away (`... - | head`): stop quietly; point fd 1 at
+        # /dev/null so that the interpreter's final flush has nowhere to fail
         try:
-            sys.stdout = None  # type: ignore[assignment]
-        finally:
-            return 141
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 141
     except MemoryError:
         warn("error: out of memory")
         return 2
