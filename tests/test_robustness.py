@@ -429,3 +429,23 @@ def test_engines_report_alike(tmp_path, data):
         clean_stderr(p.stderr.decode())
         res.append((p.returncode, p.stderr, out.read_bytes()))
     assert res[0] == res[1]
+
+
+def test_input_shrinking_under_the_scan(tmp_path):
+    """A mapped input truncated before/while it is read: SIGBUS on the vanished pages is
+    caught on the scanning thread and becomes an error (no crash, exit 135 before)."""
+    import mmap
+    import os
+
+    _scan = pytest.importorskip("pageowner_fast._scan")
+    from pageowner_fast import gen
+    path = tmp_path / "d.txt"
+    with open(path, "wb") as f:
+        gen.generate(f, size=3 << 20, seed=3)
+    for threads in (1, 2):
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            os.truncate(path, 1000)
+            with pytest.raises(OSError, match="changed"):
+                _scan.scan_mapped(mm, threads=threads, aggregate=True, release=True)
+        with open(path, "wb") as f:
+            gen.generate(f, size=3 << 20, seed=3)

@@ -63,7 +63,8 @@ def scan(f, *, strip_ts: bool, progress=None, aggregate: bool = False):
                     with contextlib.suppress(AttributeError, OSError):
                         mm.madvise(mmap.MADV_SEQUENTIAL)
                     res = _scan_mod.scan_mapped(mm, strip_ts=strip_ts, progress=progress,
-                                                aggregate=aggregate, threads=threads_for(len(mm)))
+                                                aggregate=aggregate, threads=threads_for(len(mm)),
+                                                release=True)
                 finally:
                     with contextlib.suppress(BufferError):
                         mm.close()

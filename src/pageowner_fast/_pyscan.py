@@ -67,7 +67,11 @@ def parse_pfn_line(line: bytes):
     pfn = -1
     m = re.match(rb"0x([0-9a-fA-F]+)|([0-9]+)", rest)
     if m:
-        pfn = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+        digits = m.group(1) or m.group(2)
+        if len(digits) > 40:  # far past LONG_MAX (and Python's int() digit limit)
+            pfn = -1
+        else:
+            pfn = int(m.group(1), 16) if m.group(1) else int(m.group(2))
         if pfn > LONG_MAX:
             pfn = -1
     mt = -1

@@ -1237,7 +1237,8 @@ cdef class Scanner:
             self.nul_bytes += 1
             j = p - buf + 1
 
-    cdef int _region(self, const unsigned char* buf, Py_ssize_t size, bint last) except -1 nogil:
+    cdef int _region(self, const unsigned char* buf, Py_ssize_t size, bint last,
+                     bint release) except -1 nogil:
         """Scan buf[0:size], a part of a mapped file that starts at a block start; the last
         part may end inside a block, which is then completed like a stream's."""
         cdef Py_ssize_t i = 0, tail, j
@@ -1260,7 +1261,8 @@ cdef class Scanner:
             if tail == 0:
                 break
             self._count_nul(buf + i, tail)
-            release_pages(buf + i, tail)
+            if release:
+                release_pages(buf + i, tail)
             i += tail
             self.done_bytes = i
         self.nbytes += size
@@ -1425,57 +1427,173 @@ cdef void _stale_before(const unsigned char* buf, Py_ssize_t at, bint* cma, bint
         i -= 1
 
 
-def _scan_region(Scanner sc, size_t addr, Py_ssize_t size, bint last):
+cdef extern from *:
+    """
+    /* A mapped input that shrinks while we read it (the file was truncated or rewritten)
+       raises SIGBUS on the vanished pages. While a thread scans a mapping, a SIGBUS on it
+       jumps back to pof_guarded(), which reports it; any other SIGBUS keeps its old
+       disposition. */
+    #include <string.h>
+    typedef int (*pof_fn)(void*);
+    #if (defined(__unix__) || defined(__APPLE__)) && !defined(__EMSCRIPTEN__)
+    #include <setjmp.h>
+    #include <signal.h>
+    static __thread sigjmp_buf* pof_jmp = NULL;
+    static struct sigaction pof_old_bus;
+    static int pof_bus_installed = 0;
+    static void pof_on_sigbus(int sig, siginfo_t* info, void* ctx) {
+        (void)info; (void)ctx;
+        if (pof_jmp)
+            siglongjmp(*pof_jmp, 1);
+        sigaction(sig, &pof_old_bus, NULL);
+        raise(sig);
+    }
+    static void pof_install_sigbus(void) {
+        struct sigaction sa;
+        if (pof_bus_installed)
+            return;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = pof_on_sigbus;
+        sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGBUS, &sa, &pof_old_bus) == 0)
+            pof_bus_installed = 1;
+    }
+    static int pof_guarded(pof_fn fn, void* arg) {
+        sigjmp_buf jb;
+        sigjmp_buf* volatile prev = pof_jmp;
+        int r;
+        if (sigsetjmp(jb, 1)) {
+            pof_jmp = prev;
+            return -99;
+        }
+        pof_jmp = &jb;
+        r = fn(arg);
+        pof_jmp = prev;
+        return r;
+    }
+    #else
+    static void pof_install_sigbus(void) {}
+    static int pof_guarded(pof_fn fn, void* arg) { return fn(arg); }
+    #endif
+    """
+    ctypedef int (*pof_fn)(void*) noexcept nogil
+    void install_sigbus "pof_install_sigbus"() noexcept nogil
+    int guarded "pof_guarded"(pof_fn fn, void* arg) noexcept nogil
+
+
+ctypedef struct RegionArgs:
+    void* sc
+    const unsigned char* buf
+    Py_ssize_t size
+    bint last
+    bint release
+
+
+cdef int _region_cb(void* p) except -1 nogil:
+    cdef RegionArgs* a = <RegionArgs*>p
+    return (<Scanner>a.sc)._region(a.buf, a.size, a.last, a.release)
+
+
+cdef int _propagate() except -1:
+    return -1       # the exception set on this thread by _region_cb goes up from here
+
+
+ctypedef struct SplitArgs:
+    const unsigned char* buf
+    Py_ssize_t size
+    int parts                   # asked for; set to the number found
+    Py_ssize_t starts[64]
+    bint cma[64]
+    bint slab[64]
+
+
+cdef int _split_cb(void* p) noexcept nogil:
+    """Cut buf into up to `parts` pieces at block starts, with each piece's starting PFN
+    verdict (the last PFN line before it)."""
+    cdef SplitArgs* a = <SplitArgs*>p
+    cdef int k, n = 1
+    cdef Py_ssize_t b
+    a.starts[0] = 0
+    a.cma[0] = False
+    a.slab[0] = False
+    for k in range(1, a.parts):
+        b = _block_start_after(a.buf, a.size, a.size * k // a.parts)
+        if b < 0 or b <= a.starts[n - 1] or b >= a.size:
+            break
+        a.starts[n] = b
+        _stale_before(a.buf, b, &a.cma[n], &a.slab[n])
+        n += 1
+    a.parts = n
+    return 0
+
+
+def _scan_region(Scanner sc, size_t addr, Py_ssize_t size, bint last, bint release=False):
+    cdef RegionArgs a
+    cdef int r
+    a.sc = <void*>sc
+    a.buf = <const unsigned char*>addr
+    a.size = size
+    a.last = last
+    a.release = release
+    install_sigbus()
     try:
         with nogil:
-            sc._region(<const unsigned char*>addr, size, last)
+            r = guarded(<pof_fn>_region_cb, &a)
+        if r == -99:
+            raise OSError("the input changed (shrank?) while it was being read")
+        if r == -1:
+            _propagate()
     except BaseException as e:  # re-raised by the main thread
         sc.error = e
 
 
-def scan_mapped(mm, *, strip_ts=True, progress=None, aggregate=False, threads=2):
+def scan_mapped(mm, *, strip_ts=True, progress=None, aggregate=False, threads=2,
+                release=False):
     """Scan a read-only mapping of a whole regular file, split into `threads` parts at
     block starts, each scanned by its own Scanner on its own thread (nogil), then merged.
-    Returns None if the file holds CR bytes (the caller then streams it, CRLF -> LF)."""
+    Returns None if the file holds CR bytes (the caller then streams it, CRLF -> LF).
+    release=True gives the pages back behind the scan (only for a file mapping: on other
+    memory that would zero it)."""
     import threading
     import time
     cdef const unsigned char[::1] view = mm
     cdef Py_ssize_t size = view.shape[0]
     cdef const unsigned char* buf = &view[0] if size else NULL
-    cdef list starts = [0]
-    cdef Py_ssize_t b
-    cdef int k
-    cdef bint cma, slab
+    cdef SplitArgs sa
     cdef Scanner sc
-    threads = max(1, int(threads))
-    for k in range(1, threads):
-        b = _block_start_after(buf, size, size * k // threads)
-        if b < 0 or b <= starts[len(starts) - 1] or b >= size:
-            break
-        starts.append(b)
+    cdef int k
+    sa.buf = buf
+    sa.size = size
+    sa.parts = max(1, min(int(threads), 64))
+    install_sigbus()
+    with nogil:
+        k = guarded(<pof_fn>_split_cb, &sa)
+    if k == -99:
+        raise OSError("the input changed (shrank?) while it was being read")
+    starts = [sa.starts[k] for k in range(sa.parts)]
     ends = starts[1:] + [size]
     scanners = []
     for k in range(len(starts)):
         sc = Scanner(strip_ts, aggregate)
-        if starts[k] > 0:
-            _stale_before(buf, starts[k], &cma, &slab)
-            sc.stale_cma = cma
-            sc.stale_slab = slab
+        sc.stale_cma = sa.cma[k]
+        sc.stale_slab = sa.slab[k]
         scanners.append(sc)
     addr = <size_t>buf
     workers = [threading.Thread(target=_scan_region,
                                 args=(scanners[k], addr + starts[k], ends[k] - starts[k],
-                                      k == len(starts) - 1))
+                                      k == len(starts) - 1, release))
                for k in range(1, len(starts))]
     for w in workers:
         w.start()
     errors = []
     try:
         if progress is None:
-            _scan_region(scanners[0], addr, ends[0] - starts[0], len(starts) == 1)
+            _scan_region(scanners[0], addr, ends[0] - starts[0], len(starts) == 1, release)
         else:
             t = threading.Thread(target=_scan_region,
-                                 args=(scanners[0], addr, ends[0] - starts[0], len(starts) == 1))
+                                 args=(scanners[0], addr, ends[0] - starts[0], len(starts) == 1,
+                                       release))
             t.start()
             workers.append(t)
             reported = 0

@@ -156,7 +156,7 @@ def parse_sort_args(argv) -> SortOptions:
             if name in LONG_OPTS:
                 matches = [name]
             if not matches:
-                raise OptionError(f"{PROG}: unrecognized option '{a.split('=')[0] if eq else a}'")
+                raise OptionError(f"{PROG}: unrecognized option '{a}'")
             if len(matches) > 1:
                 poss = " ".join(f"'--{m}'" for m in matches)
                 raise OptionError(f"{PROG}: option '--{name}' is ambiguous; possibilities: {poss}")
