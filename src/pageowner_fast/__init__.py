@@ -5,11 +5,11 @@
     >>> d.pages.sum(), len(d.stacks)
 """
 from ._version import __version__
-from .dump import Dump, Table, load
 from .exceptions import DumpFormatError, InputError, OutputError, PageOwnerError, UsageError
 
-
-_LAZY = {"StackFile": ".stacks", "load_any": ".stacks", "load_stacks": ".stacks",
+# Everything that needs NumPy is imported on first use: `import pageowner_fast` stays light,
+# and the command line can configure NumPy's runtime before it loads (see cli.py).
+_LAZY = {"Dump": ".dump", "Table": ".dump", "load": ".dump", "StackFile": ".stacks", "load_any": ".stacks", "load_stacks": ".stacks",
          "diff": ".analysis", "timeline": ".analysis", "top": ".analysis",
          "ResultTable": ".analysis", "GroupTable": ".analysis"}
 

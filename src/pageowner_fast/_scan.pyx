@@ -625,11 +625,21 @@ cdef class Scanner:
     cdef public object error            # an exception raised on a worker thread
     cdef public bint truncated
 
-    def __cinit__(self, bint strip_ts=True, bint aggregate=False):
+    def __cinit__(self, bint strip_ts=True, bint aggregate=False, Py_ssize_t size_hint=0):
+        """size_hint: bytes this scanner will read, if known. A scan that keeps a row per
+        block and the ts in the headers (-a) then sizes its tables once instead of growing
+        them through a dozen rehashes."""
+        cdef size_t hcap = 1 << 12, want
         self.strip_ts = strip_ts
         self.aggregate = aggregate
         memset(&self.cols, 0, sizeof(Cols))
-        if (interner_init(&self.headers, 1 << 12) or interner_init(&self.stacks, 1 << 12) or
+        if size_hint > 0 and not strip_ts:
+            want = <size_t>(size_hint // 256)      # at most ~1 block per 400 bytes, x1.6
+            while hcap < want:
+                hcap *= 2
+        if size_hint > 0 and not aggregate and cols_reserve(&self.cols, <size_t>(size_hint // 500) + 1) != 0:
+            raise MemoryError()
+        if (interner_init(&self.headers, hcap) or interner_init(&self.stacks, 1 << 12) or
                 interner_init(&self.comms, 1 << 10) or interner_init(&self.modules, 1 << 6) or
                 interner_init(&self.raw_stacks, 1 << 12) or interner_init(&self.groups, 1 << 12) or
                 fast_init(&self.fast, 1 << 12)):
@@ -1575,7 +1585,7 @@ def scan_mapped(mm, *, strip_ts=True, progress=None, aggregate=False, threads=2,
     ends = starts[1:] + [size]
     scanners = []
     for k in range(len(starts)):
-        sc = Scanner(strip_ts, aggregate)
+        sc = Scanner(strip_ts, aggregate, ends[k] - starts[k])
         sc.stale_cma = sa.cma[k]
         sc.stale_slab = sa.slab[k]
         scanners.append(sc)

@@ -5,6 +5,11 @@ import os
 import sys
 import warnings
 
+# This process does no linear algebra: keep OpenBLAS from starting (and spinning) a thread
+# per core beside the scanner's threads. Only when NumPy is not loaded yet (the CLI).
+if "numpy" not in sys.modules:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import numpy as np
 
 from . import _fields as F
