@@ -87,20 +87,67 @@ class Row:
     note: str = ""
 
 
+# A child's peak RSS (ru_maxrss) includes what its parent had mapped when it was forked,
+# before exec: measured from this (large) script it would read this script's size. So each
+# measured command is started by a minimal launcher (`python -I -S`, a few MiB), which times
+# it and reports its rusage through a pipe.
+_LAUNCHER = r"""
+import os, sys, time, json
+argv = json.loads(sys.argv[1]); timeout = float(sys.argv[2]); fd = int(sys.argv[3])
+os.set_inheritable(fd, False)
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+deadline = t0 + timeout if timeout > 0 else None
+while True:
+    p, st, ru = os.wait4(pid, os.WNOHANG if deadline else 0)
+    if p == pid:
+        break
+    if deadline and time.perf_counter() > deadline:
+        os.kill(pid, 9)
+        p, st, ru = os.wait4(pid, 0)
+        break
+    time.sleep(0.002)
+dt = time.perf_counter() - t0
+os.write(fd, json.dumps([dt, ru.ru_maxrss, os.waitstatus_to_exitcode(st),
+                        ru.ru_utime + ru.ru_stime]).encode())
+"""
+
+
 def run_child(argv: list[str], *, stdin=None, timeout: float | None = None) -> Run:
     """Run argv; return wall time, peak RSS of that child and its exit status."""
+    r, w = os.pipe()
     with tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
         try:
-            proc = subprocess.Popen(argv, stdin=stdin if stdin is not None else subprocess.DEVNULL,
-                                    stdout=subprocess.DEVNULL, stderr=err)
+            proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", _LAUNCHER, json.dumps(argv),
+                                     str(timeout or 0), str(w)],
+                                    stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=err, pass_fds=(w,),
+                                    preexec_fn=None)
         except OSError as e:
+            os.close(r)
+            os.close(w)
             return Run(0.0, 0, 127, f"cannot start {argv[0]}: {e}")
-        status, ru = _wait(proc, timeout)
-        dt = time.perf_counter() - t0
+        os.close(w)
+        proc.wait()
+        data = b""
+        while True:
+            chunk = os.read(r, 4096)
+            if not chunk:
+                break
+            data += chunk
+        os.close(r)
         err.seek(0)
         msg = err.read(4000).decode(errors="replace")
-    return Run(dt, ru.ru_maxrss if ru else 0, status, msg)
+    try:
+        dt, rss, status, _cpu = json.loads(data)
+    except ValueError:
+        return Run(0.0, 0, 127, f"launcher failed: {msg.strip()[:400]}")
+    return Run(dt, rss, status, msg)
 
 
 def _wait(proc: subprocess.Popen, timeout: float | None):
@@ -336,12 +383,14 @@ def run_pipe(args) -> int:
                     log(f"  !! pipe {size} failed: gen exit {gst}, ours exit {ost}: {otxt.strip()[:600]}")
                 rows.append(dict(size=size, bytes=stats.get("bytes", nbytes), blocks=stats.get("blocks"),
                                  run=i + 1, wall=wall, ours_wall=t_ours, ours_rss=oru.ru_maxrss if oru else 0,
+                                 ours_cpu=(oru.ru_utime + oru.ru_stime) if oru else 0.0,
                                  gen_rss=gru.ru_maxrss if gru else 0, ok=ok))
                 log(f"  pipe {size} run {i + 1}: {wall:.2f} s, ours peak RSS {rows[-1]['ours_rss'] / 1024:.0f} MiB"
                     + ("" if ok else "  FAILED"))
     finally:
         shutil.rmtree(outdir, ignore_errors=True)
-    headers = ["size", "blocks", "wall s (median)", "s per GiB", "MB/s", "ours peak RSS", "gen peak RSS", "ok"]
+    headers = ["size", "blocks", "wall s (median)", "s per GiB", "MB/s", "ours CPU s (median)",
+               "ours CPU s per GiB", "ours peak RSS", "gen peak RSS", "ok"]
     out = []
     for size in dict.fromkeys(r["size"] for r in rows):
         rs = [r for r in rows if r["size"] == size]
@@ -349,6 +398,8 @@ def run_pipe(args) -> int:
         nbytes = rs[0]["bytes"]
         out.append([size, f"{rs[0]['blocks']:,}" if rs[0]["blocks"] else "?", f"{wall:.2f}",
                     f"{wall / (nbytes / (1 << 30)):.2f}", f"{nbytes / wall / 1e6:.0f}",
+                    f"{statistics.median(r['ours_cpu'] for r in rs):.2f}",
+                    f"{statistics.median(r['ours_cpu'] for r in rs) / (nbytes / (1 << 30)):.2f}",
                     f"{max(r['ours_rss'] for r in rs) / 1024:.0f} MiB",
                     f"{max(r['gen_rss'] for r in rs) / 1024:.0f} MiB",
                     "yes" if all(r["ok"] for r in rs) else "NO"])
