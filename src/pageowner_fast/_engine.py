@@ -39,9 +39,9 @@ def _mappable(f):
 
 
 def threads_for(size: int) -> int:
-    env = os.environ.get("PAGEOWNER_FAST_THREADS")
-    if env:
-        return max(1, int(env))
+    env = os.environ.get("PAGEOWNER_FAST_THREADS", "").strip()
+    if env.isdigit():
+        return max(1, min(int(env), 64))
     return min(2, os.cpu_count() or 1) if size >= (32 << 20) else 1
 
 

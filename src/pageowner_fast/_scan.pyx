@@ -479,6 +479,23 @@ cdef int mt_index(const unsigned char* h, Py_ssize_t n) noexcept nogil:
 
 # --- the scanner ------------------------------------------------------------------------------
 
+cdef int grow(void** p, size_t* cap, size_t want, size_t itemsize, size_t first) noexcept nogil:
+    """Make the array *p (capacity *cap items) hold at least `want` items, doubling from
+    `first`; 0, or -1 when out of memory (*p is then unchanged)."""
+    cdef size_t c = cap[0] * 2 if cap[0] else first
+    cdef void* q
+    if want <= cap[0]:
+        return 0
+    while c < want:
+        c *= 2
+    q = realloc(p[0], c * itemsize)
+    if q == NULL:
+        return -1
+    p[0] = q
+    cap[0] = c
+    return 0
+
+
 ctypedef struct Cols:
     size_t n
     size_t cap
@@ -727,19 +744,7 @@ cdef class Scanner:
                             <const unsigned char*>self.textbuf, bad, pfn, mt)
 
     cdef int _reserve_text(self, size_t want) noexcept nogil:
-        cdef size_t cap
-        cdef void* p
-        if want <= self.text_cap:
-            return 0
-        cap = self.text_cap * 2 if self.text_cap else 65536
-        while cap < want:
-            cap *= 2
-        p = realloc(self.textbuf, cap)
-        if p == NULL:
-            return -1
-        self.textbuf = <char*>p
-        self.text_cap = cap
-        return 0
+        return grow(<void**>&self.textbuf, &self.text_cap, want, 1, 65536)
 
     cdef const unsigned char* _contiguous(self, const unsigned char* h, Py_ssize_t hl,
                                           const unsigned char* s, Py_ssize_t sn) noexcept nogil:
@@ -755,21 +760,14 @@ cdef class Scanner:
     cdef StackInfo* _stack_info(self, const unsigned char* s, Py_ssize_t sn) noexcept nogil:
         """Per distinct raw stack: every match that starts inside it, computed once."""
         cdef int32_t rid = intern(&self.raw_stacks, <const char*>s, sn)
-        cdef void* p
-        cdef size_t cap
         cdef StackInfo* si
         cdef Py_ssize_t k, cs, ce
         if rid < 0:
             return NULL
         if <size_t>rid < self.ninfo:
             return &self.info[rid]
-        if <size_t>rid >= self.info_cap:
-            cap = self.info_cap * 2 if self.info_cap else 1024
-            p = realloc(self.info, cap * sizeof(StackInfo))
-            if p == NULL:
-                return NULL
-            self.info = <StackInfo*>p
-            self.info_cap = cap
+        if grow(<void**>&self.info, &self.info_cap, rid + 1, sizeof(StackInfo), 1024) != 0:
+            return NULL
         si = &self.info[rid]
         self.ninfo = rid + 1
         si.out_id = -1
@@ -811,18 +809,11 @@ cdef class Scanner:
 
     cdef HeaderInfo* _header_info(self, int32_t hid, const unsigned char* h, Py_ssize_t hl) noexcept nogil:
         """Per distinct (ts-stripped) header line: the allocator hints it holds."""
-        cdef void* p
-        cdef size_t cap
         cdef HeaderInfo* hi
         if <size_t>hid < self.nhinfo:
             return &self.hinfo[hid]
-        if <size_t>hid >= self.hinfo_cap:
-            cap = self.hinfo_cap * 2 if self.hinfo_cap else 1024
-            p = realloc(self.hinfo, cap * sizeof(HeaderInfo))
-            if p == NULL:
-                return NULL
-            self.hinfo = <HeaderInfo*>p
-            self.hinfo_cap = cap
+        if grow(<void**>&self.hinfo, &self.hinfo_cap, hid + 1, sizeof(HeaderInfo), 1024) != 0:
+            return NULL
         hi = &self.hinfo[hid]
         self.nhinfo = hid + 1
         hi.sensitive = -1
@@ -1000,15 +991,7 @@ cdef class Scanner:
                          rts, tsv, tcs, tce)
 
     cdef int _grow_scratch(self, size_t want) noexcept nogil:
-        cdef size_t cap = self.scratch_cap * 2 if self.scratch_cap else 4096
-        while cap < want:
-            cap *= 2
-        cdef void* p = realloc(self.scratch, cap)
-        if p == NULL:
-            return -1
-        self.scratch = <char*>p
-        self.scratch_cap = cap
-        return 0
+        return grow(<void**>&self.scratch, &self.scratch_cap, want, 1, 4096)
 
     cdef int _row(self, const unsigned char* t, Py_ssize_t n, Py_ssize_t hl,
                   const unsigned char* s, Py_ssize_t sn, StackInfo* si, HeaderInfo* hi,
