@@ -841,9 +841,10 @@ cdef class Scanner:
         cdef uint64_t fv = 0
         cdef int fr
         cdef int32_t fg
-        if self.aggregate:
+        if self.aggregate or self.strip_ts:
             # shortcut: a block whose header line (ts digits cut), raw stack and PFN verdict
-            # were all seen together before belongs to the same row
+            # were all seen together before belongs to the same row (aggregate), or has the
+            # same fields as that row but for ts, the PFN line and the line number
             fr = ts_in_header(h, hl, &fv, &fcs, &fce)
             if fr != 2:
                 fast_ok = True
@@ -861,9 +862,11 @@ cdef class Scanner:
                 fk.hi = h1.hi ^ _mix(h2.hi ^ 0xC2B2AE3D27D4EB4FULL, 0xE7037ED1A0B428DBULL)
                 fg = fast_get(&self.fast, fk)
                 if fg >= 0:
-                    self.cols.count[fg] += 1
-                    self.cols.pages[fg] += self.cols.block_pages[fg]
-                    return 0
+                    if self.aggregate:
+                        self.cols.count[fg] += 1
+                        self.cols.pages[fg] += self.cols.block_pages[fg]
+                        return 0
+                    return self._copy_row(fg, fr, fv, bad, pfn, mt, lineno)
         cdef StackInfo* si = self._stack_info(s, sn)
         cdef HeaderInfo* hi
         cdef Py_ssize_t cs = 0, ce = 0, tcs = -1, tce = -1
@@ -945,22 +948,24 @@ cdef class Scanner:
                 t = self._contiguous(h, hl, s, sn)
                 if t == NULL:
                     return -1
-            return self._row(t, n, hl, t + hl, sn, si, hi, bad, pfn, mt, lineno, hid, sid,
-                             alloc, rts, tsv, tcs, tce)
+            if self._row(t, n, hl, t + hl, sn, si, hi, bad, pfn, mt, lineno, hid, sid,
+                         alloc, rts, tsv, tcs, tce) != 0:
+                return -1
+            if fast_ok and not stripped_stack:
+                if hi.sensitive < 0 and self._set_sensitive(hi, t, n, hl, tcs, tce) != 0:
+                    return -1
+                if hi.sensitive == 0 and fast_put(&self.fast, fk, <int32_t>(self.cols.n - 1)) != 0:
+                    return -1
+            return 0
         # aggregate mode: blocks with the same collation text and allocator are one row, and
         # so are their fields -- unless cutting the ts digits hid a difference in another
         # field (a comm or free_ts overlapping them): then the digits are part of the key
         if hi.sensitive < 0:
-            hi.sensitive = 0
-            if tce > tcs and tce <= hl:
+            if t == NULL and tce > tcs and tce <= hl:
+                t = self._contiguous(h, hl, s, sn)
                 if t == NULL:
-                    t = self._contiguous(h, hl, s, sn)
-                    if t == NULL:
-                        return -1
-                if match_comm(t, n, hl, &cs, &ce) >= 0 and cs < tce and tcs < ce:
-                    hi.sensitive = 1
-                elif match_num(t, n, hl, b"free_ts", 7, 110, &cs, &ce) >= 0 and cs < tce and tcs < ce:
-                    hi.sensitive = 1
+                    return -1
+            self._set_sensitive(hi, t, n, hl, tcs, tce)
         memset(&key, 0, sizeof(GroupKey))
         key.hid = hid
         key.sid = sid
@@ -989,6 +994,56 @@ cdef class Scanner:
                 return -1
         return self._row(t, n, hl, t + hl, sn, si, hi, bad, pfn, mt, lineno, hid, sid, alloc,
                          rts, tsv, tcs, tce)
+
+    cdef int _set_sensitive(self, HeaderInfo* hi, const unsigned char* t, Py_ssize_t n,
+                            Py_ssize_t hl, Py_ssize_t tcs, Py_ssize_t tce) noexcept nogil:
+        """Whether the ts digits cut from this header overlap its comm or free_ts match (then
+        blocks with this cut header may still differ there). `t`: the whole text."""
+        cdef Py_ssize_t cs = 0, ce = 0
+        hi.sensitive = 0
+        if tce > tcs and tce <= hl:
+            if match_comm(t, n, hl, &cs, &ce) >= 0 and cs < tce and tcs < ce:
+                hi.sensitive = 1
+            elif match_num(t, n, hl, b"free_ts", 7, 110, &cs, &ce) >= 0 and cs < tce and tcs < ce:
+                hi.sensitive = 1
+        return 0
+
+    cdef int _copy_row(self, int32_t src, int fr, uint64_t ts, uint16_t bad, int64_t pfn, int mt,
+                       int64_t lineno) noexcept nogil:
+        """A new row with the fields of row `src` (same header, stack and PFN verdict) but
+        this block's own ts (fr: ts_in_header's result), PFN line and line number."""
+        cdef Cols* c = &self.cols
+        cdef size_t r = c.n
+        cdef uint16_t b = c.bad[src] & ~(BAD_PFN | BAD_TS)
+        if cols_reserve(c, r + 1) != 0:
+            return -1
+        c.order[r] = c.order[src]
+        c.count[r] = 1
+        c.block_pages[r] = c.block_pages[src]
+        c.pages[r] = c.block_pages[src]
+        c.pid[r] = c.pid[src]
+        c.tgid[r] = c.tgid[src]
+        if fr == 0:
+            c.ts[r] = ts
+        elif fr == 1:
+            c.ts[r] = U64_MAX
+            b |= BAD_TS
+        else:                   # no ts in the header line: the stack's, as in row src
+            c.ts[r] = c.ts[src]
+            b |= c.bad[src] & BAD_TS
+        c.free_ts[r] = c.free_ts[src]
+        c.pfn[r] = pfn
+        c.gfp[r] = c.gfp[src]
+        c.mt[r] = <int8_t>mt
+        c.alloc[r] = c.alloc[src]
+        c.header_id[r] = c.header_id[src]
+        c.stack_id[r] = c.stack_id[src]
+        c.comm_id[r] = c.comm_id[src]
+        c.module_id[r] = c.module_id[src]
+        c.bad[r] = b | (bad & BAD_PFN)
+        c.lineno[r] = lineno
+        c.n = r + 1
+        return 0
 
     cdef int _grow_scratch(self, size_t want) noexcept nogil:
         return grow(<void**>&self.scratch, &self.scratch_cap, want, 1, 4096)
