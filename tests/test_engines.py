@@ -207,3 +207,13 @@ def test_mapped_threaded_scan_matches_reference(tmp_path_factory, data, strip, t
         assert_same(got, ref)
     else:
         assert_same(got, _pyscan.scan_bytes(data, strip_ts=strip))
+
+
+def test_block_with_many_pfn_lines_matches_reference():
+    """More PFN lines in one block than the fast block finder records (16): the slow path."""
+    pfn = b"PFN 0x20000 type Movable Block 256 type CMA Flags 0x0()\n"
+    block = (b"Page allocated via order 0, mask 0x0(), pid 1, tgid 1 (a), ts 5 ns\n" + pfn * 20 +
+             b" f+0x1/0x2\n" + b"PFN 1 type Unmovable Block 0 type Unmovable Flags 0x200(slab)\n\n")
+    data = block + block.replace(b"PFN 0x", b"PFX 0x") + b"\n" + pfn + b"\n"
+    for strip in (True, False):
+        assert_same(_scan.scan_bytes(data, strip_ts=strip), _pyscan.scan_bytes(data, strip_ts=strip))
