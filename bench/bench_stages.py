@@ -46,38 +46,16 @@ def _mapped(path):
     return f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
 
 
-def bench_scan_one_thread(benchmark, dump_path):
-    """The Cython scanner alone on one thread, one row per block (the API's load)."""
+@pytest.mark.parametrize("threads,aggregate", [(1, False), (1, True), (2, True)],
+                         ids=["1thread-rows", "1thread-folded", "2threads-folded"])
+def bench_scan_mapped(benchmark, dump_path, threads, aggregate):
+    """The Cython scanner alone on a mapped file: one row per block (the API's load), or
+    folding identical blocks (what `sort` does), on one or two threads (nogil)."""
     path, meta = dump_path
     f, mm = _mapped(path)
     try:
-        benchmark.pedantic(_scan.scan_mapped, args=(mm,), kwargs=dict(threads=1), rounds=5)
-    finally:
-        mm.close()
-        f.close()
-    _gbps(benchmark, meta["bytes"])
-
-
-def bench_scan_one_thread_aggregated(benchmark, dump_path):
-    """The scanner on one thread, folding identical blocks (what `sort` does)."""
-    path, meta = dump_path
-    f, mm = _mapped(path)
-    try:
-        benchmark.pedantic(_scan.scan_mapped, args=(mm,), kwargs=dict(threads=1, aggregate=True),
-                           rounds=5)
-    finally:
-        mm.close()
-        f.close()
-    _gbps(benchmark, meta["bytes"])
-
-
-def bench_scan_two_threads_aggregated(benchmark, dump_path):
-    """The scanner on two threads (nogil), folding identical blocks: `sort`'s read stage."""
-    path, meta = dump_path
-    f, mm = _mapped(path)
-    try:
-        benchmark.pedantic(_scan.scan_mapped, args=(mm,), kwargs=dict(threads=2, aggregate=True),
-                           rounds=5)
+        benchmark.pedantic(_scan.scan_mapped, args=(mm,),
+                           kwargs=dict(threads=threads, aggregate=aggregate), rounds=5)
     finally:
         mm.close()
         f.close()
