@@ -17,6 +17,40 @@ GOLDEN_DIRS = ("golden", "real_corpus", "real_dumps")
 os.environ.setdefault("PAGEOWNER_FAST_NO_PROGRESS", "1")
 
 
+def _engine_name() -> str:
+    import pageowner_fast
+    return pageowner_fast.engine
+
+
+# --- small dumps and child-process settings shared by the CLI tests --------------------------
+PREFIX = "pageowner-fast: "
+
+# Children run the engine this process has; without the compiled scanner they would each say
+# so on stderr ("compiled scanner unavailable"), which is not what the tests look at.
+CHILD_ENV = dict(os.environ, **({"PAGEOWNER_FAST_PUREPYTHON": "1"}
+                                if os.environ.get("PAGEOWNER_FAST_PUREPYTHON") or _engine_name() == "python"
+                                else {}))
+
+HEADER = (b"Page allocated via order %d, mask 0x112cca(GFP_HIGHUSER_MOVABLE), pid %d, tgid %d (%b), "
+          b"ts %d ns\n")
+PFN = b"PFN 0x10a3f type Movable Block 133 type Movable Flags 0x17ffffc0020838(uptodate|lru)\n"
+STACK = b" post_alloc_hook+0xca/0xd0\n get_page_from_freelist+0x5b2/0x1390\n"
+
+
+def block(order=0, pid=1, comm=b"bash", ts=100, stack=STACK, end=b"\n") -> bytes:
+    """One kernel-6.7-style block (pid = tgid)."""
+    return HEADER % (order, pid, pid, comm, ts) + PFN + stack + end
+
+
+def generated_dump(tmp_path_factory, name: str, **kw):
+    """A seeded synthetic dump written once per module (kw go to gen.generate)."""
+    from pageowner_fast import gen
+    p = tmp_path_factory.mktemp(name) / "dump.txt"
+    with open(p, "wb") as f:
+        gen.generate(f, **kw)
+    return p
+
+
 def load_cases(kind: str):
     base = DATA / kind
     cases = json.loads((base / "cases.json").read_text())

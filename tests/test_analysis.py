@@ -11,17 +11,14 @@ import pageowner_fast as pf
 from pageowner_fast import gen
 from pageowner_fast import _fields as F
 from pageowner_fast.export import schema
-from conftest import DATA, run_cli
+from conftest import DATA, generated_dump, run_cli
 
 BY = ("comm", "pid", "tgid", "module", "allocator", "stack", "order", "gfp", "migratetype")
 
 
 @pytest.fixture(scope="module")
 def dump_path(tmp_path_factory):
-    p = tmp_path_factory.mktemp("top") / "dump.txt"
-    with open(p, "wb") as f:
-        gen.generate(f, blocks=2500, seed=11, n_paths=60, era="6.7")
-    return p
+    return generated_dump(tmp_path_factory, "top", blocks=2500, seed=11, n_paths=60, era="6.7")
 
 
 @pytest.fixture(scope="module")

@@ -9,17 +9,14 @@ import pytest
 
 import pageowner_fast as pf
 from pageowner_fast import gen
-from conftest import DATA, run_cli
+from conftest import DATA, generated_dump, run_cli
 
 PKG = Path(pf.__file__).parent
 
 
 @pytest.fixture(scope="module")
 def dump_path(tmp_path_factory):
-    p = tmp_path_factory.mktemp("api") / "dump.txt"
-    with open(p, "wb") as f:
-        gen.generate(f, blocks=1200, seed=21, n_paths=50, era="6.7")
-    return p
+    return generated_dump(tmp_path_factory, "api", blocks=1200, seed=21, n_paths=50, era="6.7")
 
 
 @pytest.fixture(scope="module")

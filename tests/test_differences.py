@@ -15,21 +15,7 @@ import threading
 
 import pytest
 
-import pageowner_fast
-from conftest import run_cli, run_subprocess
-
-PREFIX = "pageowner-fast: "
-# without the compiled scanner a child would say so on stderr; force the engine we have
-CHILD_ENV = dict(os.environ, **({"PAGEOWNER_FAST_PUREPYTHON": "1"}
-                                if pageowner_fast.engine == "python" else {}))
-HEADER = (b"Page allocated via order %d, mask 0x112cca(GFP_HIGHUSER_MOVABLE), pid %d, tgid %d (%b), "
-          b"ts %d ns\n")
-PFN = b"PFN 0x10a3f type Movable Block 133 type Movable Flags 0x17ffffc0020838(uptodate|lru)\n"
-STACK = b" post_alloc_hook+0xca/0xd0\n get_page_from_freelist+0x5b2/0x1390\n"
-
-
-def block(order=0, pid=1, comm=b"bash", ts=100, stack=STACK, end=b"\n") -> bytes:
-    return HEADER % (order, pid, pid, comm, ts) + PFN + stack + end
+from conftest import CHILD_ENV, PREFIX, STACK, block, run_cli, run_subprocess
 
 
 def three_blocks() -> bytes:

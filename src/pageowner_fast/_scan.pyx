@@ -446,6 +446,15 @@ ctypedef struct GroupKey:
     uint8_t has_digits
 
 
+cdef inline int or_stack(int r, uint64_t* v, int8_t r_stack, uint64_t v_stack) noexcept nogil:
+    """A match that starts in the header line (r >= 0) is leftmost; otherwise the one that
+    starts in the stack (cached per stack) is the match."""
+    if r >= 0:
+        return r
+    v[0] = v_stack
+    return r_stack
+
+
 ctypedef struct StackInfo:
     # what the matchers find when started inside one distinct raw stack (cached per stack)
     int32_t out_id              # id in the output stack table (-1: not yet interned)
@@ -1053,7 +1062,7 @@ cdef class Scanner:
                   uint16_t bad, int64_t pfn, int mt, int64_t lineno, int32_t hid, int32_t sid,
                   uint8_t alloc, int rts, uint64_t tsv, Py_ssize_t tcs, Py_ssize_t tce) noexcept nogil:
         """Parse every field of the (unstripped) text into a new row."""
-        cdef Py_ssize_t cs = 0, ce = 0, ccs = -1, cce = -1, fcs = -1, fce = -1
+        cdef Py_ssize_t cs = 0, ce = 0, ccs = -1, cce = -1
         cdef uint64_t v = 0
         cdef int r
         cdef size_t row = self.cols.n
@@ -1062,10 +1071,8 @@ cdef class Scanner:
         if cols_reserve(c, row + 1) != 0:
             return -1
         # order
-        r = field_num(t, n, hl, b"order", 5, 44, LONG_MAX, &v, &cs, &ce)
-        if r < 0:
-            r = si.r_order
-            v = si.v_order
+        r = or_stack(field_num(t, n, hl, b"order", 5, 44, LONG_MAX, &v, &cs, &ce), &v,
+                     si.r_order, si.v_order)
         if r == 0 and v <= 64:
             c.order[row] = <int16_t>v
             if v <= 62:
@@ -1080,19 +1087,15 @@ cdef class Scanner:
         c.pages[row] = c.block_pages[row]
         c.count[row] = 1
         # pid, tgid
-        r = field_num(t, n, hl, b"pid", 3, 44, LONG_MAX, &v, &cs, &ce)
-        if r < 0:
-            r = si.r_pid
-            v = si.v_pid
+        r = or_stack(field_num(t, n, hl, b"pid", 3, 44, LONG_MAX, &v, &cs, &ce), &v,
+                     si.r_pid, si.v_pid)
         if r == 0:
             c.pid[row] = <int32_t>v
         else:
             c.pid[row] = -1
             bad |= BAD_PID
-        r = field_num(t, n, hl, b"tgid", 4, 32, LONG_MAX, &v, &cs, &ce)
-        if r < 0:
-            r = si.r_tgid
-            v = si.v_tgid
+        r = or_stack(field_num(t, n, hl, b"tgid", 4, 32, LONG_MAX, &v, &cs, &ce), &v,
+                     si.r_tgid, si.v_tgid)
         if r == 0:
             c.tgid[row] = <int32_t>v
         else:
@@ -1103,20 +1106,14 @@ cdef class Scanner:
         else:
             c.ts[row] = U64_MAX
             bad |= BAD_TS
-        r = field_num(t, n, hl, b"free_ts", 7, 110, U64_MAX, &v, &fcs, &fce)
-        if r < 0:
-            fcs = fce = -1
-            r = si.r_free_ts
-            v = si.v_free_ts
+        r = or_stack(field_num(t, n, hl, b"free_ts", 7, 110, U64_MAX, &v, &cs, &ce), &v,
+                     si.r_free_ts, si.v_free_ts)
         if r == 0:
             c.free_ts[row] = v
         else:
             c.free_ts[row] = U64_MAX
             bad |= BAD_FREE_TS
-        r = match_mask(t, n, hl, &v)
-        if r < 0:
-            r = si.r_gfp
-            v = si.v_gfp
+        r = or_stack(match_mask(t, n, hl, &v), &v, si.r_gfp, si.v_gfp)
         if r == 0:
             c.gfp[row] = v
         else:

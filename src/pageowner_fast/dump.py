@@ -1,8 +1,7 @@
 """The Python face of a scanned dump: `Dump` (NumPy columns + interned tables) and `load()`."""
 from __future__ import annotations
 
-import os
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
