@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import pageowner_fast as pf
-from pageowner_fast import gen
 from pageowner_fast import _fields as F
 from pageowner_fast.export import schema
 from conftest import DATA, generated_dump, run_cli

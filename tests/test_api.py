@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import pageowner_fast as pf
-from pageowner_fast import gen
 from conftest import DATA, generated_dump, run_cli
 
 PKG = Path(pf.__file__).parent
