@@ -217,3 +217,21 @@ def test_block_with_many_pfn_lines_matches_reference():
     data = block + block.replace(b"PFN 0x", b"PFX 0x") + b"\n" + pfn + b"\n"
     for strip in (True, False):
         assert_same(_scan.scan_bytes(data, strip_ts=strip), _pyscan.scan_bytes(data, strip_ts=strip))
+
+
+def test_dedup_packed_equal_keys_for_different_values():
+    """The -a scan stores one header line per row and makes them unique afterwards by hash;
+    values whose hashes collide must still be told apart by their bytes."""
+    from pageowner_fast import _scan
+    values = [b"a", b"bb", b"a", b"", b"bb", b"c", b""]
+    offs = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum([len(v) for v in values], out=offs[1:])
+    arena = np.frombuffer(b"".join(values), dtype=np.uint8)
+    for keys in (np.full(len(values), 7, dtype=np.uint64),            # all collide
+                 np.array([1, 2, 1, 3, 2, 4, 3], dtype=np.uint64)):   # honest hashes
+        narena, noffs, remap = _scan.dedup_packed(arena, offs, keys)
+        got = [narena[noffs[i]:noffs[i + 1]].tobytes() for i in range(len(noffs) - 1)]
+        assert got == [b"a", b"bb", b"", b"c"]
+        assert remap.tolist() == [0, 1, 0, 2, 1, 3, 2]
+    distinct = np.arange(len(values), dtype=np.uint64)
+    assert _scan.dedup_packed(arena, offs, distinct)[2] is None

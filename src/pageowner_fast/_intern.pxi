@@ -128,24 +128,9 @@ cdef int _grow_table(Interner* t) noexcept nogil:
     return 0
 
 
-cdef int32_t intern(Interner* t, const char* data, size_t n) noexcept nogil:
-    """Id of data[0:n]; -2 on allocation failure."""
-    cdef h128 h = g_hash(data, n) if g_hash != NULL else fallback_hash(data, n)
-    cdef size_t mask = t.cap - 1
-    cdef size_t s = h.lo & mask
-    cdef int32_t v
-    cdef int64_t off
-    while True:
-        v = t.slots[s].val
-        if v < 0:
-            break
-        if t.slots[s].lo == h.lo and t.slots[s].hi == h.hi:
-            off = t.offs[v]
-            if <size_t>(t.offs[v + 1] - off) == n and (
-                    not g_verify or memcmp(t.arena + off, data, n) == 0):
-                return v
-        s = (s + 1) & mask
-    # new value
+cdef int32_t interner_append(Interner* t, const char* data, size_t n) noexcept nogil:
+    """Store data[0:n] as a new id without looking it up (the caller makes ids unique
+    later, see dedup_packed); -2 on allocation failure."""
     cdef size_t need
     cdef char* na
     cdef int64_t* no
@@ -167,9 +152,32 @@ cdef int32_t intern(Interner* t, const char* data, size_t n) noexcept nogil:
     if n:
         memcpy(t.arena + t.arena_len, data, n)
     t.arena_len += n
-    v = <int32_t>t.n
     t.n += 1
     t.offs[t.n] = <int64_t>t.arena_len
+    return <int32_t>(t.n - 1)
+
+
+cdef int32_t intern(Interner* t, const char* data, size_t n) noexcept nogil:
+    """Id of data[0:n]; -2 on allocation failure."""
+    cdef h128 h = g_hash(data, n) if g_hash != NULL else fallback_hash(data, n)
+    cdef size_t mask = t.cap - 1
+    cdef size_t s = h.lo & mask
+    cdef int32_t v
+    cdef int64_t off
+    while True:
+        v = t.slots[s].val
+        if v < 0:
+            break
+        if t.slots[s].lo == h.lo and t.slots[s].hi == h.hi:
+            off = t.offs[v]
+            if <size_t>(t.offs[v + 1] - off) == n and (
+                    not g_verify or memcmp(t.arena + off, data, n) == 0):
+                return v
+        s = (s + 1) & mask
+    # new value
+    v = interner_append(t, data, n)
+    if v < 0:
+        return v
     t.slots[s].lo = h.lo
     t.slots[s].hi = h.hi
     t.slots[s].val = v

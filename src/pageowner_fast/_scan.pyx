@@ -631,10 +631,14 @@ cdef class Scanner:
     cdef StackInfo* info                # per raw stack id
     cdef size_t ninfo, info_cap
     cdef HeaderInfo* hinfo              # per header id
+    cdef HeaderInfo hinfo_tmp           # the one in use (unique_headers)
     cdef size_t nhinfo, hinfo_cap
     cdef Interner groups                # aggregate mode: GroupKey -> row
     cdef FastTable fast                 # aggregate mode: (header, raw stack, PFN verdict) -> row
     cdef bint aggregate
+    cdef bint unique_headers            # -a: every header line (ts kept) stored once per row,
+    cdef uint64_t* hkeys                # ... with its hash here; made unique by dedup_packed
+    cdef size_t hkeys_cap
     cdef char* scratch
     cdef size_t scratch_cap
     cdef bint strip_ts
@@ -658,8 +662,11 @@ cdef class Scanner:
         cdef size_t hcap = 1 << 12, want
         self.strip_ts = strip_ts
         self.aggregate = aggregate
+        # a row per block and the ts left in the header lines: (nearly) every header line is
+        # new, so a lookup table would be one cache miss per block for nothing
+        self.unique_headers = not strip_ts and not aggregate
         memset(&self.cols, 0, sizeof(Cols))
-        if size_hint > 0 and not strip_ts:
+        if size_hint > 0 and not strip_ts and not self.unique_headers:
             want = <size_t>(size_hint // 256)      # at most ~1 block per 400 bytes, x1.6
             while hcap < want:
                 hcap *= 2
@@ -685,6 +692,7 @@ cdef class Scanner:
         interner_free(&self.raw_stacks)
         interner_free(&self.groups)
         free(self.fast.slots)
+        free(self.hkeys)
         free(self.info)
         free(self.hinfo)
         free(self.scratch)
@@ -751,6 +759,16 @@ cdef class Scanner:
         return self._fields(<const unsigned char*>self.textbuf, hl,
                             <const unsigned char*>self.textbuf + hl, w - hl,
                             <const unsigned char*>self.textbuf, bad, pfn, mt)
+
+    cdef int32_t _add_header(self, const unsigned char* h, Py_ssize_t hl) noexcept nogil:
+        """unique_headers: the header line as a new id, with its hash kept for dedup_packed."""
+        cdef int32_t hid = interner_append(&self.headers, <const char*>h, hl)
+        if hid < 0:
+            return hid
+        if grow(<void**>&self.hkeys, &self.hkeys_cap, hid + 1, sizeof(uint64_t), 65536) != 0:
+            return -2
+        self.hkeys[hid] = _hash(<const char*>h, hl).lo
+        return hid
 
     cdef int _reserve_text(self, size_t want) noexcept nogil:
         return grow(<void**>&self.textbuf, &self.text_cap, want, 1, 65536)
@@ -819,12 +837,15 @@ cdef class Scanner:
     cdef HeaderInfo* _header_info(self, int32_t hid, const unsigned char* h, Py_ssize_t hl) noexcept nogil:
         """Per distinct (ts-stripped) header line: the allocator hints it holds."""
         cdef HeaderInfo* hi
-        if <size_t>hid < self.nhinfo:
+        if self.unique_headers:    # every id is new: nothing to keep
+            hi = &self.hinfo_tmp
+        elif <size_t>hid < self.nhinfo:
             return &self.hinfo[hid]
-        if grow(<void**>&self.hinfo, &self.hinfo_cap, hid + 1, sizeof(HeaderInfo), 1024) != 0:
+        elif grow(<void**>&self.hinfo, &self.hinfo_cap, hid + 1, sizeof(HeaderInfo), 1024) != 0:
             return NULL
-        hi = &self.hinfo[hid]
-        self.nhinfo = hid + 1
+        else:
+            hi = &self.hinfo[hid]
+            self.nhinfo = hid + 1
         hi.sensitive = -1
         # cutting ts digits can neither make nor break these (digits sit between `ts` and `ns`)
         hi.has_vm = find_vm(h, hl) >= 0
@@ -850,14 +871,15 @@ cdef class Scanner:
         cdef uint64_t fv = 0
         cdef int fr
         cdef int32_t fg
-        if self.aggregate or self.strip_ts:
+        if self.aggregate or self.strip_ts or self.unique_headers:
             # shortcut: a block whose header line (ts digits cut), raw stack and PFN verdict
             # were all seen together before belongs to the same row (aggregate), or has the
-            # same fields as that row but for ts, the PFN line and the line number
+            # same fields as that row but for ts, the PFN line, the line number and (-a) the
+            # header line
             fr = ts_in_header(h, hl, &fv, &fcs, &fce)
             if fr != 2:
                 fast_ok = True
-                if self.strip_ts and fr >= 0 and fce > fcs:
+                if (self.strip_ts or self.unique_headers) and fr >= 0 and fce > fcs:
                     if <size_t>hl > self.scratch_cap and self._grow_scratch(hl) != 0:
                         return -1
                     memcpy(self.scratch, h, fcs)
@@ -875,7 +897,14 @@ cdef class Scanner:
                         self.cols.count[fg] += 1
                         self.cols.pages[fg] += self.cols.block_pages[fg]
                         return 0
-                    return self._copy_row(fg, fr, fv, bad, pfn, mt, lineno)
+                    if self._copy_row(fg, fr, fv, bad, pfn, mt, lineno) != 0:
+                        return -1
+                    if self.unique_headers:
+                        fg = self._add_header(h, hl)
+                        if fg < 0:
+                            return -1
+                        self.cols.header_id[self.cols.n - 1] = fg
+                    return 0
         cdef StackInfo* si = self._stack_info(s, sn)
         cdef HeaderInfo* hi
         cdef Py_ssize_t cs = 0, ce = 0, tcs = -1, tce = -1
@@ -932,7 +961,8 @@ cdef class Scanner:
                 free(tmp)
                 stripped_stack = True
         else:
-            hid = intern(&self.headers, <const char*>h, hl)
+            hid = (self._add_header(h, hl) if self.unique_headers else
+                   intern(&self.headers, <const char*>h, hl))
             sid = self._out_stack(si, s, sn, False)
         if hid < 0 or sid < 0:
             return -1
@@ -1337,7 +1367,8 @@ cdef class Scanner:
     cdef int _merge(self, Scanner o) except -1:
         """Append the rows of `o` (which scanned the next part of the same input) to ours,
         re-interning its values; aggregate rows that exist here already are added up."""
-        cdef cnp.ndarray hmap = _remap(&o.headers, &self.headers)
+        cdef cnp.ndarray hmap = (self._append_headers(o) if self.unique_headers else
+                                 _remap(&o.headers, &self.headers))
         cdef cnp.ndarray smap = _remap(&o.stacks, &self.stacks)
         cdef cnp.ndarray cmap = _remap(&o.comms, &self.comms)
         cdef cnp.ndarray mmap_ = _remap(&o.modules, &self.modules)
@@ -1391,9 +1422,21 @@ cdef class Scanner:
         self.stale_slab = o.stale_slab
         return 0
 
+    cdef cnp.ndarray _append_headers(self, Scanner o):
+        """unique_headers: o's header lines appended to ours as they are (ids shifted)."""
+        cdef size_t base = self.headers.n, i
+        cdef int32_t v
+        for i in range(o.headers.n):
+            v = self._add_header(<const unsigned char*>o.headers.arena + o.headers.offs[i],
+                                 o.headers.offs[i + 1] - o.headers.offs[i])
+            if v < 0:
+                raise MemoryError()
+        return np.arange(base, base + o.headers.n, dtype=np.int32)
+
     def result(self):
         cdef Cols* c = &self.cols
         cdef size_t n = c.n
+        cdef size_t nh = self.headers.n
         columns = {
             "order": _adopt(<void**>&c.order, n, np.int16),
             "pages": _adopt(<void**>&c.pages, n, np.int64),
@@ -1415,8 +1458,15 @@ cdef class Scanner:
         }
         # the columns now own their buffers; what is left here is freed by __dealloc__
         cols_free(c)
+        headers = interner_to_packed(&self.headers)
+        if self.unique_headers:
+            hkeys = _adopt(<void**>&self.hkeys, nh, np.uint64)
+            arena, offs, remap = dedup_packed(headers[0], headers[1], hkeys)
+            headers = (arena, offs)
+            if remap is not None:
+                columns["header_id"] = remap[columns["header_id"]]
         tables = {
-            "headers": interner_to_packed(&self.headers),
+            "headers": headers,
             "stacks": interner_to_packed(&self.stacks),
             "comms": interner_to_list(&self.comms),
             "modules": interner_to_list(&self.modules),
@@ -1425,6 +1475,70 @@ cdef class Scanner:
                  "cr_removed": int(self.cr_removed), "truncated": bool(self.truncated),
                  "bytes": int(self.nbytes)}
         return columns, tables, stats
+
+
+def dedup_packed(arena, offs, keys):
+    """Make the values of a packed table unique: value i is arena[offs[i]:offs[i+1]] and
+    keys[i] its hash. Returns (arena, offs, remap): remap[old id] = new id, ids in order of
+    first appearance; remap is None (and the table returned as it is) when no two keys are
+    equal, which a sort of the keys tells without touching the values."""
+    cdef Py_ssize_t n = len(keys)
+    if n < 2:
+        return arena, offs, None
+    srt = np.sort(keys)
+    if not (srt[1:] == srt[:n - 1]).any():
+        return arena, offs, None
+    order = np.ascontiguousarray(np.argsort(keys, kind="stable"), dtype=np.int64)
+    canon = _canon_ids(arena, offs, keys, order)
+    keep = canon == np.arange(n, dtype=np.int64)
+    newid = np.cumsum(keep) - 1
+    remap = newid[canon].astype(np.int32)
+    ids = np.flatnonzero(keep).astype(np.int64)
+    lens = (offs[1:] - offs[:n])[ids]
+    noffs = np.zeros(len(ids) + 1, dtype=np.int64)
+    np.cumsum(lens, out=noffs[1:])
+    narena = np.empty(int(noffs[len(ids)]), dtype=np.uint8)
+    _gather(arena, offs, ids, narena, noffs)
+    return narena, noffs, remap
+
+
+cdef cnp.ndarray _canon_ids(const uint8_t[::1] arena, const int64_t[::1] offs,
+                            const uint64_t[::1] keys, const int64_t[::1] order):
+    """canon[i] = the smallest id whose value equals value i. `order` sorts the keys
+    stably, so a run of equal keys lists its ids in ascending order; within a run each
+    value is compared with the run's distinct values so far (more than one only on a hash
+    collision)."""
+    cdef Py_ssize_t n = keys.shape[0], a = 0, b, j, r, i, k
+    cdef cnp.ndarray out = np.arange(n, dtype=np.int64)
+    cdef int64_t[::1] canon = out
+    cdef list reps
+    cdef const uint8_t* base = &arena[0] if arena.shape[0] else NULL
+    while a < n:
+        b = a + 1
+        while b < n and keys[order[b]] == keys[order[a]]:
+            b += 1
+        if b - a > 1:
+            reps = [order[a]]
+            for j in range(a + 1, b):
+                i = order[j]
+                for r in reps:
+                    k = r
+                    if (offs[i + 1] - offs[i] == offs[k + 1] - offs[k] and
+                            memcmp(base + offs[i], base + offs[k], offs[i + 1] - offs[i]) == 0):
+                        canon[i] = k
+                        break
+                else:
+                    reps.append(i)
+        a = b
+    return out
+
+
+cdef void _gather(const uint8_t[::1] arena, const int64_t[::1] offs, const int64_t[::1] ids,
+                  uint8_t[::1] out, const int64_t[::1] noffs) noexcept:
+    cdef Py_ssize_t j
+    for j in range(ids.shape[0]):
+        if noffs[j + 1] > noffs[j]:
+            memcpy(&out[noffs[j]], &arena[offs[ids[j]]], noffs[j + 1] - noffs[j])
 
 
 cdef cnp.ndarray _remap(Interner* src, Interner* dst):
