@@ -133,6 +133,40 @@ def test_fallback_hash_matches_reference(data, strip):
     assert_same(got, _pyscan.scan_bytes(data, strip_ts=strip))
 
 
+@settings(max_examples=100, deadline=None)
+@given(data=dump(), strip=st.booleans())
+def test_per_line_block_end_matches_reference(data, strip):
+    """The per-line block splitter (platforms without SSE2) against the reference."""
+    try:
+        assert _scan._use_block_end("lines") == "lines"
+        got = _scan.scan_bytes(data, strip_ts=strip)
+    finally:
+        _scan._use_block_end("simd")
+    assert_same(got, _pyscan.scan_bytes(data, strip_ts=strip))
+
+
+@pytest.mark.parametrize("splitter", ["simd", "lines"])
+def test_block_ends_and_pfn_lines_at_every_offset(splitter):
+    """The 64-byte-window splitter: empty lines, PFN lines (and a 'P' line that is not one)
+    and the end of the input at every offset relative to a window."""
+    blocks = []
+    for pad in range(0, 140):
+        blocks.append(b"Page allocated via order 0, mask 0x0(), pid %d, tgid 1 (x), ts 5 ns\n"
+                      b"%sPFN 0x%x type Movable Block 1 type Movable Flags 0x0()\n"
+                      b" a+0x1/0x2\nPFX no\n%s\n" % (pad, b" x\n" * (pad % 3), pad, b" y" * pad)
+                      + b"PFN 0x1 type Unmovable Block 2 CMA slab\n" * (pad % 2)
+                      + b"\n" * (1 + pad % 2))
+    data = b"".join(blocks)
+    try:
+        _scan._use_block_end(splitter)
+        for cut in (0, 1, 2, 3, 65):
+            for strip in (True, False):
+                d = data[:len(data) - cut]
+                assert_same(_scan.scan_bytes(d, strip_ts=strip), _pyscan.scan_bytes(d, strip_ts=strip))
+    finally:
+        _scan._use_block_end("simd")
+
+
 def test_real_dump_engines_agree(plain_input):
     from conftest import DATA
     data = plain_input(DATA / "real_dumps" / "k6.12_page_owner_cut_by_oops.txt.xz").read_bytes()

@@ -110,6 +110,187 @@ cdef extern from *:
 
 cdef extern from *:
     """
+    #include <string.h>
+    #include <stdint.h>
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    #endif
+    /* The end of the block that starts at buf[bstart] (a line start): the offset of its
+       terminating empty line, or -1 when buf[bstart:end] holds no complete block. The lines
+       starting with "PFN" before it go to pos[] (offset) and idx[] (line index in the block,
+       0 = first line), at most cap of them; *npfn says how many there are (it may exceed
+       cap: then the caller grows the arrays and asks again). *nlines: the block's lines
+       before the empty line. *nul: the NUL bytes in the block; *cr: whether it holds a CR.
+
+       Per-line version: one newline search per line. */
+    static Py_ssize_t pof_block_end_lines(const unsigned char* buf, Py_ssize_t bstart,
+            Py_ssize_t end, int64_t* pos, int64_t* idx, size_t cap, size_t* npfn,
+            int64_t* nlines, int64_t* nul, int* cr) {
+        Py_ssize_t line = bstart;
+        int64_t lines = 0;
+        size_t n = 0;
+        for (;;) {
+            const unsigned char* nl;
+            if (line >= end)
+                return -1;
+            if (buf[line] == 10) {
+                const unsigned char* z = buf + bstart;
+                *nlines = lines;
+                *npfn = n;
+                *nul = 0;
+                while ((z = (const unsigned char*)memchr(z, 0, (size_t)(buf + line - z))) != NULL) {
+                    ++*nul;
+                    z++;
+                }
+                *cr = memchr(buf + bstart, 13, (size_t)(line - bstart)) != NULL;
+                return line;
+            }
+            nl = pof_next_nl(buf + line, buf + end);
+            if (nl == NULL)
+                return -1;
+            if (buf[line] == 'P' && nl - (buf + line) >= 3 && buf[line + 1] == 'F' &&
+                    buf[line + 2] == 'N') {
+                if (n < cap) {
+                    pos[n] = line;
+                    idx[n] = lines;
+                }
+                n++;
+            }
+            lines++;
+            line = nl - buf + 1;
+        }
+    }
+
+    #if defined(__SSE2__)
+    /* Set bits of x (a handful of operations, no library call without -mpopcnt). */
+    static inline int pof_popcount64(uint64_t x) {
+        x = x - ((x >> 1) & 0x5555555555555555ULL);
+        x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+        x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+        return (int)((x * 0x0101010101010101ULL) >> 56);
+    }
+    static inline uint64_t pof_eq64(const unsigned char* w, __m128i c) {
+        uint64_t a = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i*)w), c));
+        uint64_t b = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i*)(w + 16)), c));
+        uint64_t d = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i*)(w + 32)), c));
+        uint64_t e = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i*)(w + 48)), c));
+        return a | (b << 16) | (d << 32) | (e << 48);
+    }
+    /* Whether any of the 64 bytes at w is a NUL or a CR. */
+    static inline int pof_any_odd64(const unsigned char* w) {
+        const __m128i z = _mm_setzero_si128(), cr = _mm_set1_epi8(13);
+        __m128i a = _mm_loadu_si128((const __m128i*)w), b = _mm_loadu_si128((const __m128i*)(w + 16));
+        __m128i c = _mm_loadu_si128((const __m128i*)(w + 32)), d = _mm_loadu_si128((const __m128i*)(w + 48));
+        __m128i o = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, z), _mm_cmpeq_epi8(a, cr)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(b, z), _mm_cmpeq_epi8(b, cr)));
+        o = _mm_or_si128(o, _mm_or_si128(_mm_cmpeq_epi8(c, z), _mm_cmpeq_epi8(c, cr)));
+        o = _mm_or_si128(o, _mm_or_si128(_mm_cmpeq_epi8(d, z), _mm_cmpeq_epi8(d, cr)));
+        return _mm_movemask_epi8(o) != 0;
+    }
+    /* Same contract, 64 bytes at a time: bit masks of the newlines and of the 'P' bytes give
+       the empty line (a newline at a line start) and the candidate PFN lines (a 'P' at a
+       line start) with no branch per line; NUL and CR bytes are looked for in the same
+       pass (a mapped input is read once). */
+    static Py_ssize_t pof_block_end_simd(const unsigned char* buf, Py_ssize_t bstart,
+            Py_ssize_t end, int64_t* pos, int64_t* idx, size_t cap, size_t* npfn,
+            int64_t* nlines, int64_t* nul, int* cr) {
+        const __m128i cnl = _mm_set1_epi8(10), cp = _mm_set1_epi8('P');
+        unsigned char tmp[64];
+        Py_ssize_t p = bstart;
+        uint64_t carry = 1;             /* bit 0 of the window is a line start */
+        int64_t lines = 0, zeros = 0;
+        int crs = 0;
+        size_t n = 0;
+        for (;;) {
+            const unsigned char* w;
+            Py_ssize_t avail = end - p;
+            uint64_t nl, starts, empty, cand, lim;
+            if (avail <= 0)
+                return -1;
+            if (avail >= 64) {
+                w = buf + p;
+                lim = ~0ULL;
+            } else {
+                memset(tmp, 0, 64);
+                memcpy(tmp, buf + p, (size_t)avail);
+                w = tmp;
+                lim = (1ULL << avail) - 1;
+            }
+            nl = pof_eq64(w, cnl);
+            starts = (nl << 1) | carry;
+            empty = nl & starts;
+            if (empty)
+                lim = (empty & (0 - empty)) - 1;    /* the bytes before the empty line */
+            cand = starts & pof_eq64(w, cp) & lim;
+            if (pof_any_odd64(w)) {
+                zeros += pof_popcount64(pof_eq64(w, _mm_setzero_si128()) & lim);
+                crs |= (pof_eq64(w, _mm_set1_epi8(13)) & lim) != 0;
+            }
+            while (cand) {
+                int i = __builtin_ctzll(cand);
+                Py_ssize_t q = p + i;
+                cand &= cand - 1;
+                if (q + 2 >= end)
+                    return -1;          /* the line (so the block) is not complete */
+                if (buf[q + 1] == 'F' && buf[q + 2] == 'N') {
+                    if (n < cap) {
+                        pos[n] = q;
+                        idx[n] = lines + pof_popcount64(nl & ((1ULL << i) - 1));
+                    }
+                    n++;
+                }
+            }
+            if (empty) {
+                int e = __builtin_ctzll(empty);
+                *nlines = lines + pof_popcount64(nl & ((1ULL << e) - 1));
+                *npfn = n;
+                *nul = zeros;
+                *cr = crs;
+                return p + e;
+            }
+            if (avail < 64)
+                return -1;
+            lines += pof_popcount64(nl);
+            carry = nl >> 63;
+            p += 64;
+        }
+    }
+    #define POF_HAVE_SIMD 1
+    #else
+    #define pof_block_end_simd pof_block_end_lines
+    #define POF_HAVE_SIMD 0
+    #endif
+    typedef Py_ssize_t (*pof_block_end_fn)(const unsigned char*, Py_ssize_t, Py_ssize_t,
+            int64_t*, int64_t*, size_t, size_t*, int64_t*, int64_t*, int*);
+    """
+    ctypedef Py_ssize_t (*block_end_fn "pof_block_end_fn")(const unsigned char* buf, Py_ssize_t bstart,
+            Py_ssize_t end, int64_t* pos, int64_t* idx, size_t cap, size_t* npfn,
+            int64_t* nlines, int64_t* nul, int* cr) noexcept nogil
+    Py_ssize_t block_end_lines "pof_block_end_lines"(const unsigned char* buf, Py_ssize_t bstart,
+            Py_ssize_t end, int64_t* pos, int64_t* idx, size_t cap, size_t* npfn,
+            int64_t* nlines, int64_t* nul, int* cr) noexcept nogil
+    Py_ssize_t block_end_simd "pof_block_end_simd"(const unsigned char* buf, Py_ssize_t bstart,
+            Py_ssize_t end, int64_t* pos, int64_t* idx, size_t cap, size_t* npfn,
+            int64_t* nlines, int64_t* nul, int* cr) noexcept nogil
+    int HAVE_SIMD "POF_HAVE_SIMD"
+
+
+cdef block_end_fn g_block_end = block_end_simd
+
+
+def _use_block_end(name):
+    """Testing hook: 'simd' (64 bytes at a time, where SSE2 exists) or 'lines' (a newline
+    search per line); returns what is in use."""
+    global g_block_end
+    if name == "lines":
+        g_block_end = block_end_lines
+        return "lines"
+    g_block_end = block_end_simd
+    return "simd" if HAVE_SIMD else "lines"
+
+
+cdef extern from *:
+    """
     #if defined(__unix__) || defined(__APPLE__)
     #include <sys/mman.h>
     #include <unistd.h>
@@ -652,6 +833,7 @@ cdef class Scanner:
     cdef public int64_t nul_bytes, cr_removed, nbytes, nblocks
     cdef public int64_t done_bytes      # progress of a mapped region
     cdef public bint saw_cr             # a mapped region holds CR bytes (stream it instead)
+    cdef bint mapped                    # scanning a mapped region (not a cleaned stream)
     cdef public object error            # an exception raised on a worker thread
     cdef public bint truncated
 
@@ -700,20 +882,23 @@ cdef class Scanner:
         free(self.line_idx)
         free(self.textbuf)
 
-    cdef inline int _add_line(self, size_t i, int64_t start, int64_t idx) noexcept nogil:
+    cdef int _reserve_lines(self, size_t want) noexcept nogil:
+        """Room for `want` PFN lines in self.lines / self.line_idx."""
+        cdef size_t cap = self.lines_cap
         cdef void* p
-        if i >= self.lines_cap:
-            p = realloc(self.lines, 2 * self.lines_cap * sizeof(int64_t))
-            if p == NULL:
-                return -1
-            self.lines = <int64_t*>p
-            p = realloc(self.line_idx, 2 * self.lines_cap * sizeof(int64_t))
-            if p == NULL:
-                return -1
-            self.line_idx = <int64_t*>p
-            self.lines_cap *= 2
-        self.lines[i] = start
-        self.line_idx[i] = idx
+        while cap < want:
+            cap *= 2
+        if cap == self.lines_cap:
+            return 0
+        p = realloc(self.lines, cap * sizeof(int64_t))
+        if p == NULL:
+            return -1
+        self.lines = <int64_t*>p
+        p = realloc(self.line_idx, cap * sizeof(int64_t))
+        if p == NULL:
+            return -1
+        self.line_idx = <int64_t*>p
+        self.lines_cap = cap
         return 0
 
     cdef int _block(self, const unsigned char* buf, Py_ssize_t bstart, Py_ssize_t bend,
@@ -1192,38 +1377,40 @@ cdef class Scanner:
     cdef Py_ssize_t _scan(self, const unsigned char* buf, Py_ssize_t end, bint eof) except -2 nogil:
         """Process every complete block in buf[0:end] (never written to); return where the
         unprocessed tail starts. At eof the tail (if any) has been completed by the caller."""
-        cdef Py_ssize_t pos = 0, line, bstart
+        cdef Py_ssize_t pos = 0, bstart, bend, ls
         cdef const unsigned char* nl
-        cdef const unsigned char* bend_p = buf + end
-        cdef size_t npfn, nlines
-        cdef int64_t lineno0
+        cdef size_t npfn
+        cdef int64_t nlines, nul
+        cdef int cr
         while pos < end:
             bstart = pos
-            line = pos
-            npfn = 0
-            nlines = 0
-            lineno0 = self.lineno + 1
-            while True:
-                if line >= end:
-                    return bstart          # need more data
-                if buf[line] == 10:        # an empty line ends the block
-                    break
-                nl = next_nl(buf + line, bend_p)
-                if nl == NULL:
+            bend = g_block_end(buf, bstart, end, self.lines, self.line_idx, self.lines_cap,
+                               &npfn, &nlines, &nul, &cr)
+            if bend < 0:
+                return bstart              # need more data
+            if npfn > self.lines_cap:      # more PFN lines than ever before: room, then again
+                if self._reserve_lines(npfn) != 0:
+                    raise MemoryError()
+                bend = g_block_end(buf, bstart, end, self.lines, self.line_idx, self.lines_cap,
+                                   &npfn, &nlines, &nul, &cr)
+            if self.mapped:
+                # a stream was cleaned (CRLF -> LF, NULs counted) before it got here; a mapped
+                # input is checked here, in the same pass: a CR sends it back to be streamed
+                if cr:
+                    self.saw_cr = True
                     return bstart
-                if buf[line] == 80 and nl - (buf + line) >= 3 and buf[line + 1] == 70 and buf[line + 2] == 78:
-                    self.stale_cma = find(buf, line, nl - buf, b"CMA", 3) >= 0
-                    self.stale_slab = find(buf, line, nl - buf, b"slab", 4) >= 0
-                    if self._add_line(npfn, line, nlines) != 0:
-                        raise MemoryError()
-                    npfn += 1
-                nlines += 1
-                line = nl - buf + 1
-            if self._block(buf, bstart, line, npfn) != 0:
+                self.nul_bytes += nul
+            if npfn:
+                # the allocator verdict of a block comes from the last PFN line read (Q18)
+                ls = self.lines[npfn - 1]
+                nl = next_nl(buf + ls, buf + bend)
+                self.stale_cma = find(buf, ls, nl - buf, b"CMA", 3) >= 0
+                self.stale_slab = find(buf, ls, nl - buf, b"slab", 4) >= 0
+            if self._block(buf, bstart, bend, npfn) != 0:
                 raise MemoryError()
             self.nblocks += 1
-            self.lineno += <int64_t>nlines + 1
-            pos = line + 1
+            self.lineno += nlines + 1
+            pos = bend + 1
         return pos
 
     def feed_stream(self, f, progress=None):
@@ -1301,17 +1488,6 @@ cdef class Scanner:
             self._scan(buf, have, True)
         return self
 
-    cdef void _count_nul(self, const unsigned char* buf, Py_ssize_t n) noexcept nogil:
-        """NUL bytes are data; count them for the warning."""
-        cdef Py_ssize_t j = 0
-        cdef const unsigned char* p
-        while j < n:
-            p = <const unsigned char*>memchr(buf + j, 0, n - j)
-            if p == NULL:
-                break
-            self.nul_bytes += 1
-            j = p - buf + 1
-
     cdef int _region(self, const unsigned char* buf, Py_ssize_t size, bint last,
                      bint release) except -1 nogil:
         """Scan buf[0:size], a part of a mapped file that starts at a block start; the last
@@ -1320,22 +1496,19 @@ cdef class Scanner:
         cdef const unsigned char* p
         cdef char* tmp
         cdef Py_ssize_t m
+        self.mapped = True      # _scan counts NUL bytes and looks for CR bytes
         while i < size:   # in slices: progress can be shown, and pages are let go of behind us
             m = size - i if size - i < 16 * READ_CHUNK else 16 * READ_CHUNK
-            # CR bytes send the whole input back to the streaming reader (CRLF -> LF)
-            if memchr(buf + i, 13, m) != NULL:
-                self.saw_cr = True
-                return 0
             tail = self._scan(buf + i, m, False)
+            if self.saw_cr:     # CR bytes send the whole input back to be streamed (CRLF -> LF)
+                return 0
             if tail == 0 and m < size - i:   # a block longer than a slice
-                if memchr(buf + i + m, 13, size - i - m) != NULL:
-                    self.saw_cr = True
-                    return 0
                 m = size - i
                 tail = self._scan(buf + i, m, False)
+                if self.saw_cr:
+                    return 0
             if tail == 0:
                 break
-            self._count_nul(buf + i, tail)
             if release:
                 release_pages(buf + i, tail)
             i += tail
@@ -1352,7 +1525,6 @@ cdef class Scanner:
                 with gil:
                     raise MemoryError()
             memcpy(tmp, buf + i, m)
-            self._count_nul(buf + i, m)
             if tmp[m - 1] != 10:
                 tmp[m] = 10
                 m += 1

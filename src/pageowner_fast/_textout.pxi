@@ -45,10 +45,12 @@ def write_text_records(write, const unsigned char[::1] harena, const int64_t[::1
                        const int64_t[::1] pages, const uint8_t[::1] alloc,
                        const int32_t[::1] hid, const int32_t[::1] sid,
                        Py_ssize_t chunk=1 << 20):
-    """Write the records through `write(bytes)` in chunks of about `chunk` bytes."""
+    """Write the records through `write(buf)` in chunks of about `chunk` bytes. `buf` is a
+    memoryview of a buffer that is reused once `write` returns (a file's write copies it)."""
     cdef Py_ssize_t n = count.shape[0], i, w = 0, need, hl, sl, cap = chunk * 2
     cdef bytearray ba = bytearray(cap)
     cdef char* out = <char*>ba
+    cdef object mv = memoryview(ba)
     cdef const char* ha = <const char*>&harena[0] if harena.shape[0] else NULL
     cdef const char* sa = <const char*>&sarena[0] if sarena.shape[0] else NULL
     cdef const char* hp
@@ -63,12 +65,13 @@ def write_text_records(write, const unsigned char[::1] harena, const int64_t[::1
         need = 160 + hl + sl
         if w + need > cap:
             if w:
-                write(bytes(ba[:w]))
+                write(mv[:w])
                 w = 0
             if need > cap:
                 cap = need * 2
                 ba = bytearray(cap)
                 out = <char*>ba
+                mv = memoryview(ba)
         w += _put_int(out + w, count[i])
         memcpy(out + w, b" times, ", 8)
         w += 8
@@ -90,7 +93,7 @@ def write_text_records(write, const unsigned char[::1] harena, const int64_t[::1
         out[w] = 10
         w += 1
         if w >= chunk:
-            write(bytes(ba[:w]))
+            write(mv[:w])
             w = 0
     if w:
-        write(bytes(ba[:w]))
+        write(mv[:w])

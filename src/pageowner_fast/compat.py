@@ -229,7 +229,8 @@ _ALLOC_TEXT = [allocator_text(i) for i in range(32)]
 
 
 def write_text(write, dump, groups, opts: SortOptions) -> None:
-    """Write page_owner_sort's output text for `groups` through `write(bytes)`."""
+    """Write page_owner_sort's output text for `groups` through `write(data)`; `data` may be
+    a view of a buffer that is reused after `write` returns (a file's write copies it)."""
     if not opts.cull:
         try:
             from ._scan import write_text_records
