@@ -269,3 +269,23 @@ def test_dedup_packed_equal_keys_for_different_values():
         assert remap.tolist() == [0, 1, 0, 2, 1, 3, 2]
     distinct = np.arange(len(values), dtype=np.uint64)
     assert _scan.dedup_packed(arena, offs, distinct)[2] is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.sampled_from([b"t", b"s", b"ts", b"C", b"CM", b"CMA", b"slab", b"sla",
+                                        b"\n", b" ", b"x" * 13, b"PFN 0x1 "]), max_size=40),
+       i=st.integers(0, 80))
+def test_line_helpers_agree(parts, i):
+    """The SSE2 line helpers (aligned 16-byte reads) against the portable ones and against
+    plain Python: the first "ts" at or after i, and a line's length and CMA/slab verdict."""
+    from pageowner_fast import _scan
+    text = b"".join(parts) + b"\n"
+    i = min(i, len(text) - 1)
+    for off in range(16):      # every alignment of the text
+        buf = bytearray(b"_" * off + text)
+        data = memoryview(buf)[off:]
+        simd = _scan._line_helpers(data, i, False)
+        plain = _scan._line_helpers(data, i, True)
+        line = text[i:text.index(b"\n", i)]
+        assert simd == plain == (text.find(b"ts", i),
+                                 (len(line), b"CMA" in line, b"slab" in line))

@@ -256,9 +256,110 @@ cdef extern from *:
         }
     }
     #define POF_HAVE_SIMD 1
+
+    /* Reads of whole aligned 16-byte chunks: such a chunk never crosses a page, so reading
+       the bytes around a line that is in the buffer cannot fault (the same reasoning as a
+       C library's strlen); AddressSanitizer is told not to look. */
+    #if defined(__clang__) || defined(__GNUC__)
+    #define POF_NO_ASAN __attribute__((no_sanitize_address))
+    #else
+    #define POF_NO_ASAN
+    #endif
+    static inline POF_NO_ASAN uint32_t pof_eq16a(const unsigned char* a, __m128i c) {
+        return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128((const __m128i*)a), c));
+    }
+    /* The line at p (which holds a newline before `lim`): returns the offset of its newline
+       from p; *cma / *slab: whether "CMA" / "slab" occur in the line. One pass. */
+    static POF_NO_ASAN Py_ssize_t pof_pfn_line_simd(const unsigned char* p, const unsigned char* lim,
+                                                  int* cma, int* slab) {
+        const __m128i cnl = _mm_set1_epi8(10), cc = _mm_set1_epi8('C'), cs = _mm_set1_epi8('s');
+        const unsigned char* a = (const unsigned char*)((uintptr_t)p & ~(uintptr_t)15);
+        uint32_t skip = (uint32_t)(p - a);
+        *cma = 0;
+        *slab = 0;
+        for (;; a += 16, skip = 0) {
+            uint32_t nl = (pof_eq16a(a, cnl) >> skip) << skip;
+            uint32_t lim_bits = nl ? (nl & (0u - nl)) - 1 : 0xffffu;
+            uint32_t c = ((pof_eq16a(a, cc) >> skip) << skip) & lim_bits;
+            uint32_t s = ((pof_eq16a(a, cs) >> skip) << skip) & lim_bits;
+            const unsigned char* e = nl ? a + __builtin_ctz(nl) : lim;
+            while (c && !*cma) {
+                const unsigned char* q = a + __builtin_ctz(c);
+                c &= c - 1;
+                *cma = q + 3 <= e && q[1] == 'M' && q[2] == 'A';
+            }
+            while (s && !*slab) {
+                const unsigned char* q = a + __builtin_ctz(s);
+                s &= s - 1;
+                *slab = q + 4 <= e && q[1] == 'l' && q[2] == 'a' && q[3] == 'b';
+            }
+            if (nl)
+                return e - p;
+            if (a + 16 >= lim)
+                return -1;      /* not reached for a line that holds its newline */
+        }
+    }
+    /* The first k in [i, n) with h[k] = 't' and h[k + 1] = 's' (k + 1 < n), or -1. */
+    static POF_NO_ASAN Py_ssize_t pof_find_ts_simd(const unsigned char* h, Py_ssize_t i, Py_ssize_t n) {
+        const __m128i ct = _mm_set1_epi8('t');
+        const unsigned char* end = h + n;
+        const unsigned char* a;
+        uint32_t skip;
+        if (i + 1 >= n)
+            return -1;
+        a = (const unsigned char*)((uintptr_t)(h + i) & ~(uintptr_t)15);
+        skip = (uint32_t)((h + i) - a);
+        for (; a < end; a += 16, skip = 0) {
+            uint32_t t = (pof_eq16a(a, ct) >> skip) << skip;
+            while (t) {
+                const unsigned char* q = a + __builtin_ctz(t);
+                t &= t - 1;
+                if (q + 1 >= end)
+                    return -1;
+                if (q[1] == 's')
+                    return q - h;
+            }
+        }
+        return -1;
+    }
     #else
     #define pof_block_end_simd pof_block_end_lines
     #define POF_HAVE_SIMD 0
+    #endif
+
+    /* Portable versions of the two helpers above (and the code path without SSE2). */
+    static Py_ssize_t pof_pfn_line_plain(const unsigned char* p, const unsigned char* lim,
+                                         int* cma, int* slab) {
+        const unsigned char* e = pof_next_nl(p, lim);
+        Py_ssize_t n;
+        if (e == NULL)
+            return -1;
+        n = e - p;
+        *cma = 0;
+        *slab = 0;
+        for (Py_ssize_t k = 0; k + 3 <= n && !*cma; k++)
+            *cma = p[k] == 'C' && p[k + 1] == 'M' && p[k + 2] == 'A';
+        for (Py_ssize_t k = 0; k + 4 <= n && !*slab; k++)
+            *slab = p[k] == 's' && p[k + 1] == 'l' && p[k + 2] == 'a' && p[k + 3] == 'b';
+        return n;
+    }
+    static Py_ssize_t pof_find_ts_plain(const unsigned char* h, Py_ssize_t i, Py_ssize_t n) {
+        for (; i + 1 < n; i++) {
+            const unsigned char* q = (const unsigned char*)memchr(h + i, 't', (size_t)(n - 1 - i));
+            if (q == NULL)
+                return -1;
+            i = q - h;
+            if (h[i + 1] == 's')
+                return i;
+        }
+        return -1;
+    }
+    #if POF_HAVE_SIMD
+    #define pof_pfn_line pof_pfn_line_simd
+    #define pof_find_ts pof_find_ts_simd
+    #else
+    #define pof_pfn_line pof_pfn_line_plain
+    #define pof_find_ts pof_find_ts_plain
     #endif
     typedef Py_ssize_t (*pof_block_end_fn)(const unsigned char*, Py_ssize_t, Py_ssize_t,
             int64_t*, int64_t*, size_t, size_t*, int64_t*, int64_t*, int*);
@@ -273,9 +374,31 @@ cdef extern from *:
             Py_ssize_t end, int64_t* pos, int64_t* idx, size_t cap, size_t* npfn,
             int64_t* nlines, int64_t* nul, int* cr) noexcept nogil
     int HAVE_SIMD "POF_HAVE_SIMD"
+    Py_ssize_t pfn_line_scan "pof_pfn_line"(const unsigned char* p, const unsigned char* lim,
+                                            int* cma, int* slab) noexcept nogil
+    Py_ssize_t find_ts "pof_find_ts"(const unsigned char* h, Py_ssize_t i, Py_ssize_t n) noexcept nogil
+    Py_ssize_t pfn_line_plain "pof_pfn_line_plain"(const unsigned char* p, const unsigned char* lim,
+                                                   int* cma, int* slab) noexcept nogil
+    Py_ssize_t find_ts_plain "pof_find_ts_plain"(const unsigned char* h, Py_ssize_t i, Py_ssize_t n) noexcept nogil
 
 
 cdef block_end_fn g_block_end = block_end_simd
+
+
+def _line_helpers(const unsigned char[::1] data, Py_ssize_t i, bint plain):
+    """Testing hook: (find_ts(data, i, len), pfn_line(data[i:]) as (length, cma, slab)) from
+    the SIMD helpers, or from the portable ones (plain=True). data must hold a newline at or
+    after i for the second."""
+    cdef Py_ssize_t n = data.shape[0], k, ln
+    cdef int cma = 0, slab = 0
+    cdef const unsigned char* p = &data[0]
+    if plain:
+        k = find_ts_plain(p, i, n)
+        ln = pfn_line_plain(p + i, p + n, &cma, &slab)
+    else:
+        k = find_ts(p, i, n)
+        ln = pfn_line_scan(p + i, p + n, &cma, &slab)
+    return k, (ln, bool(cma), bool(slab))
 
 
 def _use_block_end(name):
@@ -350,6 +473,16 @@ cdef int parse_pfn_line(const unsigned char* buf, Py_ssize_t ls, Py_ssize_t pe, 
     return 0
 
 
+cdef inline void pfn_fields(const unsigned char* pl, Py_ssize_t pll, int64_t* pfn,
+                           int8_t* mt) noexcept nogil:
+    """PFN and migratetype of the PFN line pl[0:pll] (NULL: a block without one)."""
+    cdef int m = -1
+    pfn[0] = -1
+    if pl != NULL:
+        parse_pfn_line(pl, 0, pll, pfn, &m)
+    mt[0] = <int8_t>m
+
+
 cdef int ts_in_header(const unsigned char* h, Py_ssize_t hl, uint64_t* v, Py_ssize_t* cs,
                       Py_ssize_t* ce) noexcept nogil:
     """The ts match of page_owner_sort among matches starting in the header line h[0:hl],
@@ -357,7 +490,7 @@ cdef int ts_in_header(const unsigned char* h, Py_ssize_t hl, uint64_t* v, Py_ssi
     2 undecided (an attempt ran into the line end, where the next line could complete it)."""
     cdef Py_ssize_t i = 0, k, j
     while True:
-        k = find(h, i, hl, b"ts", 2)
+        k = find_ts(h, i, hl)
         if k < 0:
             return -1
         j = k + 2
@@ -834,6 +967,7 @@ cdef class Scanner:
     cdef public int64_t done_bytes      # progress of a mapped region
     cdef public bint saw_cr             # a mapped region holds CR bytes (stream it instead)
     cdef bint mapped                    # scanning a mapped region (not a cleaned stream)
+    cdef Py_ssize_t last_pfn_len        # the last PFN line's length (newline not counted)
     cdef public object error            # an exception raised on a worker thread
     cdef public bint truncated
 
@@ -907,8 +1041,8 @@ cdef class Scanner:
         among them are at self.lines[0:npfn] (line index in self.line_idx). The text is the
         other lines: usually the header line, then the PFN line, then a contiguous stack, so
         nothing is copied; any other layout is put together in a scratch buffer."""
-        cdef int64_t pfn = -1
-        cdef int mt = -1
+        cdef const unsigned char* pl = NULL     # the (first) PFN line, parsed only if needed
+        cdef Py_ssize_t pll = 0
         cdef uint16_t bad = 0
         cdef Py_ssize_t ls, le, hl, sstart, w
         cdef const unsigned char* nl
@@ -918,14 +1052,18 @@ cdef class Scanner:
             nl = next_nl(buf + bstart, buf + bend)
             hl = (nl - buf + 1 - bstart) if nl != NULL else 0
             return self._fields(buf + bstart, hl, buf + bstart + hl, bend - bstart - hl,
-                                buf + bstart, bad, pfn, mt)
+                                buf + bstart, bad, pl, pll)
         ls = self.lines[0]
-        le = <Py_ssize_t>(next_nl(buf + ls, buf + bend) - buf) + 1
-        parse_pfn_line(buf, ls, le, &pfn, &mt)
+        if npfn == 1:       # its end is known already
+            le = ls + self.last_pfn_len + 1
+        else:
+            le = <Py_ssize_t>(next_nl(buf + ls, buf + bend) - buf) + 1
+        pl = buf + ls
+        pll = le - ls
         if npfn == 1 and self.line_idx[0] == 1:
             # header line, PFN line, stack
             return self._fields(buf + bstart, ls - bstart, buf + le, bend - le, NULL,
-                                bad, pfn, mt)
+                                bad, pl, pll)
         # any other layout: copy the non-PFN lines together
         if self._reserve_text(bend - bstart) != 0:
             return -1
@@ -943,7 +1081,7 @@ cdef class Scanner:
         hl = (<const unsigned char*>nl - <const unsigned char*>self.textbuf + 1) if nl != NULL else 0
         return self._fields(<const unsigned char*>self.textbuf, hl,
                             <const unsigned char*>self.textbuf + hl, w - hl,
-                            <const unsigned char*>self.textbuf, bad, pfn, mt)
+                            <const unsigned char*>self.textbuf, bad, pl, pll)
 
     cdef int32_t _add_header(self, const unsigned char* h, Py_ssize_t hl) noexcept nogil:
         """unique_headers: the header line as a new id, with its hash kept for dedup_packed."""
@@ -1038,8 +1176,8 @@ cdef class Scanner:
         return hi
 
     cdef int _fields(self, const unsigned char* h, Py_ssize_t hl, const unsigned char* s,
-                     Py_ssize_t sn, const unsigned char* t, uint16_t bad, int64_t pfn,
-                     int mt) noexcept nogil:
+                     Py_ssize_t sn, const unsigned char* t, uint16_t bad,
+                     const unsigned char* pl, Py_ssize_t pll) noexcept nogil:
         """One block's text = header line h[0:hl] + stack s[0:sn]; `t` is the text in one
         piece, or NULL when the two parts are apart (then it is put together only if a match
         may cross from one into the other, or when a new row is parsed). Cut the ts digits,
@@ -1082,7 +1220,7 @@ cdef class Scanner:
                         self.cols.count[fg] += 1
                         self.cols.pages[fg] += self.cols.block_pages[fg]
                         return 0
-                    if self._copy_row(fg, fr, fv, bad, pfn, mt, lineno) != 0:
+                    if self._copy_row(fg, fr, fv, bad, pl, pll, lineno) != 0:
                         return -1
                     if self.unique_headers:
                         fg = self._add_header(h, hl)
@@ -1172,7 +1310,7 @@ cdef class Scanner:
                 t = self._contiguous(h, hl, s, sn)
                 if t == NULL:
                     return -1
-            if self._row(t, n, hl, t + hl, sn, si, hi, bad, pfn, mt, lineno, hid, sid,
+            if self._row(t, n, hl, t + hl, sn, si, hi, bad, pl, pll, lineno, hid, sid,
                          alloc, rts, tsv, tcs, tce) != 0:
                 return -1
             if fast_ok and not stripped_stack:
@@ -1216,7 +1354,7 @@ cdef class Scanner:
             t = self._contiguous(h, hl, s, sn)
             if t == NULL:
                 return -1
-        return self._row(t, n, hl, t + hl, sn, si, hi, bad, pfn, mt, lineno, hid, sid, alloc,
+        return self._row(t, n, hl, t + hl, sn, si, hi, bad, pl, pll, lineno, hid, sid, alloc,
                          rts, tsv, tcs, tce)
 
     cdef int _set_sensitive(self, HeaderInfo* hi, const unsigned char* t, Py_ssize_t n,
@@ -1232,7 +1370,8 @@ cdef class Scanner:
                 hi.sensitive = 1
         return 0
 
-    cdef int _copy_row(self, int32_t src, int fr, uint64_t ts, uint16_t bad, int64_t pfn, int mt,
+    cdef int _copy_row(self, int32_t src, int fr, uint64_t ts, uint16_t bad,
+                       const unsigned char* pl, Py_ssize_t pll,
                        int64_t lineno) noexcept nogil:
         """A new row with the fields of row `src` (same header, stack and PFN verdict) but
         this block's own ts (fr: ts_in_header's result), PFN line and line number."""
@@ -1256,9 +1395,8 @@ cdef class Scanner:
             c.ts[r] = c.ts[src]
             b |= c.bad[src] & BAD_TS
         c.free_ts[r] = c.free_ts[src]
-        c.pfn[r] = pfn
+        pfn_fields(pl, pll, &c.pfn[r], &c.mt[r])
         c.gfp[r] = c.gfp[src]
-        c.mt[r] = <int8_t>mt
         c.alloc[r] = c.alloc[src]
         c.header_id[r] = c.header_id[src]
         c.stack_id[r] = c.stack_id[src]
@@ -1274,7 +1412,8 @@ cdef class Scanner:
 
     cdef int _row(self, const unsigned char* t, Py_ssize_t n, Py_ssize_t hl,
                   const unsigned char* s, Py_ssize_t sn, StackInfo* si, HeaderInfo* hi,
-                  uint16_t bad, int64_t pfn, int mt, int64_t lineno, int32_t hid, int32_t sid,
+                  uint16_t bad, const unsigned char* pl, Py_ssize_t pll, int64_t lineno,
+                  int32_t hid, int32_t sid,
                   uint8_t alloc, int rts, uint64_t tsv, Py_ssize_t tcs, Py_ssize_t tce) noexcept nogil:
         """Parse every field of the (unstripped) text into a new row."""
         cdef Py_ssize_t cs = 0, ce = 0, ccs = -1, cce = -1
@@ -1362,8 +1501,7 @@ cdef class Scanner:
             mid = intern(&self.modules, b"vmlinux", 7)
         if cid < 0 or mid < 0:
             return -1
-        c.pfn[row] = pfn
-        c.mt[row] = <int8_t>mt
+        pfn_fields(pl, pll, &c.pfn[row], &c.mt[row])
         c.alloc[row] = alloc
         c.header_id[row] = hid
         c.stack_id[row] = sid
@@ -1381,7 +1519,7 @@ cdef class Scanner:
         cdef const unsigned char* nl
         cdef size_t npfn
         cdef int64_t nlines, nul
-        cdef int cr
+        cdef int cr, cma, slab
         while pos < end:
             bstart = pos
             bend = g_block_end(buf, bstart, end, self.lines, self.line_idx, self.lines_cap,
@@ -1403,9 +1541,9 @@ cdef class Scanner:
             if npfn:
                 # the allocator verdict of a block comes from the last PFN line read (Q18)
                 ls = self.lines[npfn - 1]
-                nl = next_nl(buf + ls, buf + bend)
-                self.stale_cma = find(buf, ls, nl - buf, b"CMA", 3) >= 0
-                self.stale_slab = find(buf, ls, nl - buf, b"slab", 4) >= 0
+                self.last_pfn_len = pfn_line_scan(buf + ls, buf + bend, &cma, &slab)
+                self.stale_cma = cma
+                self.stale_slab = slab
             if self._block(buf, bstart, bend, npfn) != 0:
                 raise MemoryError()
             self.nblocks += 1
