@@ -220,6 +220,22 @@ def test_aggregation_keeps_fields_hidden_by_ts_cut(blocks, args):
     assert got.count(b"\n") == 2  # two groups, not one
 
 
+def test_row_copy_only_from_a_header_line_of_the_same_shape():
+    """A block whose header line, its ts digits cut, equals an earlier one gets that row's
+    fields copied -- but cutting "0" from "free_ts 0 ns" leaves the text of "free_ts  ns",
+    whose free_ts differs, and "free_ts  0ns" cuts to it too. Found by hypothesis."""
+    head = b"Page allocated via order 3, mask 0x, pid 1, ts  n, free_ts %s vmalloc_node_range\n"
+    stack = b" post_alloc_hook+0xca/0xd0\n __alloc_pages_noprof+0x1a2/0x350\n\n"
+    for order in ([b" ns", b"0 ns", b"1 ns", b" 0ns", b" 1ns", b" ns"],
+                  [b"0 ns", b" ns", b" 0ns", b"1 ns"]):
+        data = b"".join(head % t + stack for t in order)
+        for strip in (True, False):
+            assert_same(_scan.scan_bytes(data, strip_ts=strip), _pyscan.scan_bytes(data, strip_ts=strip))
+        for args in (["--cull=f"], ["-a"], ["-d"]):
+            got = _sort_output(lambda strip: _scan.scan_bytes(data, strip_ts=strip, aggregate=True), args)
+            assert got == _sort_output(lambda strip: _pyscan.scan_bytes(data, strip_ts=strip), args)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=dump(), strip=st.booleans(), threads=st.sampled_from([1, 2, 3, 5]),
        aggregate=st.booleans())

@@ -157,6 +157,40 @@ cdef int32_t interner_append(Interner* t, const char* data, size_t n) noexcept n
     return <int32_t>(t.n - 1)
 
 
+cdef int interner_extend(Interner* t, Interner* src) noexcept nogil:
+    """Append every value of src as new ids, without looking them up (see interner_append);
+    -1 on allocation failure."""
+    cdef size_t need, i
+    cdef char* na
+    cdef int64_t* no
+    cdef int64_t base = <int64_t>t.arena_len
+    if t.arena_len + src.arena_len > t.arena_cap:
+        need = t.arena_cap * 2
+        while need < t.arena_len + src.arena_len:
+            need *= 2
+        na = <char*>realloc(t.arena, need)
+        if na == NULL:
+            return -1
+        t.arena = na
+        t.arena_cap = need
+    if t.n + src.n + 1 > t.offs_cap:
+        need = t.offs_cap * 2
+        while need < t.n + src.n + 1:
+            need *= 2
+        no = <int64_t*>realloc(t.offs, need * sizeof(int64_t))
+        if no == NULL:
+            return -1
+        t.offs = no
+        t.offs_cap = need
+    if src.arena_len:
+        memcpy(t.arena + t.arena_len, src.arena, src.arena_len)
+    t.arena_len += src.arena_len
+    for i in range(src.n):
+        t.offs[t.n + 1 + i] = base + src.offs[i + 1]
+    t.n += src.n
+    return 0
+
+
 cdef int32_t intern(Interner* t, const char* data, size_t n) noexcept nogil:
     """Id of data[0:n]; -2 on allocation failure."""
     cdef h128 h = g_hash(data, n) if g_hash != NULL else fallback_hash(data, n)

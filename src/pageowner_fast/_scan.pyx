@@ -746,9 +746,21 @@ cdef int match_mask(const unsigned char* h, Py_ssize_t n, Py_ssize_t lim, uint64
 
 
 ctypedef struct HeaderInfo:
-    int8_t sensitive            # -1 unknown; 1: its ts digits overlap the comm or free_ts
     uint8_t has_vm              # holds `__vmalloc_node_range`
     uint8_t has_ap              # holds `alloc_pages`
+
+
+cdef bint _digits_sensitive(const unsigned char* t, Py_ssize_t n, Py_ssize_t hl,
+                            Py_ssize_t tcs, Py_ssize_t tce) noexcept nogil:
+    """Whether the ts digits t[tcs:tce] of a header line t[0:hl] overlap its comm or free_ts
+    match (then blocks whose lines are alike but for these digits may differ there too).
+    `t`: the block's whole text (may be NULL when the digits are not in the header line)."""
+    cdef Py_ssize_t cs = 0, ce = 0
+    if tce <= tcs or tce > hl:
+        return False
+    if match_comm(t, n, hl, &cs, &ce) >= 0 and cs < tce and tcs < ce:
+        return True
+    return match_num(t, n, hl, b"free_ts", 7, 110, &cs, &ce) >= 0 and cs < tce and tcs < ce
 
 
 ctypedef struct GroupKey:
@@ -1083,14 +1095,15 @@ cdef class Scanner:
                             <const unsigned char*>self.textbuf + hl, w - hl,
                             <const unsigned char*>self.textbuf, bad, pl, pll)
 
-    cdef int32_t _add_header(self, const unsigned char* h, Py_ssize_t hl) noexcept nogil:
-        """unique_headers: the header line as a new id, with its hash kept for dedup_packed."""
+    cdef int32_t _add_header(self, const unsigned char* h, Py_ssize_t hl, uint64_t key) noexcept nogil:
+        """unique_headers: the header line as a new id, with its key kept for dedup_packed
+        (any function of the line's bytes: equal lines must get equal keys)."""
         cdef int32_t hid = interner_append(&self.headers, <const char*>h, hl)
         if hid < 0:
             return hid
         if grow(<void**>&self.hkeys, &self.hkeys_cap, hid + 1, sizeof(uint64_t), 65536) != 0:
             return -2
-        self.hkeys[hid] = _hash(<const char*>h, hl).lo
+        self.hkeys[hid] = key
         return hid
 
     cdef int _reserve_text(self, size_t want) noexcept nogil:
@@ -1169,7 +1182,6 @@ cdef class Scanner:
         else:
             hi = &self.hinfo[hid]
             self.nhinfo = hid + 1
-        hi.sensitive = -1
         # cutting ts digits can neither make nor break these (digits sit between `ts` and `ns`)
         hi.has_vm = find_vm(h, hl) >= 0
         hi.has_ap = find(h, 0, hl, b"alloc_pages", 11) >= 0
@@ -1194,6 +1206,8 @@ cdef class Scanner:
         cdef uint64_t fv = 0
         cdef int fr
         cdef int32_t fg
+        cdef uint64_t hkey = 0          # unique_headers: the header line's key ...
+        cdef bint have_hkey = False     # ... when it comes from hashes computed anyway
         if self.aggregate or self.strip_ts or self.unique_headers:
             # shortcut: a block whose header line (ts digits cut), raw stack and PFN verdict
             # were all seen together before belongs to the same row (aggregate), or has the
@@ -1211,9 +1225,23 @@ cdef class Scanner:
                 else:
                     h1 = _hash(<const char*>h, hl)
                 h2 = _hash(<const char*>s, sn)
+                if self.unique_headers and fr <= 0:
+                    # the header line = its cut version (h1) + digits at fcs that spell fv
+                    # (decimal digits of a given length and value are those digits)
+                    have_hkey = True
+                    hkey = h1.lo
+                    if fr == 0:
+                        hkey ^= _mix(fv ^ 0x9E3779B97F4A7C15ULL,
+                                     ((<uint64_t>fcs << 32) | <uint64_t>(fce - fcs)) ^ 0xC2B2AE3D27D4EB4FULL)
                 fk.lo = h1.lo ^ _mix(h2.lo ^ 0x9E3779B97F4A7C15ULL, 0xA0761D6478BD642FULL) ^ (
                     <uint64_t>self.stale_cma | (<uint64_t>self.stale_slab << 1))
                 fk.hi = h1.hi ^ _mix(h2.hi ^ 0xC2B2AE3D27D4EB4FULL, 0xE7037ED1A0B428DBULL)
+                if fr >= 0:
+                    # only header lines of the same shape share a key: the same cut text with
+                    # as many digits at the same place (cutting "0" from "free_ts 0 ns" leaves
+                    # the text of "free_ts  ns", whose fields differ)
+                    fk.hi ^= _mix(((<uint64_t>fcs << 32) | <uint64_t>(fce - fcs)) ^ 0x8EBC6AF09C88C6E3ULL,
+                                  0x589965CC75374CC3ULL)
                 fg = fast_get(&self.fast, fk)
                 if fg >= 0:
                     if self.aggregate:
@@ -1223,7 +1251,8 @@ cdef class Scanner:
                     if self._copy_row(fg, fr, fv, bad, pl, pll, lineno) != 0:
                         return -1
                     if self.unique_headers:
-                        fg = self._add_header(h, hl)
+                        fg = self._add_header(h, hl, hkey if have_hkey else
+                                              _hash(<const char*>h, hl).lo)
                         if fg < 0:
                             return -1
                         self.cols.header_id[self.cols.n - 1] = fg
@@ -1284,8 +1313,10 @@ cdef class Scanner:
                 free(tmp)
                 stripped_stack = True
         else:
-            hid = (self._add_header(h, hl) if self.unique_headers else
-                   intern(&self.headers, <const char*>h, hl))
+            if self.unique_headers:
+                hid = self._add_header(h, hl, hkey if have_hkey else _hash(<const char*>h, hl).lo)
+            else:
+                hid = intern(&self.headers, <const char*>h, hl)
             sid = self._out_stack(si, s, sn, False)
         if hid < 0 or sid < 0:
             return -1
@@ -1313,32 +1344,31 @@ cdef class Scanner:
             if self._row(t, n, hl, t + hl, sn, si, hi, bad, pl, pll, lineno, hid, sid,
                          alloc, rts, tsv, tcs, tce) != 0:
                 return -1
-            if fast_ok and not stripped_stack:
-                if hi.sensitive < 0 and self._set_sensitive(hi, t, n, hl, tcs, tce) != 0:
-                    return -1
-                if hi.sensitive == 0 and fast_put(&self.fast, fk, <int32_t>(self.cols.n - 1)) != 0:
-                    return -1
+            if (fast_ok and not stripped_stack and not _digits_sensitive(t, n, hl, tcs, tce) and
+                    fast_put(&self.fast, fk, <int32_t>(self.cols.n - 1)) != 0):
+                return -1
             return 0
         # aggregate mode: blocks with the same collation text and allocator are one row, and
         # so are their fields -- unless cutting the ts digits hid a difference in another
-        # field (a comm or free_ts overlapping them): then the digits are part of the key
-        if hi.sensitive < 0:
-            if t == NULL and tce > tcs and tce <= hl:
-                t = self._contiguous(h, hl, s, sn)
-                if t == NULL:
-                    return -1
-            self._set_sensitive(hi, t, n, hl, tcs, tce)
+        # field (a comm or free_ts overlapping them): then the digits, and where they were,
+        # are part of the key (this block's own digits decide: blocks with the same cut text
+        # may have had their digits elsewhere)
+        if t == NULL and tce > tcs and tce <= hl:
+            t = self._contiguous(h, hl, s, sn)
+            if t == NULL:
+                return -1
         memset(&key, 0, sizeof(GroupKey))
         key.hid = hid
         key.sid = sid
         key.alloc = alloc
-        if (hi.sensitive == 1 or stripped_stack) and self.strip_ts and tce > tcs:
+        if self.strip_ts and tce > tcs and (stripped_stack or _digits_sensitive(t, n, hl, tcs, tce)):
             if t == NULL:
                 t = self._contiguous(h, hl, s, sn)
                 if t == NULL:
                     return -1
-            key.digits = (g_hash(t + tcs, tce - tcs).lo if g_hash != NULL else
-                          fallback_hash(t + tcs, tce - tcs).lo)
+            key.digits = _hash(<const char*>t + tcs, tce - tcs).lo ^ _mix(
+                ((<uint64_t>tcs << 32) | <uint64_t>(tce - tcs)) ^ 0x8EBC6AF09C88C6E3ULL,
+                0x589965CC75374CC3ULL)
             key.has_digits = 1
         g = intern(&self.groups, <const char*>&key, sizeof(GroupKey))
         if g < 0:
@@ -1356,19 +1386,6 @@ cdef class Scanner:
                 return -1
         return self._row(t, n, hl, t + hl, sn, si, hi, bad, pl, pll, lineno, hid, sid, alloc,
                          rts, tsv, tcs, tce)
-
-    cdef int _set_sensitive(self, HeaderInfo* hi, const unsigned char* t, Py_ssize_t n,
-                            Py_ssize_t hl, Py_ssize_t tcs, Py_ssize_t tce) noexcept nogil:
-        """Whether the ts digits cut from this header overlap its comm or free_ts match (then
-        blocks with this cut header may still differ there). `t`: the whole text."""
-        cdef Py_ssize_t cs = 0, ce = 0
-        hi.sensitive = 0
-        if tce > tcs and tce <= hl:
-            if match_comm(t, n, hl, &cs, &ce) >= 0 and cs < tce and tcs < ce:
-                hi.sensitive = 1
-            elif match_num(t, n, hl, b"free_ts", 7, 110, &cs, &ce) >= 0 and cs < tce and tcs < ce:
-                hi.sensitive = 1
-        return 0
 
     cdef int _copy_row(self, int32_t src, int fr, uint64_t ts, uint16_t bad,
                        const unsigned char* pl, Py_ssize_t pll,
@@ -1733,14 +1750,15 @@ cdef class Scanner:
         return 0
 
     cdef cnp.ndarray _append_headers(self, Scanner o):
-        """unique_headers: o's header lines appended to ours as they are (ids shifted)."""
-        cdef size_t base = self.headers.n, i
-        cdef int32_t v
-        for i in range(o.headers.n):
-            v = self._add_header(<const unsigned char*>o.headers.arena + o.headers.offs[i],
-                                 o.headers.offs[i + 1] - o.headers.offs[i])
-            if v < 0:
-                raise MemoryError()
+        """unique_headers: o's header lines (and their keys) appended to ours as they are, in
+        one copy (ids shifted)."""
+        cdef size_t base = self.headers.n
+        if (interner_extend(&self.headers, &o.headers) != 0 or
+                grow(<void**>&self.hkeys, &self.hkeys_cap, self.headers.n, sizeof(uint64_t),
+                     65536) != 0):
+            raise MemoryError()
+        if o.headers.n:
+            memcpy(self.hkeys + base, o.hkeys, o.headers.n * sizeof(uint64_t))
         return np.arange(base, base + o.headers.n, dtype=np.int32)
 
     def result(self):
