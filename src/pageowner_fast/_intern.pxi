@@ -128,27 +128,37 @@ cdef int _grow_table(Interner* t) noexcept nogil:
     return 0
 
 
-cdef int32_t interner_append(Interner* t, const char* data, size_t n) noexcept nogil:
-    """Store data[0:n] as a new id without looking it up (the caller makes ids unique
-    later, see dedup_packed); -2 on allocation failure."""
+cdef int interner_reserve(Interner* t, size_t more_bytes, size_t more_values) noexcept nogil:
+    """Room for `more_values` new values of `more_bytes` in all; -1 on allocation failure."""
     cdef size_t need
     cdef char* na
     cdef int64_t* no
-    if t.arena_len + n > t.arena_cap:
+    if t.arena_len + more_bytes > t.arena_cap:
         need = t.arena_cap * 2
-        while need < t.arena_len + n:
+        while need < t.arena_len + more_bytes:
             need *= 2
         na = <char*>realloc(t.arena, need)
         if na == NULL:
-            return -2
+            return -1
         t.arena = na
         t.arena_cap = need
-    if t.n + 2 > t.offs_cap:
-        no = <int64_t*>realloc(t.offs, 2 * t.offs_cap * sizeof(int64_t))
+    if t.n + more_values + 1 > t.offs_cap:
+        need = t.offs_cap * 2
+        while need < t.n + more_values + 1:
+            need *= 2
+        no = <int64_t*>realloc(t.offs, need * sizeof(int64_t))
         if no == NULL:
-            return -2
+            return -1
         t.offs = no
-        t.offs_cap *= 2
+        t.offs_cap = need
+    return 0
+
+
+cdef int32_t interner_append(Interner* t, const char* data, size_t n) noexcept nogil:
+    """Store data[0:n] as a new id without looking it up (the caller makes ids unique
+    later, see dedup_packed); -2 on allocation failure."""
+    if interner_reserve(t, n, 1) != 0:
+        return -2
     if n:
         memcpy(t.arena + t.arena_len, data, n)
     t.arena_len += n
@@ -160,28 +170,10 @@ cdef int32_t interner_append(Interner* t, const char* data, size_t n) noexcept n
 cdef int interner_extend(Interner* t, Interner* src) noexcept nogil:
     """Append every value of src as new ids, without looking them up (see interner_append);
     -1 on allocation failure."""
-    cdef size_t need, i
-    cdef char* na
-    cdef int64_t* no
+    cdef size_t i
     cdef int64_t base = <int64_t>t.arena_len
-    if t.arena_len + src.arena_len > t.arena_cap:
-        need = t.arena_cap * 2
-        while need < t.arena_len + src.arena_len:
-            need *= 2
-        na = <char*>realloc(t.arena, need)
-        if na == NULL:
-            return -1
-        t.arena = na
-        t.arena_cap = need
-    if t.n + src.n + 1 > t.offs_cap:
-        need = t.offs_cap * 2
-        while need < t.n + src.n + 1:
-            need *= 2
-        no = <int64_t*>realloc(t.offs, need * sizeof(int64_t))
-        if no == NULL:
-            return -1
-        t.offs = no
-        t.offs_cap = need
+    if interner_reserve(t, src.arena_len, src.n) != 0:
+        return -1
     if src.arena_len:
         memcpy(t.arena + t.arena_len, src.arena, src.arena_len)
     t.arena_len += src.arena_len

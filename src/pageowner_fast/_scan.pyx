@@ -169,7 +169,8 @@ cdef extern from *:
         x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
         return (int)((x * 0x0101010101010101ULL) >> 56);
     }
-    static inline uint64_t pof_eq64(const unsigned char* w, __m128i c) {
+    static inline uint64_t pof_eq64_sse2(const unsigned char* w, char ch) {
+        const __m128i c = _mm_set1_epi8(ch);
         uint64_t a = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i*)w), c));
         uint64_t b = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i*)(w + 16)), c));
         uint64_t d = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i*)(w + 32)), c));
@@ -177,7 +178,7 @@ cdef extern from *:
         return a | (b << 16) | (d << 32) | (e << 48);
     }
     /* Whether any of the 64 bytes at w is a NUL or a CR. */
-    static inline int pof_any_odd64(const unsigned char* w) {
+    static inline int pof_any_odd64_sse2(const unsigned char* w) {
         const __m128i z = _mm_setzero_si128(), cr = _mm_set1_epi8(13);
         __m128i a = _mm_loadu_si128((const __m128i*)w), b = _mm_loadu_si128((const __m128i*)(w + 16));
         __m128i c = _mm_loadu_si128((const __m128i*)(w + 32)), d = _mm_loadu_si128((const __m128i*)(w + 48));
@@ -187,20 +188,48 @@ cdef extern from *:
         o = _mm_or_si128(o, _mm_or_si128(_mm_cmpeq_epi8(d, z), _mm_cmpeq_epi8(d, cr)));
         return _mm_movemask_epi8(o) != 0;
     }
+    /* The same with 32-byte compares, for CPUs that have AVX2 (picked at run time). */
+    #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    #include <immintrin.h>
+    #define POF_HAVE_AVX2 1
+    __attribute__((target("avx2")))
+    static inline uint64_t pof_eq64_avx2(const unsigned char* w, char ch) {
+        const __m256i c = _mm256_set1_epi8(ch);
+        uint64_t a = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i*)w), c));
+        uint64_t b = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i*)(w + 32)), c));
+        return a | (b << 32);
+    }
+    __attribute__((target("avx2")))
+    static inline int pof_any_odd64_avx2(const unsigned char* w) {
+        const __m256i z = _mm256_setzero_si256(), cr = _mm256_set1_epi8(13);
+        __m256i a = _mm256_loadu_si256((const __m256i*)w), b = _mm256_loadu_si256((const __m256i*)(w + 32));
+        __m256i o = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(a, z), _mm256_cmpeq_epi8(a, cr)),
+                                    _mm256_or_si256(_mm256_cmpeq_epi8(b, z), _mm256_cmpeq_epi8(b, cr)));
+        return _mm256_movemask_epi8(o) != 0;
+    }
+    #define POF_EQ64(w, ch) (avx2 ? pof_eq64_avx2(w, ch) : pof_eq64_sse2(w, ch))
+    #define POF_ANY_ODD64(w) (avx2 ? pof_any_odd64_avx2(w) : pof_any_odd64_sse2(w))
+    #else
+    #define POF_HAVE_AVX2 0
+    #define POF_EQ64(w, ch) pof_eq64_sse2(w, ch)
+    #define POF_ANY_ODD64(w) pof_any_odd64_sse2(w)
+    #endif
     /* Same contract, 64 bytes at a time: bit masks of the newlines and of the 'P' bytes give
        the empty line (a newline at a line start) and the candidate PFN lines (a 'P' at a
        line start) with no branch per line; NUL and CR bytes are looked for in the same
-       pass (a mapped input is read once). */
-    static Py_ssize_t pof_block_end_simd(const unsigned char* buf, Py_ssize_t bstart,
-            Py_ssize_t end, int64_t* pos, int64_t* idx, size_t cap, size_t* npfn,
-            int64_t* nlines, int64_t* nul, int* cr) {
-        const __m128i cnl = _mm_set1_epi8(10), cp = _mm_set1_epi8('P');
+       pass (a mapped input is read once). One body for SSE2 and AVX2 (avx2: a constant
+       once inlined into either of the two functions below). */
+    static inline __attribute__((always_inline)) Py_ssize_t pof_block_end_body(
+            const unsigned char* buf, Py_ssize_t bstart, Py_ssize_t end, int64_t* pos,
+            int64_t* idx, size_t cap, size_t* npfn, int64_t* nlines, int64_t* nul, int* cr,
+            const int avx2) {
         unsigned char tmp[64];
         Py_ssize_t p = bstart;
         uint64_t carry = 1;             /* bit 0 of the window is a line start */
         int64_t lines = 0, zeros = 0;
         int crs = 0;
         size_t n = 0;
+        (void)avx2;
         for (;;) {
             const unsigned char* w;
             Py_ssize_t avail = end - p;
@@ -216,15 +245,15 @@ cdef extern from *:
                 w = tmp;
                 lim = (1ULL << avail) - 1;
             }
-            nl = pof_eq64(w, cnl);
+            nl = POF_EQ64(w, 10);
             starts = (nl << 1) | carry;
             empty = nl & starts;
             if (empty)
                 lim = (empty & (0 - empty)) - 1;    /* the bytes before the empty line */
-            cand = starts & pof_eq64(w, cp) & lim;
-            if (pof_any_odd64(w)) {
-                zeros += pof_popcount64(pof_eq64(w, _mm_setzero_si128()) & lim);
-                crs |= (pof_eq64(w, _mm_set1_epi8(13)) & lim) != 0;
+            cand = starts & POF_EQ64(w, 'P') & lim;
+            if (POF_ANY_ODD64(w)) {
+                zeros += pof_popcount64(POF_EQ64(w, 0) & lim);
+                crs |= (POF_EQ64(w, 13) & lim) != 0;
             }
             while (cand) {
                 int i = __builtin_ctzll(cand);
@@ -255,6 +284,23 @@ cdef extern from *:
             p += 64;
         }
     }
+    static Py_ssize_t pof_block_end_simd(const unsigned char* buf, Py_ssize_t bstart,
+            Py_ssize_t end, int64_t* pos, int64_t* idx, size_t cap, size_t* npfn,
+            int64_t* nlines, int64_t* nul, int* cr) {
+        return pof_block_end_body(buf, bstart, end, pos, idx, cap, npfn, nlines, nul, cr, 0);
+    }
+    #if POF_HAVE_AVX2
+    __attribute__((target("avx2")))
+    static Py_ssize_t pof_block_end_avx2(const unsigned char* buf, Py_ssize_t bstart,
+            Py_ssize_t end, int64_t* pos, int64_t* idx, size_t cap, size_t* npfn,
+            int64_t* nlines, int64_t* nul, int* cr) {
+        return pof_block_end_body(buf, bstart, end, pos, idx, cap, npfn, nlines, nul, cr, 1);
+    }
+    static int pof_cpu_has_avx2(void) {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") != 0;
+    }
+    #endif
     #define POF_HAVE_SIMD 1
 
     /* Reads of whole aligned 16-byte chunks: such a chunk never crosses a page, so reading
@@ -326,6 +372,10 @@ cdef extern from *:
     #define pof_block_end_simd pof_block_end_lines
     #define POF_HAVE_SIMD 0
     #endif
+    #if !defined(POF_HAVE_AVX2) || !POF_HAVE_AVX2
+    #define pof_block_end_avx2 pof_block_end_simd
+    static int pof_cpu_has_avx2(void) { return 0; }
+    #endif
 
     /* Portable versions of the two helpers above (and the code path without SSE2). */
     static Py_ssize_t pof_pfn_line_plain(const unsigned char* p, const unsigned char* lim,
@@ -373,6 +423,10 @@ cdef extern from *:
     Py_ssize_t block_end_simd "pof_block_end_simd"(const unsigned char* buf, Py_ssize_t bstart,
             Py_ssize_t end, int64_t* pos, int64_t* idx, size_t cap, size_t* npfn,
             int64_t* nlines, int64_t* nul, int* cr) noexcept nogil
+    Py_ssize_t block_end_avx2 "pof_block_end_avx2"(const unsigned char* buf, Py_ssize_t bstart,
+            Py_ssize_t end, int64_t* pos, int64_t* idx, size_t cap, size_t* npfn,
+            int64_t* nlines, int64_t* nul, int* cr) noexcept nogil
+    int cpu_has_avx2 "pof_cpu_has_avx2"() noexcept nogil
     int HAVE_SIMD "POF_HAVE_SIMD"
     Py_ssize_t pfn_line_scan "pof_pfn_line"(const unsigned char* p, const unsigned char* lim,
                                             int* cma, int* slab) noexcept nogil
@@ -382,7 +436,8 @@ cdef extern from *:
     Py_ssize_t find_ts_plain "pof_find_ts_plain"(const unsigned char* h, Py_ssize_t i, Py_ssize_t n) noexcept nogil
 
 
-cdef block_end_fn g_block_end = block_end_simd
+cdef bint g_avx2 = cpu_has_avx2()
+cdef block_end_fn g_block_end = block_end_avx2 if g_avx2 else block_end_simd
 
 
 def _line_helpers(const unsigned char[::1] data, Py_ssize_t i, bint plain):
@@ -402,14 +457,18 @@ def _line_helpers(const unsigned char[::1] data, Py_ssize_t i, bint plain):
 
 
 def _use_block_end(name):
-    """Testing hook: 'simd' (64 bytes at a time, where SSE2 exists) or 'lines' (a newline
-    search per line); returns what is in use."""
+    """Testing hook: the block splitter 'avx2' or 'sse2' (64 bytes at a time; each where the
+    build and the CPU have it), 'lines' (a newline search per line) or 'best' (what an
+    import picks); returns the name of the one now in use."""
     global g_block_end
-    if name == "lines":
+    if name == "lines" or not HAVE_SIMD:
         g_block_end = block_end_lines
         return "lines"
+    if name in ("avx2", "best") and g_avx2:
+        g_block_end = block_end_avx2
+        return "avx2"
     g_block_end = block_end_simd
-    return "simd" if HAVE_SIMD else "lines"
+    return "sse2"
 
 
 cdef extern from *:
