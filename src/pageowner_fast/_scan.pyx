@@ -978,6 +978,29 @@ cdef int cols_reserve(Cols* c, size_t want) noexcept nogil:
     return 0
 
 
+cdef inline void cols_copy_row(Cols* d, size_t r, Cols* s, size_t i) noexcept nogil:
+    """Row i of s into row r of d (room reserved), every column as it is; the callers then
+    change what differs."""
+    d.order[r] = s.order[i]
+    d.count[r] = s.count[i]
+    d.pages[r] = s.pages[i]
+    d.block_pages[r] = s.block_pages[i]
+    d.pid[r] = s.pid[i]
+    d.tgid[r] = s.tgid[i]
+    d.ts[r] = s.ts[i]
+    d.free_ts[r] = s.free_ts[i]
+    d.pfn[r] = s.pfn[i]
+    d.gfp[r] = s.gfp[i]
+    d.mt[r] = s.mt[i]
+    d.alloc[r] = s.alloc[i]
+    d.header_id[r] = s.header_id[i]
+    d.stack_id[r] = s.stack_id[i]
+    d.comm_id[r] = s.comm_id[i]
+    d.module_id[r] = s.module_id[i]
+    d.bad[r] = s.bad[i]
+    d.lineno[r] = s.lineno[i]
+
+
 cdef void cols_free(Cols* c) noexcept nogil:
     free(c.order); free(c.pages); free(c.count); free(c.block_pages); free(c.pid); free(c.tgid); free(c.ts); free(c.free_ts)
     free(c.pfn); free(c.gfp); free(c.mt); free(c.alloc); free(c.header_id); free(c.stack_id)
@@ -1456,28 +1479,17 @@ cdef class Scanner:
         cdef uint16_t b = c.bad[src] & ~(BAD_PFN | BAD_TS)
         if cols_reserve(c, r + 1) != 0:
             return -1
-        c.order[r] = c.order[src]
+        cols_copy_row(c, r, c, src)
         c.count[r] = 1
-        c.block_pages[r] = c.block_pages[src]
         c.pages[r] = c.block_pages[src]
-        c.pid[r] = c.pid[src]
-        c.tgid[r] = c.tgid[src]
         if fr == 0:
             c.ts[r] = ts
         elif fr == 1:
             c.ts[r] = U64_MAX
             b |= BAD_TS
         else:                   # no ts in the header line: the stack's, as in row src
-            c.ts[r] = c.ts[src]
             b |= c.bad[src] & BAD_TS
-        c.free_ts[r] = c.free_ts[src]
         pfn_fields(pl, pll, &c.pfn[r], &c.mt[r])
-        c.gfp[r] = c.gfp[src]
-        c.alloc[r] = c.alloc[src]
-        c.header_id[r] = c.header_id[src]
-        c.stack_id[r] = c.stack_id[src]
-        c.comm_id[r] = c.comm_id[src]
-        c.module_id[r] = c.module_id[src]
         c.bad[r] = b | (bad & BAD_PFN)
         c.lineno[r] = lineno
         c.n = r + 1
@@ -1780,23 +1792,11 @@ cdef class Scanner:
             if cols_reserve(a, a.n + 1) != 0:
                 raise MemoryError()
             r = a.n
-            a.order[r] = b.order[i]
-            a.count[r] = b.count[i]
-            a.pages[r] = b.pages[i]
-            a.block_pages[r] = b.block_pages[i]
-            a.pid[r] = b.pid[i]
-            a.tgid[r] = b.tgid[i]
-            a.ts[r] = b.ts[i]
-            a.free_ts[r] = b.free_ts[i]
-            a.pfn[r] = b.pfn[i]
-            a.gfp[r] = b.gfp[i]
-            a.mt[r] = b.mt[i]
-            a.alloc[r] = b.alloc[i]
+            cols_copy_row(a, r, b, i)
             a.header_id[r] = hm[b.header_id[i]]
             a.stack_id[r] = sm[b.stack_id[i]]
             a.comm_id[r] = cm[b.comm_id[i]]
             a.module_id[r] = mm[b.module_id[i]]
-            a.bad[r] = b.bad[i]
             a.lineno[r] = b.lineno[i] + line_off
             a.n = r + 1
         self.lineno += o.lineno
@@ -1958,17 +1958,18 @@ cdef Py_ssize_t _block_start_after(const unsigned char* buf, Py_ssize_t size, Py
 
 
 cdef void _stale_before(const unsigned char* buf, Py_ssize_t at, bint* cma, bint* slab) noexcept nogil:
-    """CMA/slab verdict of the last PFN line that starts before `at` (none: both false)."""
-    cdef Py_ssize_t i = at - 1, e
+    """CMA/slab verdict of the last PFN line that starts before `at`, a block start (none:
+    both false)."""
+    cdef Py_ssize_t i = at - 1
+    cdef int c = 0, sl = 0
     cma[0] = False
     slab[0] = False
     while i >= 0:
         if buf[i] == 80 and (i == 0 or buf[i - 1] == 10) and i + 2 < at and buf[i + 1] == 70 and buf[i + 2] == 78:
-            e = i
-            while e < at and buf[e] != 10:
-                e += 1
-            cma[0] = find(buf, i, e, b"CMA", 3) >= 0
-            slab[0] = find(buf, i, e, b"slab", 4) >= 0
+            # `at` follows an empty line, so this line's newline comes before it
+            pfn_line_scan(buf + i, buf + at, &c, &sl)
+            cma[0] = c != 0
+            slab[0] = sl != 0
             return
         i -= 1
 
