@@ -388,6 +388,7 @@ def test_stdout_closed_early(tmp_path):
     assert len(p.stdout.read(100)) == 100
     p.stdout.close()
     err = p.stderr.read()
+    p.stderr.close()
     assert p.wait(timeout=60) == 141
     assert err == b""
 

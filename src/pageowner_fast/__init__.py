@@ -10,8 +10,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .exceptions import (DumpFormatError, InputError, OutputError, PageOwnerError,
-                         PageOwnerWarning, UnsupportedKeyError, UsageError)
+from .exceptions import (
+    DumpFormatError,
+    InputError,
+    OutputError,
+    PageOwnerError,
+    PageOwnerWarning,
+    UnsupportedKeyError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from .analysis import ResultTable, diff, stacks_table, timeline, top

@@ -6,6 +6,7 @@ msgpack). Everything else is an argument: `scan(..., threads=N)`.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import mmap
 import os
@@ -21,14 +22,13 @@ Progress = Callable[[int], None]
 ScanResult = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
 
 _force_py = os.environ.get("PAGEOWNER_FAST_PUREPYTHON", "") not in ("", "0")
-_scan_mod: Any = None
+_scan_mod: Any = None   # the compiled scanner (untyped until it ships a .pyi)
 if not _force_py:
     try:
-        from . import _scan as _scan_mod
+        _scan_mod = importlib.import_module(f"{__package__}._scan")
     except ImportError as exc:  # pragma: no cover - depends on the build
         warnings.warn(f"pageowner_fast: compiled scanner unavailable ({exc}); using the slow "
                       "pure-Python engine", RuntimeWarning, stacklevel=2)
-        _scan_mod = None
 
 NAME = "cython" if _scan_mod is not None else "python"
 

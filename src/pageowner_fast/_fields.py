@@ -9,7 +9,8 @@ ALLOC_CMA = 2
 ALLOC_SLAB = 4
 ALLOC_VMALLOC = 8
 ALLOC_OTHERS = 16
-ALLOCATOR_NAMES = ((ALLOC_CMA, "CMA"), (ALLOC_SLAB, "SLAB"), (ALLOC_VMALLOC, "VMALLOC"), (ALLOC_OTHERS, "OTHERS"))
+ALLOCATOR_NAMES = ((ALLOC_CMA, "CMA"), (ALLOC_SLAB, "SLAB"), (ALLOC_VMALLOC, "VMALLOC"),
+                   (ALLOC_OTHERS, "OTHERS"))
 
 
 def allocator_names(bits: int) -> tuple[str, ...]:
@@ -49,7 +50,9 @@ def bounded_int(digits: str | bytes, limit: int) -> int | None:
     """The value of a run of ASCII digits, or None if it is empty or above `limit`. The length
     is looked at first, so a number of any length is refused without converting it (Python's
     int() refuses more than 4,300 digits with an exception)."""
-    d = digits.lstrip("0" if isinstance(digits, str) else b"0")
+    if isinstance(digits, bytes):
+        digits = digits.decode("ascii", "replace")
+    d = digits.lstrip("0")
     if not digits or len(d) > len(str(limit)):
         return None
     v = int(d) if d else 0

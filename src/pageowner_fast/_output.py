@@ -123,7 +123,7 @@ class AtomicOutput:
             raise OutputError(f"{os.fsdecode(self.path)}: write error: {e.strerror or e}") from None
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> bool:
+                 tb: TracebackType | None) -> None:
         assert self.f is not None
         if self.direct:
             if self.path == "-":
@@ -134,13 +134,13 @@ class AtomicOutput:
                         raise BrokenPipeError(e.errno, e.strerror) from None   # exit 141
                     if exc_type is None:
                         raise OutputError(f"<stdout>: write error: {e.strerror or e}") from None
-                return False
+                return
             try:
                 self.f.close()
             except OSError as e:
                 if exc_type is None:
                     raise OutputError(f"{os.fsdecode(self.path)}: write error: {e.strerror or e}") from None
-            return False
+            return
         ok = exc_type is None
         assert self.tmp is not None
         try:
@@ -151,15 +151,14 @@ class AtomicOutput:
                 os.unlink(self.tmp)
             if ok:
                 raise ok_err from None
-            return False
+            return
         if not ok:
             with contextlib.suppress(OSError):
                 os.unlink(self.tmp)
-            return False
+            return
         try:
             os.replace(self.tmp, self.path)
         except OSError as e:
             with contextlib.suppress(OSError):
                 os.unlink(self.tmp)
             raise OutputError(f"{os.fsdecode(self.path)}: {e.strerror or e}") from None
-        return False

@@ -109,8 +109,8 @@ def split_lines(lines):
     it = iter(lines)
     pending = next(it, b"")
     last_pfn = b""
-    text = []
-    own_pfn = []
+    text: list[bytes] = []
+    own_pfn: list[bytes] = []
     start = None
     n = 0
     for following in it:
@@ -240,7 +240,7 @@ def scan_stream(f, *, strip_ts: bool = True, progress=None):
     """Scan a binary stream as it is read (`progress(nbytes)` after each chunk)."""
     counts = {"nul": 0, "cr": 0, "bytes": 0}
     names = [c for c, _ in F.COLUMNS]
-    rows = {c: [] for c in names}
+    rows: dict[str, list] = {c: [] for c in names}
     headers, stacks, comms, modules = _Interner(), _Interner(), _Interner(), _Interner()
     truncated = False
     for lineno, text, own_pfn, last_pfn, trunc in split_lines(_stream_lines(f, progress, counts)):

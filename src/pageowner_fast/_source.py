@@ -16,7 +16,7 @@ import stat
 import sys
 import zlib
 from collections.abc import Iterator
-from typing import IO, Any, Union
+from typing import IO, Any, Union, cast
 
 from .exceptions import InputError, InputOpenError
 
@@ -114,7 +114,7 @@ def wrap_decompress(f: IO[bytes]) -> IO[bytes]:
     """Return a binary stream that yields the decompressed bytes of `f`."""
     head = _peek(f)
     if head.startswith(_GZIP):
-        return gzip.GzipFile(fileobj=f, mode="rb")
+        return cast(IO[bytes], gzip.GzipFile(fileobj=f, mode="rb"))
     if head.startswith(_XZ):
         return _named(lzma.LZMAFile(f), f)
     if head.startswith(_ZSTD):
@@ -128,7 +128,7 @@ def _named(f: Any, raw: IO[bytes]) -> IO[bytes]:
     if isinstance(name, str) and not isinstance(getattr(f, "name", None), str):
         with contextlib.suppress(AttributeError, TypeError):
             f.name = name
-    return f  # type: ignore[no-any-return]
+    return f
 
 
 def stat_input(path: str | bytes | os.PathLike[str]) -> os.stat_result:

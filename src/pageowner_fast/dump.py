@@ -9,7 +9,8 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
-from . import _engine, _fields as F, sortcull
+from . import _engine, sortcull
+from . import _fields as F
 from ._pyscan import MODULE_RE
 from ._source import describe, open_source
 from ._table import Table
@@ -161,7 +162,7 @@ class Dump:
             rows = np.flatnonzero(rows)
         new = Dump({k: v[rows] for k, v in self.columns.items()},
                    {"headers": [], "stacks": [], "comms": [], "modules": []},
-                   dict(self.stats, blocks=int(len(rows))), strip_ts=self.strip_ts,
+                   dict(self.stats, blocks=len(rows)), strip_ts=self.strip_ts,
                    source=self.source)
         new.headers, new.stacks, new.comms, new.modules = (self.headers, self.stacks, self.comms,
                                                            self.modules)

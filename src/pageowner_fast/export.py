@@ -32,8 +32,8 @@ SORT_FIELDS = ("count", "pages", "pid", "tgid", "comm", "module", "allocator", "
 def schema(name: str) -> dict[str, Any]:
     """The JSON schema of an output: ``"sort"``, ``"top"`` or ``"diff"``."""
     from importlib import resources
-    text = resources.files(__package__).joinpath("schema", f"{name}.schema.json").read_text(
-        encoding="utf-8")
+    path = resources.files(__package__).joinpath("schema").joinpath(f"{name}.schema.json")
+    text = path.read_text(encoding="utf-8")
     return dict(json.loads(text))
 
 

@@ -27,7 +27,7 @@ class GroupTable(Sequence[dict[str, Any]]):
         return self.groups.rep
 
     @property
-    def count(self) -> npt.NDArray[np.int64]:
+    def count(self) -> npt.NDArray[np.int64]:  # type: ignore[override]  # not Sequence.count
         return self.groups.count
 
     @property

@@ -18,7 +18,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from . import _fields as F, compat, diagnose, export, sortcull
+from . import _fields as F
+from . import compat, diagnose, export, sortcull
 from ._engine import Progress
 from ._output import AtomicOutput, check_not_input
 from .dump import Dump, load

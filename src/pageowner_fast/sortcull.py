@@ -310,6 +310,6 @@ def _text_order_ties(dump: DumpLike, g: Groups, arrs: list[npt.NDArray[Any]],
     sid = dump.stack_id[g.rep]
     for start, stop in zip(edges[::2].tolist(), (edges[1::2] + 1).tolist()):
         run = order[start:stop].tolist()
-        run.sort(key=lambda i: (headers[hid[i]], stacks[sid[i]]))
+        run.sort(key=lambda i: (headers[int(hid[i])], stacks[int(sid[i])]))
         order[start:stop] = run
     return order

@@ -7,12 +7,11 @@ Inputs are paths (plain, .gz, .xz, .zst), ``"-"``, binary file objects, or alrea
 rendering is `pageowner_fast.render`'s, the command line `pageowner_fast.cli`'s.
 """
 from ._load import load_sources
+from .growth import timeline
+from .keys import BY_CHOICES, counts, normalize_frame, normalize_stack, resolve_by, short_label, source_kind
 from .snapshot_diff import diff
-from .keys import (BY_CHOICES, counts, normalize_frame, normalize_stack, resolve_by,
-                   short_label, source_kind)
 from .stack_table import stacks_table
 from .table import ResultTable
-from .growth import timeline
 from .topn import top
 
 __all__ = ["ResultTable", "top", "diff", "timeline", "stacks_table", "counts", "load_sources",

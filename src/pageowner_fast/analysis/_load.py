@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 from .. import _engine
 from .._source import Source
@@ -13,7 +13,7 @@ from ..dump import Dump
 from ..exceptions import UsageError
 from ..stacks import StackFile, load_any
 
-AnySource = Union[Source, Dump, StackFile]
+AnySource = Source | Dump | StackFile
 T = TypeVar("T")
 
 MAX_WORKERS = 4

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +27,7 @@ BY_CHOICES = ("stack", "handle", "comm", "pid", "tgid", "module", "allocator", "
               "migratetype")
 DUMP_ONLY = frozenset(BY_CHOICES) - {"stack", "handle"}
 
-Source = Union[Dump, StackFile]
+Source = Dump | StackFile
 Key = Hashable
 Counts = dict[Any, list[Any]]   # key -> [blocks (None for a show_stacks file), pages]
 

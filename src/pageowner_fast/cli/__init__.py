@@ -21,9 +21,9 @@ from typing import TextIO
 if "numpy" not in sys.modules:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from .._version import __version__  # noqa: E402
-from ..exceptions import PageOwnerError  # noqa: E402
-from ._common import PROG, say  # noqa: E402
+from .._version import __version__
+from ..exceptions import PageOwnerError
+from ._common import PROG, say
 
 COMMANDS = {
     "sort": "drop-in for page_owner_sort: sort [OPTIONS] <input> <output>",

@@ -8,7 +8,8 @@ import sys
 from collections.abc import Iterable
 from typing import NoReturn
 
-from .. import _engine, _fields as F
+from .. import _engine
+from .. import _fields as F
 from .._output import AtomicOutput
 from ..exceptions import UsageError
 

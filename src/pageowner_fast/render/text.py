@@ -42,7 +42,7 @@ def show_stacks(table: ResultTable) -> Iterator[str]:
     blank), ``handle:`` where known, ``nr_base_pages:`` (or the input's own count line name)
     and an empty line."""
     for r in table.rows:
-        parts = []
+        parts: list[str] = []
         if isinstance(r["key"], tuple):
             parts.extend(f" {fr}\n" for fr in r["key"])
         if r["handle"] is not None:
