@@ -1,6 +1,7 @@
 """The Python API: Dump.filter / cull / sort / to_pandas / to_arrow / to_parquet, the lazy
 top-level names, and its type annotations (inline, checked by mypy)."""
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -189,3 +190,48 @@ def test_annotations_typecheck_a_user_script(tmp_path, monkeypatch):
     assert rc == 0, out + err
     out, err, rc = api.run([str(bad), *args])  # the annotations are really used
     assert rc == 1 and 'has type "ResultTable"' in out and "does not return a value" in out, out + err
+
+
+def test_threads_argument(dump_path, dump):
+    """threads= reaches the scanner (no environment variable between them); every count
+    gives the same rows."""
+    for n in (1, 2, 3):
+        d = pf.load(dump_path, threads=n)
+        assert np.array_equal(d.pages, dump.pages) and d.stacks[:] == dump.stacks[:]
+    for bad in (0, -1, 65, 1.5, "2", True):
+        with pytest.raises(pf.UsageError, match="threads"):
+            pf.load(dump_path, threads=bad)
+    with pytest.raises(pf.UsageError, match="threads"):
+        pf.top(dump_path, "comm", threads=0)
+    assert pf.top(dump_path, "comm", threads=2).rows == pf.top(dump, "comm").rows
+
+
+def test_default_threads():
+    from pageowner_fast import _engine
+    mib = 1 << 20
+    assert _engine.default_threads(10 * mib, cpus=8) == 1        # small: one thread
+    assert _engine.default_threads(64 * mib, cpus=8) == 2        # one per 32 MiB
+    assert _engine.default_threads(1 << 40, cpus=8) == 8         # at most one per CPU
+    assert _engine.default_threads(1 << 40, cpus=256) == 64      # at most 64
+    assert _engine.default_threads(0, cpus=1) == 1
+    assert 1 <= _engine.usable_cpus() <= (os.cpu_count() or 1)
+
+
+def test_pipeline_is_what_the_cli_runs(dump_path, tmp_path, capsys):
+    """The one sort pipeline: pipeline.run writes the file `sort` writes; sort_dump's text
+    is the same bytes; its warnings go to the reporter given, else through `warnings`."""
+    from pageowner_fast import pipeline
+    from pageowner_fast.sortcull import SortOptions
+    opts = SortOptions(cull=frozenset({"pid", "name"}), sort=[("pages", -1)])
+    out = tmp_path / "api.txt"
+    pipeline.run(dump_path, out, opts, report=lambda m: None)
+    cli_out = tmp_path / "cli.txt"
+    assert run_cli(["sort", "--cull=pid,name", "-m", dump_path, cli_out], capsys=capsys)[0] == 0
+    assert out.read_bytes() == cli_out.read_bytes()
+    assert pipeline.sort_dump(pf.load(dump_path), opts).text() == out.read_bytes()
+    said = []
+    legacy = SortOptions(cull=frozenset({"free"}))
+    pipeline.sort_dump(pf.load(dump_path), legacy, report=said.append)
+    assert len(said) == 1 and "need free_ts" in said[0]
+    with pytest.warns(pf.PageOwnerWarning, match="need free_ts"):
+        pipeline.sort_dump(pf.load(dump_path), legacy)

@@ -1,4 +1,5 @@
-"""The deliberate differences from page_owner_sort (spec §7, items 1-10): one test each.
+"""The deliberate differences from page_owner_sort (docs/compatibility.md, "Deliberate
+differences", items 1-11): one test each.
 
 Each test shows what pageowner-fast does; the comment "page_owner_sort:" says what the C tool
 does instead. Those values were observed by running the real C tool built from the kernel's
@@ -201,3 +202,26 @@ def test_10_fifo_and_device_outputs_written_directly(tmp_path, capsys):
         assert rc == 2
         assert err == f"{PREFIX}error: /dev/full: write error: No space left on device\n"
         # page_owner_sort: its fprintf errors are not checked; exit 0
+
+
+def test_11_pids_compare_by_value(tmp_path, capsys):
+    """pid/tgid at or past 2**31: page_owner_sort stores them in a C int (3000000000 becomes
+    -1294967296, as here) but compares by subtraction, which overflows: INT_MAX - (-1) is
+    negative, so it puts pid 2147483647 before pid -1 while 1 < 2147483647 -- an order that
+    is not transitive, whose result depends on glibc's merge sort. We compare by value: one
+    total order, the same whatever order the blocks come in."""
+    pids = (2147483647, 1, 3000000000, 5)
+    data = b"".join(block(pid=p) for p in pids)
+    missing = b"Page allocated via order 0, mask 0x0(), tgid 9 (x), ts 1 ns\n" + STACK + b"\n"
+    want = (b"1 times, 1 pages, PID -1294967296\n"     # 3000000000 as a C int
+            b"1 times, 1 pages, PID -1\n"              # the block without a pid
+            b"1 times, 1 pages, PID 1\n"
+            b"1 times, 1 pages, PID 5\n"
+            b"1 times, 1 pages, PID 2147483647\n")
+    for i in range(4):    # every rotation of the input gives the same order
+        rotated = data.split(b"\n\n")
+        rotated = b"\n\n".join(rotated[i:-1] + rotated[:i]) + b"\n\n"
+        rc, _, out, err = run(tmp_path, rotated + missing, "--cull=pid", "-p", capsys=capsys)
+        assert rc == 0 and out == want, out
+    rc, _, out, _ = run(tmp_path, data + missing, "--cull=pid", "--sort=-pid", capsys=capsys)
+    assert out == b"".join(reversed(want.splitlines(keepends=True)))

@@ -52,9 +52,10 @@ class _Guarded(io.RawIOBase):
     """A decompressing reader whose own exception class (`errors`) is raised as
     CorruptCompressedData, so that the readers' callers need to know no decompressor."""
 
-    def __init__(self, f: Any, errors: tuple[type[BaseException], ...]) -> None:
+    def __init__(self, f: Any, errors: tuple[type[BaseException], ...], name: str) -> None:
         self._f = f
         self._errors = errors
+        self.name = name
 
     def readable(self) -> bool:
         return True
@@ -73,10 +74,54 @@ class _Guarded(io.RawIOBase):
         super().close()
 
 
-def _zstd_reader(f: IO[bytes]) -> IO[bytes]:
+class _Zstandard(io.RawIOBase):
+    """The frames of a zstd stream, decoded with the `zstandard` package's decompressobj,
+    one frame after another; input that ends inside a frame is an error (its stream_reader
+    would end there without a word)."""
+
+    def __init__(self, f: IO[bytes], zstandard: Any, name: str) -> None:
+        self._f = f
+        self._z = zstandard
+        self._dobj: Any = None
+        self._out = memoryview(b"")
+        self.name = name
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self._out:
+            raw = self._f.read(CHUNK)
+            if not raw:
+                if self._dobj is not None:
+                    raise CorruptCompressedData("the input ends inside a zstd frame")
+                return 0
+            self._out = memoryview(self._decode(raw))
+        n = min(len(b), len(self._out))
+        b[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+    def _decode(self, raw: bytes) -> bytes:
+        parts = []
+        try:
+            while raw:
+                if self._dobj is None:
+                    self._dobj = self._z.ZstdDecompressor().decompressobj()
+                parts.append(self._dobj.decompress(raw))
+                if not self._dobj.eof:
+                    break
+                raw = self._dobj.unused_data   # the next frame starts here
+                self._dobj = None
+        except self._z.ZstdError as e:
+            raise CorruptCompressedData(str(e)) from None
+        return b"".join(parts)
+
+
+def _zstd_reader(f: IO[bytes], name: str) -> IO[bytes]:
     try:  # Python 3.14+
         from compression import zstd  # type: ignore[import-not-found,unused-ignore]
-        return io.BufferedReader(_Guarded(zstd.ZstdFile(f), (zstd.ZstdError,)), CHUNK)
+        return io.BufferedReader(_Guarded(zstd.ZstdFile(f), (zstd.ZstdError,), name), CHUNK)
     except ImportError:
         pass
     try:
@@ -84,8 +129,7 @@ def _zstd_reader(f: IO[bytes]) -> IO[bytes]:
     except ImportError:
         raise InputError("input is zstd-compressed: install the 'zstandard' package "
                          "(pip install pageowner-fast[zstd])") from None
-    reader = zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True)
-    return io.BufferedReader(_Guarded(reader, (zstandard.ZstdError,)), CHUNK)
+    return io.BufferedReader(_Zstandard(f, zstandard, name), CHUNK)
 
 
 def describe(source: object) -> str:
@@ -118,7 +162,7 @@ def wrap_decompress(f: IO[bytes]) -> IO[bytes]:
     if head.startswith(_XZ):
         return _named(lzma.LZMAFile(f), f)
     if head.startswith(_ZSTD):
-        return _named(_zstd_reader(f), f)
+        return _zstd_reader(f, describe(f))
     return f
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import _fields as F
+from .._engine import MAX_THREADS
 from ..exceptions import UsageError
 from ..pipeline import FORMATS
 from ..sortcull import CULL_KEYS, KEYS, SORT_KEYS, SortOptions
@@ -194,9 +195,9 @@ def parse_sort_args(argv: list[str]) -> SortArgs:
             elif name == "threads":
                 try:
                     args.threads = parse_threads(val)
-                except UsageError as e:
-                    raise GetoptError(f"wrong argument after --threads option:{val} ({e})",
-                                      usage=False) from None
+                except UsageError:
+                    raise GetoptError(f"wrong argument after --threads option:{val} (a whole "
+                                      f"number from 1 to {MAX_THREADS})", usage=False) from None
             continue
         if a.startswith("-") and a != "-":
             for ch in a[1:]:
