@@ -39,7 +39,7 @@ def test_1_final_block_without_empty_line_is_kept(tmp_path, capsys):
     assert out == b"1 times, 1 pages, PID 1\n1 times, 1 pages, PID 2\n1 times, 1 pages, PID 3\n"
     assert err == [PREFIX + "warning: the input ends inside a block (no empty line after its last "
                    "block); that block was kept"]
-    # page_owner_sort: "loaded 2" -- the last block is silently lost (Q1)
+    # page_owner_sort: "loaded 2" -- the last block is silently lost
 
 
 def test_2_no_block_size_limit(tmp_path, capsys):
@@ -48,7 +48,7 @@ def test_2_no_block_size_limit(tmp_path, capsys):
     rc, _, out, err = run(tmp_path, data, "--cull=pid,st", capsys=capsys)
     assert rc == 0 and err == []
     assert b"PID 1:" in out and b"PID 2:\n" + big + b"\n" in out and b"PID 3:" in out
-    # page_owner_sort: "loaded 1" -- it stops at the 140 KiB block and ignores the rest (Q2)
+    # page_owner_sort: "loaded 1" -- it stops at the 140 KiB block and ignores the rest
 
 
 def test_3_crlf_is_read_as_lf(tmp_path, capsys):
@@ -56,7 +56,7 @@ def test_3_crlf_is_read_as_lf(tmp_path, capsys):
     rc, _, out_crlf, err = run(tmp_path, three_blocks().replace(b"\n", b"\r\n"), capsys=capsys)
     assert rc == 0 and err == []
     assert out_crlf == out_lf and out_lf.count(b" times, ") == 3
-    # page_owner_sort: "loaded 0" -- no line is empty, so no block ever ends (Q29)
+    # page_owner_sort: "loaded 0" -- no line is empty, so no block ever ends
 
 
 @pytest.mark.parametrize("kind", ["gz", "xz", "zst", "stdin", "pipe", "tiny"])
@@ -97,7 +97,7 @@ def test_4_any_input(tmp_path, capsys, kind):
         rc, _, out, err = run(tmp_path, tiny, capsys=capsys)
         assert rc == 0 and err == []
         assert out == b"1 times, 2 pages, allocated by OTHERS :\n" + tiny
-        # page_owner_sort: "max_size too small??" on stderr, no output file, exit 0 (Q23:
+        # page_owner_sort: "max_size too small??" on stderr, no output file, exit 0 (
         # it allows one block per 100 bytes of st_size, and a pipe's st_size is 0)
         return
     assert rc == 0 and err == []
@@ -116,7 +116,7 @@ def test_5_page_counts_are_64_bit(tmp_path, capsys):
     assert err == [PREFIX + "warning: 1 of 4 blocks had an order above 62 (counted as 0 pages) "
                    "(-d lists them)"]
     # page_owner_sort (C int `1 << order`, x86-64): order 31 -> -2147483648 pages,
-    # order 40 -> 256 pages (observed) (Q21)
+    # order 40 -> 256 pages (observed)
 
 
 def test_6_output_via_temp_file_and_input_equal_to_output_refused(tmp_path, capsys):
@@ -128,7 +128,7 @@ def test_6_output_via_temp_file_and_input_equal_to_output_refused(tmp_path, caps
                                 "overwrite it"]
     assert src.read_bytes() == three_blocks()
     # page_owner_sort (latest): "loaded 3" and the input is replaced by the results (741 -> 597
-    # bytes on the same kind of input); older versions truncate it first and load 0 (Q24)
+    # bytes on the same kind of input); older versions truncate it first and load 0
 
     # a failed run leaves an existing output untouched and no temporary file behind
     out = tmp_path / "out.txt"
@@ -151,12 +151,12 @@ def test_7_quiet_stdout_and_one_line_per_failed_field(tmp_path, capsys):
         + STACK + b"\n"
     rc, stdout, out, err = run(tmp_path, data, capsys=capsys)
     assert rc == 0 and stdout == ""
-    # page_owner_sort prints "loaded 2", "sorting ....", "culling" on stdout (Q30)
+    # page_owner_sort prints "loaded 2", "sorting ....", "culling" on stdout
     rc, stdout, out, err = run(tmp_path, data, "-d", capsys=capsys)
     assert stdout == ""
     assert f"{PREFIX}block 2 (line 6): no order field" in err
     assert not any("Page allocated" in line for line in err)
-    # page_owner_sort -d: "no matching pattern in <the whole block>" (several lines) (Q32)
+    # page_owner_sort -d: "no matching pattern in <the whole block>" (several lines)
 
 
 def test_8_long_comm_kept_whole(tmp_path, capsys):
@@ -170,7 +170,7 @@ def test_8_long_comm_kept_whole(tmp_path, capsys):
                           capsys=capsys)
     assert out.count(b" times, ") == 1
     # page_owner_sort (latest): "Out of memory" on stderr, no output file, exit 0 (observed);
-    # before latest: undefined behaviour (a 16-byte buffer) (Q22)
+    # before latest: undefined behaviour (a 16-byte buffer)
 
 
 def test_9_nul_bytes_are_data(tmp_path, capsys):

@@ -64,7 +64,7 @@ def test_empty_file(tmp_path, capsys):
 
 
 def test_only_blank_lines(tmp_path, capsys):
-    # each blank line is an empty block, an entry of its own (spec Q10); they merge
+    # each blank line is an empty block, an entry of its own (docs/compatibility.md, "Reading blocks"); they merge
     rc, out, err = sort(tmp_path, b"\n\n\n", capsys=capsys)
     assert rc == 0
     assert out == b"3 times, 0 pages, allocated by OTHERS :\n\n"
@@ -103,7 +103,7 @@ def test_10_mb_line(tmp_path, capsys):
 
 
 def test_200_kib_block_kept_whole(tmp_path, capsys):
-    # page_owner_sort stops silently at a block of >= 128 KiB (Q2); we keep it (difference 2)
+    # page_owner_sort stops silently at a block of >= 128 KiB ; we keep it (difference 2)
     big = b"".join(b" frame_%06d+0x1/0x2\n" % i for i in range(200 * 1024 // 20 + 1))
     assert len(big) > 200 * 1024
     rc, out, err = sort(tmp_path, block(pid=1) + block(pid=2, stack=big) + block(pid=3,
@@ -141,7 +141,7 @@ def test_header_with_every_field_missing(tmp_path, capsys):
     data = b"Page allocated via\n" + PFN + STACK + b"\n" + block()
     rc, out, err = sort(tmp_path, data, "--cull=pid,name,st", capsys=capsys)
     assert rc == 0
-    # page_owner_sort's missing values: pid -1, comm "", 0 pages (spec Q13)
+    # page_owner_sort's missing values: pid -1, comm "", 0 pages (docs/compatibility.md, "Missing fields")
     assert b"1 times, 0 pages, PID -1, task_comm_name: :\n" in out
     want = {f"{PREFIX}warning: 1 of 2 blocks had no {f} field (-d lists them)"
             for f in ("order", "pid", "tgid", "comm", "ts", "gfp mask")}
@@ -156,7 +156,7 @@ def test_non_utf8_bytes_in_comm(tmp_path, capsys):
 
 
 def test_comm_that_looks_like_a_ts_field(tmp_path, capsys):
-    # leftmost match (Q11): the comm's "ts 7 ns" is the block's ts, and its 7 is the one stripped
+    # leftmost match: the comm's "ts 7 ns" is the block's ts, and its 7 is the one stripped
     data = block(comm=b"x), ts 7 ns, y", ts=999) + block()
     rc, out, err = sort(tmp_path, data, capsys=capsys)
     assert rc == 0 and err == []
@@ -229,7 +229,7 @@ def test_nonexistent_input(tmp_path, capsys):
 
 
 def test_existing_output_kept_when_input_missing(tmp_path, capsys):
-    # page_owner_sort truncates its output before it finds the input missing (Q24); we don't
+    # page_owner_sort truncates its output before it finds the input missing; we don't
     out = tmp_path / "out.txt"
     out.write_bytes(b"previous results\n")
     rc, _, err = run_cli(["sort", tmp_path / "nope.txt", out], capsys=capsys)
