@@ -1,11 +1,10 @@
-"""What the rules (sortcull, compat, export) need of a dump: its columns and tables.
-
-`Dump` (dump.py) has all of these; the rules name this protocol instead of importing the
-model, so that imports only point down (docs/architecture.md).
+"""A dump's columns and tables, declared: what the rules (sortcull, compat, export) need of a
+dump. `Dump` (dump.py) derives from `DumpLike`; the rules name this class instead of
+importing the model, so that imports only point down (docs/architecture.md).
 """
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -13,7 +12,9 @@ import numpy.typing as npt
 from ._table import Table
 
 
-class DumpLike(Protocol):
+class DumpLike:
+    """NumPy columns, one row per block (or group of identical blocks), and string tables."""
+
     columns: dict[str, npt.NDArray[Any]]
     order: npt.NDArray[np.int16]
     pages: npt.NDArray[np.int64]
@@ -40,4 +41,5 @@ class DumpLike(Protocol):
     strip_ts: bool
     source: str
 
-    def __len__(self) -> int: ...
+    def __len__(self) -> int:
+        raise NotImplementedError

@@ -14,6 +14,7 @@ from . import _fields as F
 from ._pyscan import MODULE_RE
 from ._source import describe, open_source
 from ._table import Table
+from ._types import DumpLike
 from .groups import GroupTable
 
 __all__ = ["Dump", "Table", "load"]
@@ -21,7 +22,7 @@ __all__ = ["Dump", "Table", "load"]
 _MASK_RE = re.compile(rb"mask\s*0x[0-9a-fA-F]+\(([^)\n]*)\)")
 
 
-class Dump:
+class Dump(DumpLike):
     """A scanned page_owner dump.
 
     Columns (NumPy arrays, one entry per block, in file order): ``order``, ``pages``, ``pid``,
@@ -30,24 +31,6 @@ class Dump:
     ``headers``, ``stacks``, ``comms``, ``modules`` (``Table`` of bytes). ``stats`` holds
     ``blocks``, ``bytes``, ``nul_bytes``, ``cr_removed``, ``truncated``.
     """
-
-    order: npt.NDArray[np.int16]
-    pages: npt.NDArray[np.int64]
-    count: npt.NDArray[np.int64]
-    pid: npt.NDArray[np.int32]
-    tgid: npt.NDArray[np.int32]
-    ts_ns: npt.NDArray[np.uint64]
-    free_ts_ns: npt.NDArray[np.uint64]
-    pfn: npt.NDArray[np.int64]
-    gfp_mask: npt.NDArray[np.uint64]
-    migratetype: npt.NDArray[np.int8]
-    allocator: npt.NDArray[np.uint8]
-    header_id: npt.NDArray[np.int32]
-    stack_id: npt.NDArray[np.int32]
-    comm_id: npt.NDArray[np.int32]
-    module_id: npt.NDArray[np.int32]
-    bad: npt.NDArray[np.uint16]
-    lineno: npt.NDArray[np.int64]
 
     def __init__(self, columns: dict[str, npt.NDArray[Any]], tables: dict[str, Any],
                  stats: dict[str, Any], *, strip_ts: bool = True, source: str = "<dump>") -> None:

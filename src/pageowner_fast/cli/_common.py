@@ -11,7 +11,9 @@ from typing import NoReturn
 from .. import _engine
 from .. import _fields as F
 from .._output import AtomicOutput
+from ..analysis import ResultTable
 from ..exceptions import UsageError
+from ..render import data
 
 PROG = "pageowner-fast"
 
@@ -81,6 +83,17 @@ def add_table_options(p: argparse.ArgumentParser, formats: tuple[str, ...], by_d
     p.add_argument("--format", choices=formats, default="text")
     p.add_argument("-o", "--output", default="-", help="output file (default: standard output)")
     add_threads(p)
+
+
+def write_table(path: str, fmt: str, table: ResultTable, text_pieces: Iterable[str],
+                expand_pages: int | None = None) -> None:
+    """A table as JSON, CSV, or (any other `fmt`) the given text."""
+    if fmt == "json":
+        write_output(path, data.iter_json(table))
+    elif fmt == "csv":
+        write_output(path, data.iter_csv(table, expand_pages))
+    else:
+        write_output(path, text_pieces)
 
 
 def write_output(path: str, pieces: Iterable[bytes | str]) -> None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from .. import diagnose
 from ..analysis import BY_CHOICES, diff, load_sources, source_kind
-from ..render import data, text
-from ._common import add_table_options, parser, report, write_output
+from ..render import text
+from ._common import add_table_options, parser, report, write_table
 
 
 def main(argv: list[str]) -> int:
@@ -26,10 +26,5 @@ def main(argv: list[str]) -> int:
                "register_early_stack) that a full dump lists")
     full = diff(old, new, args.by, args.normalize)
     shown = full.head(args.top)
-    if args.format == "json":
-        write_output(args.output, data.iter_json(shown))
-    elif args.format == "csv":
-        write_output(args.output, data.iter_csv(shown))
-    else:
-        write_output(args.output, text.diff_summary(full, shown, args.top))
+    write_table(args.output, args.format, shown, text.diff_summary(full, shown, args.top))
     return 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .. import diagnose
 from ..analysis import BY_CHOICES, load_sources, stacks_table
-from ..render import data, text
-from ._common import add_table_options, count_arg, parser, report, write_output
+from ..render import text
+from ._common import add_table_options, count_arg, parser, report, write_table
 
 
 def main(argv: list[str]) -> int:
@@ -25,14 +25,11 @@ def main(argv: list[str]) -> int:
         report(message)
     table = stacks_table(src, args.by, threshold=args.threshold, normalize=args.normalize,
                          stacks_handles=args.stacks_handles, k=args.top)
-    if args.format == "json":
-        write_output(args.output, data.iter_json(table))
-    elif args.format == "csv":
-        write_output(args.output, data.iter_csv(table))
-    elif args.format == "folded":
-        write_output(args.output, text.folded(table))
+    if args.format == "folded":
+        pieces = text.folded(table)
     elif table.by in ("stack", "handle"):
-        write_output(args.output, text.show_stacks(table))
+        pieces = text.show_stacks(table)
     else:
-        write_output(args.output, text.simple(table))
+        pieces = text.simple(table)
+    write_table(args.output, args.format, table, pieces)
     return 0

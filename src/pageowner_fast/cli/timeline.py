@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from .. import diagnose
 from ..analysis import BY_CHOICES, load_sources, timeline
-from ..render import data, plot, text
-from ._common import add_table_options, parser, report, write_output
+from ..render import plot, text
+from ._common import add_table_options, parser, report, write_table
 
 
 def main(argv: list[str]) -> int:
@@ -25,12 +25,7 @@ def main(argv: list[str]) -> int:
             report(message)
         srcs.append(src)
     shown = timeline(srcs, args.by, args.normalize).head(args.top)
-    if args.format == "json":
-        write_output(args.output, data.iter_json(shown))
-    elif args.format == "csv":
-        write_output(args.output, data.iter_csv(shown, expand_pages=len(srcs)))
-    else:
-        write_output(args.output, text.timeline_summary(shown))
+    write_table(args.output, args.format, shown, text.timeline_summary(shown), len(srcs))
     if args.plot:
         plot.plot_timeline(shown.head(args.top or 10), args.plot)
     return 0

@@ -5,8 +5,8 @@ import argparse
 
 from .. import diagnose
 from ..analysis import BY_CHOICES, load_sources, top
-from ..render import data, text
-from ._common import add_table_options, parser, report, write_output
+from ..render import text
+from ._common import add_table_options, parser, report, write_table
 
 _PAGE_SIZES = {"4K": 4096, "16K": 16384, "64K": 65536}
 
@@ -35,10 +35,5 @@ def main(argv: list[str]) -> int:
         report(message)
     full = top(src, args.by, page_size=args.page_size, normalize=args.normalize)
     shown = full.head(args.top)
-    if args.format == "json":
-        write_output(args.output, data.iter_json(shown))
-    elif args.format == "csv":
-        write_output(args.output, data.iter_csv(shown))
-    else:
-        write_output(args.output, text.top_summary(full, shown))
+    write_table(args.output, args.format, shown, text.top_summary(full, shown))
     return 0
