@@ -24,6 +24,7 @@ def _bad_calls(dump):
         ["sort", "--threads=0", d, "out.txt"],
         ["gen", "--bogus"],
         ["gen", "--era", "1.0"],
+        ["gen", "--paths", "0", "-"],      # a value gen itself refuses
         ["stacks", d, "--bogus"],
         ["stacks", d, "--threshold", "-1"],
         ["stacks", d, "--format", "yaml"],
@@ -49,7 +50,7 @@ def test_every_command_is_in_the_walk(dump):
     assert walked >= set(COMMANDS)
 
 
-@pytest.mark.parametrize("i", range(21))
+@pytest.mark.parametrize("i", range(22))
 def test_bad_usage_is_one_line_and_exit_1(dump, tmp_path, monkeypatch, capsys, i):
     monkeypatch.chdir(tmp_path)
     args = _bad_calls(dump)[i]
