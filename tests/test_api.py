@@ -1,7 +1,7 @@
 """The Python API: Dump.filter / cull / sort / to_pandas / to_arrow / to_parquet, the lazy
-top-level names, and the typed stubs."""
-import ast
+top-level names, and its type annotations (inline, checked by mypy)."""
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -131,34 +131,43 @@ def test_top_level_names():
     assert isinstance(t, pf.ResultTable) and t[0]["ratio"] == 1.0
 
 
-def _stub_names(path):
-    tree = ast.parse(path.read_text())
-    names = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.ImportFrom):
-            names.update(a.asname or a.name for a in node.names)
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            names.add(node.target.id)
-    return names, tree
+def test_no_stub_beside_python_code():
+    """Typing is inline: a .pyi may stand only beside a compiled module (mypy would read the
+    stub instead of the code, and the two drift apart)."""
+    stubs = sorted(PKG.rglob("*.pyi"))
+    assert [p.name for p in stubs if p.with_suffix(".py").exists()] == []
+    assert (PKG / "py.typed").exists()
 
 
-def test_stubs_cover_the_public_api():
-    names, _ = _stub_names(PKG / "__init__.pyi")
-    assert set(pf.__all__) <= names
-    names, tree = _stub_names(PKG / "dump.pyi")
-    assert {"Dump", "Table", "load"} <= names
-    dump_cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Dump")
-    methods = {n.name for n in dump_cls.body if isinstance(n, ast.FunctionDef)}
-    public = {m for m in vars(pf.Dump) if not m.startswith("_") and callable(getattr(pf.Dump, m))}
-    assert public <= methods, public - methods
-    attrs = {n.target.id for n in dump_cls.body if isinstance(n, ast.AnnAssign)}
-    d = pf.load(io.BytesIO(b"Page allocated via order 0, mask 0x0(), pid 1, tgid 1 (a), ts 1 ns\n\n"))
-    assert set(d.columns) <= attrs
+def _public_callables():
+    import inspect
+    from pageowner_fast import analysis, groups, pipeline, sortcull, stacks
+    for mod in (pf, analysis, pipeline, stacks, sortcull):
+        for name in getattr(mod, "__all__", []):
+            obj = getattr(mod, name)
+            if inspect.isfunction(obj):
+                yield f"{mod.__name__}.{name}", obj
+            elif inspect.isclass(obj) and obj.__module__.startswith("pageowner_fast"):
+                for mname, meth in vars(obj).items():
+                    if inspect.isfunction(meth) and (not mname.startswith("_") or mname == "__init__"):
+                        yield f"{obj.__module__}.{obj.__name__}.{mname}", meth
+    yield "groups.GroupTable.text", groups.GroupTable.text
 
 
-def test_stubs_typecheck_a_user_script(tmp_path, monkeypatch):
+def test_public_api_is_annotated():
+    import inspect
+    seen = 0
+    for name, fn in _public_callables():
+        sig = inspect.signature(fn)
+        missing = [p for p, v in sig.parameters.items()
+                   if p not in ("self", "cls") and v.annotation is inspect.Parameter.empty]
+        assert not missing, f"{name}: parameters without a type: {missing}"
+        assert sig.return_annotation is not inspect.Signature.empty, f"{name}: no return type"
+        seen += 1
+    assert seen > 30
+
+
+def test_annotations_typecheck_a_user_script(tmp_path, monkeypatch):
     api = pytest.importorskip("mypy.api")
     if PKG.parent.name not in ("site-packages", "dist-packages"):
         # a source tree: point mypy at it (an installed package is found, py.typed, as is;
@@ -179,5 +188,50 @@ def test_stubs_typecheck_a_user_script(tmp_path, monkeypatch):
     args = ["--follow-imports=silent", "--no-error-summary", "--cache-dir", str(tmp_path / "cache")]
     out, err, rc = api.run([str(script), *args])
     assert rc == 0, out + err
-    out, err, rc = api.run([str(bad), *args])  # the stubs are really used
+    out, err, rc = api.run([str(bad), *args])  # the annotations are really used
     assert rc == 1 and 'has type "ResultTable"' in out and "does not return a value" in out, out + err
+
+
+def test_threads_argument(dump_path, dump):
+    """threads= reaches the scanner (no environment variable between them); every count
+    gives the same rows."""
+    for n in (1, 2, 3):
+        d = pf.load(dump_path, threads=n)
+        assert np.array_equal(d.pages, dump.pages) and d.stacks[:] == dump.stacks[:]
+    for bad in (0, -1, 65, 1.5, "2", True):
+        with pytest.raises(pf.UsageError, match="threads"):
+            pf.load(dump_path, threads=bad)
+    with pytest.raises(pf.UsageError, match="threads"):
+        pf.top(dump_path, "comm", threads=0)
+    assert pf.top(dump_path, "comm", threads=2).rows == pf.top(dump, "comm").rows
+
+
+def test_default_threads():
+    from pageowner_fast import _engine
+    mib = 1 << 20
+    assert _engine.default_threads(10 * mib, cpus=8) == 1        # small: one thread
+    assert _engine.default_threads(64 * mib, cpus=8) == 2        # one per 32 MiB
+    assert _engine.default_threads(1 << 40, cpus=8) == 8         # at most one per CPU
+    assert _engine.default_threads(1 << 40, cpus=256) == 64      # at most 64
+    assert _engine.default_threads(0, cpus=1) == 1
+    assert 1 <= _engine.usable_cpus() <= (os.cpu_count() or 1)
+
+
+def test_pipeline_is_what_the_cli_runs(dump_path, tmp_path, capsys):
+    """The one sort pipeline: pipeline.run writes the file `sort` writes; sort_dump's text
+    is the same bytes; its warnings go to the reporter given, else through `warnings`."""
+    from pageowner_fast import pipeline
+    from pageowner_fast.sortcull import SortOptions
+    opts = SortOptions(cull=frozenset({"pid", "name"}), sort=[("pages", -1)])
+    out = tmp_path / "api.txt"
+    pipeline.run(dump_path, out, opts, report=lambda m: None)
+    cli_out = tmp_path / "cli.txt"
+    assert run_cli(["sort", "--cull=pid,name", "-m", dump_path, cli_out], capsys=capsys)[0] == 0
+    assert out.read_bytes() == cli_out.read_bytes()
+    assert pipeline.sort_dump(pf.load(dump_path), opts).text() == out.read_bytes()
+    said = []
+    legacy = SortOptions(cull=frozenset({"free"}))
+    pipeline.sort_dump(pf.load(dump_path), legacy, report=said.append)
+    assert len(said) == 1 and "need free_ts" in said[0]
+    with pytest.warns(pf.PageOwnerWarning, match="need free_ts"):
+        pipeline.sort_dump(pf.load(dump_path), legacy)

@@ -171,7 +171,7 @@ def test_pid_list_accepts_what_strtol_accepts(capsys, files):
         b"1 times, 4 pages, PID 1\n1 times, 2 pages, PID 3\n")
     assert output_of(capsys, files, "--cull=pid", "--pid= 3", "IN", "OUT") == b"1 times, 2 pages, PID 3\n"
     assert output_of(capsys, files, "--cull=pid", "--pid=+3", "IN", "OUT") == b"1 times, 2 pages, PID 3\n"
-    # a filter adds its column to the cull line (Q28)
+    # a filter adds its column to the cull line (docs/compatibility.md, "Output text")
     assert output_of(capsys, files, "--cull=pid", "--tgid=1", "IN", "OUT") == (
         b"1 times, 4 pages, PID 1, TGID 1\n")
 

@@ -1,4 +1,5 @@
-"""The deliberate differences from page_owner_sort (spec §7, items 1-10): one test each.
+"""The deliberate differences from page_owner_sort (docs/compatibility.md, "Deliberate
+differences", items 1-11): one test each.
 
 Each test shows what pageowner-fast does; the comment "page_owner_sort:" says what the C tool
 does instead. Those values were observed by running the real C tool built from the kernel's
@@ -38,7 +39,7 @@ def test_1_final_block_without_empty_line_is_kept(tmp_path, capsys):
     assert out == b"1 times, 1 pages, PID 1\n1 times, 1 pages, PID 2\n1 times, 1 pages, PID 3\n"
     assert err == [PREFIX + "warning: the input ends inside a block (no empty line after its last "
                    "block); that block was kept"]
-    # page_owner_sort: "loaded 2" -- the last block is silently lost (Q1)
+    # page_owner_sort: "loaded 2" -- the last block is silently lost
 
 
 def test_2_no_block_size_limit(tmp_path, capsys):
@@ -47,7 +48,7 @@ def test_2_no_block_size_limit(tmp_path, capsys):
     rc, _, out, err = run(tmp_path, data, "--cull=pid,st", capsys=capsys)
     assert rc == 0 and err == []
     assert b"PID 1:" in out and b"PID 2:\n" + big + b"\n" in out and b"PID 3:" in out
-    # page_owner_sort: "loaded 1" -- it stops at the 140 KiB block and ignores the rest (Q2)
+    # page_owner_sort: "loaded 1" -- it stops at the 140 KiB block and ignores the rest
 
 
 def test_3_crlf_is_read_as_lf(tmp_path, capsys):
@@ -55,7 +56,7 @@ def test_3_crlf_is_read_as_lf(tmp_path, capsys):
     rc, _, out_crlf, err = run(tmp_path, three_blocks().replace(b"\n", b"\r\n"), capsys=capsys)
     assert rc == 0 and err == []
     assert out_crlf == out_lf and out_lf.count(b" times, ") == 3
-    # page_owner_sort: "loaded 0" -- no line is empty, so no block ever ends (Q29)
+    # page_owner_sort: "loaded 0" -- no line is empty, so no block ever ends
 
 
 @pytest.mark.parametrize("kind", ["gz", "xz", "zst", "stdin", "pipe", "tiny"])
@@ -96,7 +97,7 @@ def test_4_any_input(tmp_path, capsys, kind):
         rc, _, out, err = run(tmp_path, tiny, capsys=capsys)
         assert rc == 0 and err == []
         assert out == b"1 times, 2 pages, allocated by OTHERS :\n" + tiny
-        # page_owner_sort: "max_size too small??" on stderr, no output file, exit 0 (Q23:
+        # page_owner_sort: "max_size too small??" on stderr, no output file, exit 0 (
         # it allows one block per 100 bytes of st_size, and a pipe's st_size is 0)
         return
     assert rc == 0 and err == []
@@ -115,7 +116,7 @@ def test_5_page_counts_are_64_bit(tmp_path, capsys):
     assert err == [PREFIX + "warning: 1 of 4 blocks had an order above 62 (counted as 0 pages) "
                    "(-d lists them)"]
     # page_owner_sort (C int `1 << order`, x86-64): order 31 -> -2147483648 pages,
-    # order 40 -> 256 pages (observed) (Q21)
+    # order 40 -> 256 pages (observed)
 
 
 def test_6_output_via_temp_file_and_input_equal_to_output_refused(tmp_path, capsys):
@@ -127,7 +128,7 @@ def test_6_output_via_temp_file_and_input_equal_to_output_refused(tmp_path, caps
                                 "overwrite it"]
     assert src.read_bytes() == three_blocks()
     # page_owner_sort (latest): "loaded 3" and the input is replaced by the results (741 -> 597
-    # bytes on the same kind of input); older versions truncate it first and load 0 (Q24)
+    # bytes on the same kind of input); older versions truncate it first and load 0
 
     # a failed run leaves an existing output untouched and no temporary file behind
     out = tmp_path / "out.txt"
@@ -150,12 +151,12 @@ def test_7_quiet_stdout_and_one_line_per_failed_field(tmp_path, capsys):
         + STACK + b"\n"
     rc, stdout, out, err = run(tmp_path, data, capsys=capsys)
     assert rc == 0 and stdout == ""
-    # page_owner_sort prints "loaded 2", "sorting ....", "culling" on stdout (Q30)
+    # page_owner_sort prints "loaded 2", "sorting ....", "culling" on stdout
     rc, stdout, out, err = run(tmp_path, data, "-d", capsys=capsys)
     assert stdout == ""
     assert f"{PREFIX}block 2 (line 6): no order field" in err
     assert not any("Page allocated" in line for line in err)
-    # page_owner_sort -d: "no matching pattern in <the whole block>" (several lines) (Q32)
+    # page_owner_sort -d: "no matching pattern in <the whole block>" (several lines)
 
 
 def test_8_long_comm_kept_whole(tmp_path, capsys):
@@ -169,7 +170,7 @@ def test_8_long_comm_kept_whole(tmp_path, capsys):
                           capsys=capsys)
     assert out.count(b" times, ") == 1
     # page_owner_sort (latest): "Out of memory" on stderr, no output file, exit 0 (observed);
-    # before latest: undefined behaviour (a 16-byte buffer) (Q22)
+    # before latest: undefined behaviour (a 16-byte buffer)
 
 
 def test_9_nul_bytes_are_data(tmp_path, capsys):
@@ -201,3 +202,26 @@ def test_10_fifo_and_device_outputs_written_directly(tmp_path, capsys):
         assert rc == 2
         assert err == f"{PREFIX}error: /dev/full: write error: No space left on device\n"
         # page_owner_sort: its fprintf errors are not checked; exit 0
+
+
+def test_11_pids_compare_by_value(tmp_path, capsys):
+    """pid/tgid at or past 2**31: page_owner_sort stores them in a C int (3000000000 becomes
+    -1294967296, as here) but compares by subtraction, which overflows: INT_MAX - (-1) is
+    negative, so it puts pid 2147483647 before pid -1 while 1 < 2147483647 -- an order that
+    is not transitive, whose result depends on glibc's merge sort. We compare by value: one
+    total order, the same whatever order the blocks come in."""
+    pids = (2147483647, 1, 3000000000, 5)
+    data = b"".join(block(pid=p) for p in pids)
+    missing = b"Page allocated via order 0, mask 0x0(), tgid 9 (x), ts 1 ns\n" + STACK + b"\n"
+    want = (b"1 times, 1 pages, PID -1294967296\n"     # 3000000000 as a C int
+            b"1 times, 1 pages, PID -1\n"              # the block without a pid
+            b"1 times, 1 pages, PID 1\n"
+            b"1 times, 1 pages, PID 5\n"
+            b"1 times, 1 pages, PID 2147483647\n")
+    for i in range(4):    # every rotation of the input gives the same order
+        rotated = data.split(b"\n\n")
+        rotated = b"\n\n".join(rotated[i:-1] + rotated[:i]) + b"\n\n"
+        rc, _, out, err = run(tmp_path, rotated + missing, "--cull=pid", "-p", capsys=capsys)
+        assert rc == 0 and out == want, out
+    rc, _, out, _ = run(tmp_path, data + missing, "--cull=pid", "--sort=-pid", capsys=capsys)
+    assert out == b"".join(reversed(want.splitlines(keepends=True)))

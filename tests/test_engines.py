@@ -191,16 +191,13 @@ OPTION_SETS = [[], ["-m"], ["-a"], ["-n"], ["-p"], ["-P"], ["-s"], ["-M"], ["--c
 
 
 def _sort_output(scan, args):
-    from pageowner_fast import compat, sortcull
-    from pageowner_fast.cli import _drop_legacy, _filter_rows
+    from pageowner_fast import pipeline
+    from pageowner_fast.cli._getopt import parse_sort_args
     from pageowner_fast.dump import Dump
-    opts = compat.parse_sort_args([*args, "in", "out"])
+    opts = parse_sort_args([*args, "in", "out"]).options
     columns, tables, stats = scan(opts.strip_ts)
     d = Dump(columns, tables, stats, strip_ts=opts.strip_ts)
-    if opts.uses_free_ts() and bool(np.all(d.bad & 64)):
-        _drop_legacy(opts)
-    g = sortcull.sort(d, sortcull.cull(d, _filter_rows(d, opts), opts.cull), opts.sort)
-    return b"".join(compat.iter_text(d, g, opts))
+    return pipeline.sort_dump(d, opts, report=lambda message: None).text()
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

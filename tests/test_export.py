@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import pageowner_fast as pf
-from pageowner_fast import gen
-from pageowner_fast import stacks as S
+from pageowner_fast import analysis as A, gen, stacks as S
+from pageowner_fast.render.text import render_show_stacks
 from pageowner_fast.export import schema
 from conftest import DATA, run_cli, run_subprocess
 
@@ -179,7 +179,7 @@ class _ReadOnly:
 
 @pytest.mark.parametrize("how", ["bytesio", "gz_bytesio", "xz_readonly", "open_file", "readonly"])
 def test_load_any_from_file_objects(data, sources, how):
-    expect = S.counts(pf.load(sources["path"]))
+    expect = A.counts(pf.load(sources["path"]))
     if how == "bytesio":
         src = io.BytesIO(data)
     elif how == "gz_bytesio":
@@ -195,11 +195,11 @@ def test_load_any_from_file_objects(data, sources, how):
     finally:
         if hasattr(src, "close"):
             src.close()
-    assert isinstance(got, pf.Dump) and S.counts(got) == expect
+    assert isinstance(got, pf.Dump) and A.counts(got) == expect
 
 
 def test_load_stacks_from_file_object_and_refuses_a_dump(data):
-    text = S.render_show_stacks(pf.load(io.BytesIO(data)))
+    text = render_show_stacks(pf.load(io.BytesIO(data)))
     sf = pf.load_stacks(_ReadOnly(gzip.compress(text)))
     assert sf.kind == "show_stacks" and sf.total_pages() == int(pf.load(io.BytesIO(data)).pages.sum())
     with pytest.raises(pf.DumpFormatError, match="a full page_owner dump"):
@@ -212,7 +212,7 @@ def test_analysis_commands_on_stdin(data):
     recs = json.loads(p.stdout)
     jsonschema.validate(recs, schema("top"))
     assert sum(r["blocks"] for r in recs) == data.count(b"\n\n")
-    ss = S.render_show_stacks(pf.load(io.BytesIO(data)))
+    ss = render_show_stacks(pf.load(io.BytesIO(data)))
     p = run_subprocess(["stacks", "-", "--format", "folded"], input=ss)
     assert p.returncode == 0 and sum(int(ln.rsplit(" ", 1)[1]) for ln in p.stdout.decode().splitlines()) \
         == int(pf.load(io.BytesIO(data)).pages.sum())
@@ -222,7 +222,7 @@ def test_analysis_commands_on_stdin(data):
 
 @pytest.mark.parametrize("payload", ["dump", "show_stacks"])
 def test_analysis_commands_on_a_fifo(data, tmp_path, capsys, payload):
-    body = data if payload == "dump" else S.render_show_stacks(pf.load(io.BytesIO(data)))
+    body = data if payload == "dump" else render_show_stacks(pf.load(io.BytesIO(data)))
     fifo, t = _fifo(tmp_path, body)
     rc, out, err = run_cli(["stacks", fifo, "--format", "json"], capsys=capsys)
     t.join(5)
@@ -232,7 +232,7 @@ def test_analysis_commands_on_a_fifo(data, tmp_path, capsys, payload):
 
 def test_diff_json_of_a_mix_of_sources(data, sources, tmp_path, capsys):
     ss = tmp_path / "ss.gz"
-    ss.write_bytes(gzip.compress(S.render_show_stacks(pf.load(io.BytesIO(data)))))
+    ss.write_bytes(gzip.compress(render_show_stacks(pf.load(io.BytesIO(data)))))
     rc, out, err = run_cli(["diff", ss, sources["xz"], "--format", "json"], capsys=capsys)
     assert rc == 0, err
     recs = json.loads(out)

@@ -46,10 +46,30 @@ def test_cli_version_matches():
     p = run_subprocess(["--version"], timeout=120, env=env)
     assert p.returncode == 0 and p.stderr == b""
     out = p.stdout.decode()
-    m = re.fullmatch(r"pageowner-fast (\S+) \((cython|python) engine\)\n", out)
+    m = re.fullmatch(r"pageowner-fast (\S+) \((cython|python) engine(, (\S+) hash)?(, \S+)?\)\n", out)
     assert m, out
     assert m.group(1) == pageowner_fast.__version__
     assert m.group(2) == pageowner_fast.engine
+    assert m.group(4) == pageowner_fast.engine_info()["hash"]   # the hash in use shows
+
+
+def test_engine_info():
+    info = pageowner_fast.engine_info()
+    assert info["engine"] == pageowner_fast.engine
+    if info["engine"] == "python":
+        assert info["hash"] is None
+    else:
+        assert info["hash"] in ("xxh3-128", "fallback+verify")
+    assert set(info) >= {"engine", "hash", "simd"}
+
+
+def test_compiled_engine_uses_xxh3_when_xxhash_is_there():
+    """The wheel test: a compiled engine that silently fell back to its slower hash (XXH3
+    bound from the xxhash wheel failed) fails here, as long as xxhash itself imports."""
+    if pageowner_fast.engine != "cython":
+        pytest.skip("the compiled scanner is not loaded")
+    pytest.importorskip("xxhash")
+    assert pageowner_fast.engine_info()["hash"] == "xxh3-128"
 
 
 def test_console_script_version(tmp_path):

@@ -10,8 +10,8 @@ import sys
 import pytest
 
 import pageowner_fast as pf
-from pageowner_fast import gen
-from pageowner_fast import stacks as S
+from pageowner_fast import analysis as A, gen, stacks as S
+from pageowner_fast.render.text import render_show_stacks
 from conftest import DATA, run_cli
 
 CORPUS = DATA / "real_corpus"
@@ -118,9 +118,9 @@ def test_show_handles_kinds(tmp_path, capsys):
     sh = S.parse_stacks(STACKS_HANDLES, "sh")
     assert (h.kind, h.unit, h.handles, h.pages) == ("show_handles", "pages", [1048577, 2097154], [12, 3])
     assert (sh.kind, sh.unit, sh.pages) == ("show_stacks_handles", None, [None, None])
-    assert S.counts(h) == {1048577: [None, 12], 2097154: [None, 3]}
+    assert A.counts(h) == {1048577: [None, 12], 2097154: [None, 3]}
     resolved = h.resolve_handles(sh)
-    assert S.counts(resolved) == {("post_alloc_hook+0x1/0x2", "foo+0x1/0x2"): [None, 12],
+    assert A.counts(resolved) == {("post_alloc_hook+0x1/0x2", "foo+0x1/0x2"): [None, 12],
                                   ("post_alloc_hook+0x1/0x2", "bar+0x3/0x4 [ext4]"): [None, 3]}
     hp, shp = tmp_path / "show_handles", tmp_path / "show_stacks_handles"
     hp.write_bytes(HANDLES)
@@ -135,19 +135,21 @@ def test_show_handles_kinds(tmp_path, capsys):
     assert rc == 0 and {r["key"] for r in json.loads(out)} == {1048577, 2097154}
 
 
-@pytest.mark.parametrize("args, msg", [
-    (["stacks", "{ss}", "--by", "comm"], "--by comm needs a full page_owner dump"),
-    (["stacks", "{h}", "--by", "stack"], "show_handles file (no frames): use --by handle"),
-    (["diff", "{h}", "{ss}"], "can be compared only with another show_handles file"),
-    (["diff", "{sh}", "{ss}"], "counts no pages"),
-    (["top", "{ss}", "--by", "pid"], "--by pid needs a full page_owner dump"),
-    (["stacks", "{bad}"], "line 2: expected a frame"),
-    (["stacks", "{sorted}"], "page_owner_sort output"),
-    (["stacks", "{ss}", "--threshold", "x"], "--threshold: not a number"),
-    (["diff", "{ss}"], "the following arguments are required: new"),
-    (["stacks", "{missing}"], "no such file"),  # exit 1, as page_owner_sort's failed open
+@pytest.mark.parametrize("args, code, msg", [
+    # options the input cannot serve, and bad options: exit 1
+    (["stacks", "{ss}", "--by", "comm"], 1, "--by comm needs a full page_owner dump"),
+    (["stacks", "{h}", "--by", "stack"], 1, "show_handles file (no frames): use --by handle"),
+    (["diff", "{h}", "{ss}"], 1, "can be compared only with another show_handles file"),
+    (["diff", "{sh}", "{ss}"], 1, "counts no pages"),
+    (["top", "{ss}", "--by", "pid"], 1, "--by pid needs a full page_owner dump"),
+    (["stacks", "{ss}", "--threshold", "x"], 1, "--threshold: not a number"),
+    (["diff", "{ss}"], 1, "the following arguments are required: new"),
+    (["stacks", "{missing}"], 1, "no such file"),  # as page_owner_sort's failed open
+    # inputs that are not what they should be: exit 2
+    (["stacks", "{bad}"], 2, "line 2: expected a frame"),
+    (["stacks", "{sorted}"], 2, "page_owner_sort output"),
 ])
-def test_errors_are_one_line_exit_2(tmp_path, capsys, args, msg):
+def test_errors_are_one_line(tmp_path, capsys, args, code, msg):
     files = {"ss": CORPUS / "blog2026_mfo_show_stacks_handles.txt", "h": tmp_path / "h",
              "sh": tmp_path / "sh", "bad": tmp_path / "bad", "sorted": tmp_path / "sorted",
              "missing": tmp_path / "missing"}
@@ -156,7 +158,7 @@ def test_errors_are_one_line_exit_2(tmp_path, capsys, args, msg):
     files["bad"].write_bytes(b" foo+0x1/0x2\nsomething else\n\n")
     files["sorted"].write_bytes(b"3 times, 3 pages, allocated by OTHERS :\nPage allocated via\n\n")
     rc, out, err = run_cli([a.format(**files) for a in args], capsys=capsys)
-    assert rc == (1 if "missing" in args[1] else 2)
+    assert rc == code
     assert err.count("\n") == 1 and msg in err, err
     assert "Traceback" not in err and out == ""
 
@@ -164,12 +166,12 @@ def test_errors_are_one_line_exit_2(tmp_path, capsys, args, msg):
 def test_errors_through_a_subprocess_have_no_traceback(tmp_path):
     from conftest import run_subprocess
     p = run_subprocess(["stacks", CORPUS / "blog2026_mfo_show_stacks_handles.txt", "--by", "comm"])
-    assert p.returncode == 2 and p.stdout == b""
+    assert p.returncode == 1 and p.stdout == b""
     assert p.stderr.count(b"\n") == 1 and b"needs a full page_owner dump" in p.stderr
 
 
 def test_normalize_frame():
-    n = S.normalize_frame
+    n = A.normalize_frame
     assert n("__slab_alloc.isra.86+0x22/0x40") == "__slab_alloc"
     assert n("___slab_alloc.constprop.0+0x512/0x730") == "___slab_alloc"
     assert n("link_path_walk.part.0.constprop.0+0x1/0x2") == "link_path_walk"
@@ -251,7 +253,7 @@ def test_real_612_diff_equals_each_file_on_its_own(real612, capsys):
 
 def test_real_612_dump_rendered_as_show_stacks(real612):
     dump, ss_path = real612
-    rendered = S.parse_stacks(S.render_show_stacks(dump))
+    rendered = S.parse_stacks(render_show_stacks(dump))
     assert rendered.total_pages() == 103052
     ss = pf.load_stacks(ss_path)
     common = set(rendered.frames) & set(ss.frames)
@@ -298,13 +300,13 @@ def test_planted_leak_ranks_first_in_diff(series):
 def test_planted_leak_show_stacks_vs_dump(series, tmp_path):
     paths, leak, _ = series
     old = tmp_path / "show_stacks"
-    old.write_bytes(S.render_show_stacks(pf.load(paths[0])))
+    old.write_bytes(render_show_stacks(pf.load(paths[0])))
     t = pf.diff(old, paths[3])
     assert t[0]["key"] == leak and t[0]["delta_pages"] == 300 and t[0]["old_blocks"] is None
     assert all(r["delta_pages"] == 0 for r in t[1:])
     # the other way round too: a dump as OLD, a show_stacks file as NEW
     new = tmp_path / "show_stacks_new"
-    new.write_bytes(S.render_show_stacks(pf.load(paths[3])))
+    new.write_bytes(render_show_stacks(pf.load(paths[3])))
     t = pf.diff(paths[0], new)
     assert t[0]["key"] == leak and t[0]["delta_pages"] == 300
 
@@ -314,13 +316,13 @@ def test_planted_leak_across_builds_needs_normalize(series, capsys):
     raw = pf.diff(paths[0], other)
     assert raw[0]["key"] != leak or raw[0]["delta_pages"] != 300  # offsets differ: no match
     t = pf.diff(paths[0], other, normalize=True)
-    assert t[0]["key"] == S.normalize_stack(leak) and t[0]["delta_pages"] == 300
+    assert t[0]["key"] == A.normalize_stack(leak) and t[0]["delta_pages"] == 300
     assert all(r["delta_pages"] == 0 for r in t[1:])
     rc, out, _ = run_cli(["diff", paths[0], other, "--normalize", "--format", "json", "--top", "1"],
                          capsys=capsys)
     assert rc == 0
     (rec,) = json.loads(out)
-    assert rec["key"] == list(S.normalize_stack(leak)) and rec["delta_pages"] == 300
+    assert rec["key"] == list(A.normalize_stack(leak)) and rec["delta_pages"] == 300
     assert rec["ratio"] == pytest.approx(rec["new_pages"] / rec["old_pages"]) if rec["old_pages"] else True
 
 
@@ -344,9 +346,9 @@ def test_timeline_ranks_the_leak_by_slope(series, capsys):
 def test_timeline_by_comm_mixed_with_show_stacks_is_refused(series, tmp_path, capsys):
     paths, _, _ = series
     ss = tmp_path / "ss"
-    ss.write_bytes(S.render_show_stacks(pf.load(paths[0])))
+    ss.write_bytes(render_show_stacks(pf.load(paths[0])))
     rc, _, err = run_cli(["timeline", paths[1], ss, "--by", "comm"], capsys=capsys)
-    assert rc == 2 and "needs a full page_owner dump" in err
+    assert rc == 1 and "needs a full page_owner dump" in err
 
 
 def test_timeline_plot(series, tmp_path, capsys):
@@ -382,7 +384,7 @@ def test_stacks_of_a_dump_equals_render(series, capsys):
     paths, _, _ = series
     rc, out, _ = run_cli(["stacks", paths[1]], capsys=capsys)
     assert rc == 0
-    assert out.encode() == S.render_show_stacks(pf.load(paths[1]))
+    assert out.encode() == render_show_stacks(pf.load(paths[1]))
     rc, out, _ = run_cli(["stacks", paths[1], "--by", "comm", "--format", "json"], capsys=capsys)
     recs = json.loads(out)
     d = pf.load(paths[1])

@@ -4,26 +4,56 @@
     >>> d = pf.load("dump.txt")          # path, .gz/.xz/.zst, "-", or a binary file object
     >>> d.pages.sum(), len(d.stacks)
 """
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .exceptions import DumpFormatError, InputError, OutputError, PageOwnerError, UsageError
+from .exceptions import (
+    DumpFormatError,
+    InputError,
+    OutputError,
+    PageOwnerError,
+    PageOwnerWarning,
+    UnsupportedKeyError,
+    UsageError,
+)
+
+if TYPE_CHECKING:
+    from .analysis import ResultTable, diff, stacks_table, timeline, top
+    from .dump import Dump, Table, load
+    from .groups import GroupTable
+    from .stacks import StackFile, load_any, load_stacks
+
+    engine: str
 
 # Everything that needs NumPy is imported on first use: `import pageowner_fast` stays light,
-# and the command line can configure NumPy's runtime before it loads (see cli.py).
-_LAZY = {"Dump": ".dump", "Table": ".dump", "load": ".dump", "StackFile": ".stacks", "load_any": ".stacks", "load_stacks": ".stacks",
+# and the command line can configure NumPy's runtime before it loads.
+_LAZY = {"Dump": ".dump", "Table": ".dump", "load": ".dump",
+         "StackFile": ".stacks", "load_any": ".stacks", "load_stacks": ".stacks",
+         "GroupTable": ".groups",
          "diff": ".analysis", "timeline": ".analysis", "top": ".analysis",
-         "ResultTable": ".analysis", "GroupTable": ".analysis"}
+         "stacks_table": ".analysis", "ResultTable": ".analysis"}
 
 
-def __getattr__(name):
+def engine_info() -> dict[str, Any]:
+    """Which scanner engine is loaded and how it runs: ``{"engine": "cython" | "python",
+    "hash": "xxh3-128" | "fallback+verify" | None, "simd": ...}``."""
+    from . import _engine
+    return _engine.info()
+
+
+def __getattr__(name: str) -> Any:
     if name == "engine":  # which scanner is loaded: "cython" or "python"
         from . import _engine
         return _engine.NAME
-    if name in _LAZY:  # analysis API, imported on first use (keeps `import` light)
-        import importlib
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(name)
 
 
-__all__ = ["Dump", "Table", "load", "engine", "__version__", "PageOwnerError", "InputError",
-           "OutputError", "UsageError", "DumpFormatError", "StackFile", "load_stacks", "load_any",
-           "diff", "timeline", "top", "ResultTable", "GroupTable"]
+__all__ = ["Dump", "Table", "load", "engine", "engine_info", "__version__", "PageOwnerError",
+           "InputError", "OutputError", "UsageError", "UnsupportedKeyError", "DumpFormatError",
+           "PageOwnerWarning", "StackFile", "load_stacks", "load_any", "diff", "timeline", "top",
+           "stacks_table", "ResultTable", "GroupTable"]

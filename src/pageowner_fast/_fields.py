@@ -9,11 +9,19 @@ ALLOC_CMA = 2
 ALLOC_SLAB = 4
 ALLOC_VMALLOC = 8
 ALLOC_OTHERS = 16
-ALLOCATOR_NAMES = ((ALLOC_CMA, "CMA"), (ALLOC_SLAB, "SLAB"), (ALLOC_VMALLOC, "VMALLOC"), (ALLOC_OTHERS, "OTHERS"))
+ALLOCATOR_NAMES = ((ALLOC_CMA, "CMA"), (ALLOC_SLAB, "SLAB"), (ALLOC_VMALLOC, "VMALLOC"),
+                   (ALLOC_OTHERS, "OTHERS"))
 
-# "bad" bits: which field of a block could not be extracted (spec §3.2 failure rules).
+
+def allocator_names(bits: int) -> tuple[str, ...]:
+    """The names of page_owner_sort's allocator bits, in its print order (("CMA", "SLAB"))."""
+    return tuple(name for bit, name in ALLOCATOR_NAMES if bits & bit)
+
+
+# "bad" bits: which field of a block could not be extracted (docs/compatibility.md, "Missing
+# fields").
 BAD_ORDER = 1 << 0       # no `order N,` (or unconvertible): 0 pages
-BAD_ORDER_RANGE = 1 << 1  # order > 62: counted as 0 pages (deliberate difference 5)
+BAD_ORDER_RANGE = 1 << 1  # order > 62: counted as 0 pages (docs/compatibility.md, difference 5)
 BAD_PID = 1 << 2
 BAD_TGID = 1 << 3
 BAD_COMM = 1 << 4
@@ -35,6 +43,20 @@ BAD_NAMES = (
 )
 
 U64_MAX = (1 << 64) - 1
+I64_MAX = (1 << 63) - 1
+
+
+def bounded_int(digits: str | bytes, limit: int) -> int | None:
+    """The value of a run of ASCII digits, or None if it is empty or above `limit`. The length
+    is looked at first, so a number of any length is refused without converting it (Python's
+    int() refuses more than 4,300 digits with an exception)."""
+    if isinstance(digits, bytes):
+        digits = digits.decode("ascii", "replace")
+    d = digits.lstrip("0")
+    if not digits or len(d) > len(str(limit)):
+        return None
+    v = int(d) if d else 0
+    return v if v <= limit else None
 
 # Migratetype of the page (the first `type` of the PFN line); -1 when unknown/absent.
 MIGRATETYPES = ("Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA", "Isolate")

@@ -1,5 +1,6 @@
 """Writing an output file safely: a regular file is written to a temporary file beside it and
-renamed into place at the end, so no half-written output is ever left (spec §7, 6 and 10)."""
+renamed into place at the end, so no half-written output is ever left (docs/compatibility.md,
+differences 6 and 10)."""
 from __future__ import annotations
 
 import contextlib
@@ -8,29 +9,27 @@ import os
 import stat
 import sys
 import tempfile
+from types import TracebackType
+from typing import IO, Any
 
-from .exceptions import OutputError
+from .exceptions import OutputError, OutputOpenError
+
+PathArg = Any  # str, bytes or os.PathLike; "-" is standard output
 
 
-def _same_file(a, b) -> bool:
+def _same_file(a: PathArg, b: PathArg) -> bool:
     try:
         return os.path.samefile(a, b)
     except OSError:
         return False
 
 
-def check_not_input(out_path, in_path):
+def check_not_input(out_path: PathArg, in_path: object) -> None:
+    """OutputError if `out_path` names the same file as the input path `in_path`."""
     if out_path == "-" or in_path == "-" or not isinstance(in_path, (str, os.PathLike)):
         return
     if _same_file(out_path, in_path):
         raise OutputError(f"{os.fsdecode(out_path)}: output is the input file; refusing to overwrite it")
-
-
-def _unopenable(message: str) -> OutputError:
-    """An output that cannot be opened: exit code 1, as page_owner_sort's failed fopen."""
-    e = OutputError(message)
-    e.exit_code = 1
-    return e
 
 
 def _umask() -> int:
@@ -39,16 +38,27 @@ def _umask() -> int:
     return m
 
 
+def _set_mode(fd: int, path: str, mode: int) -> None:
+    """Give the temporary file the mode the output will have. os.fchmod exists on Windows
+    only from Python 3.13; os.chmod by name works everywhere (Windows keeps only the
+    read-only bit)."""
+    with contextlib.suppress(OSError):
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
+        else:
+            os.chmod(path, mode)
+
+
 class AtomicOutput:
     """`with AtomicOutput(path) as f: f.write(...)`; committed only if the block succeeds."""
 
-    def __init__(self, path):
+    def __init__(self, path: PathArg) -> None:
         self.path = path
-        self.f = None
-        self.tmp = None
+        self.f: IO[bytes] | None = None
+        self.tmp: str | None = None
         self.direct = False
 
-    def __enter__(self):
+    def __enter__(self) -> AtomicOutput:
         path = self.path
         if path == "-":
             self.f = sys.stdout.buffer
@@ -60,32 +70,39 @@ class AtomicOutput:
         except FileNotFoundError:
             st = None
         except OSError as e:
-            raise _unopenable(f"{spath}: {e.strerror or e}") from None
+            raise OutputOpenError(f"{spath}: {e.strerror or e}") from None
         if st is not None and stat.S_ISDIR(st.st_mode):
-            raise _unopenable(f"{spath}: is a directory")
+            raise OutputOpenError(f"{spath}: is a directory")
         if st is not None and not stat.S_ISREG(st.st_mode):
-            # a device or FIFO: write directly (spec §7, 10)
+            # a device or FIFO: write directly (docs/compatibility.md, difference 10)
             try:
                 self.f = open(path, "wb")
             except OSError as e:
-                raise _unopenable(f"{spath}: {e.strerror or e}") from None
+                raise OutputOpenError(f"{spath}: {e.strerror or e}") from None
             self.direct = True
             return self
         d = os.path.dirname(os.path.abspath(spath))
         if not os.path.isdir(d):
-            raise _unopenable(f"{spath}: directory {d} does not exist")
+            raise OutputOpenError(f"{spath}: directory {d} does not exist")
         try:
             fd, self.tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(spath) + ".",
                                             suffix=".tmp")
         except OSError as e:
-            raise _unopenable(f"{spath}: cannot create a file in {d}: {e.strerror or e}") from None
+            raise OutputOpenError(f"{spath}: cannot create a file in {d}: {e.strerror or e}") from None
         mode = stat.S_IMODE(st.st_mode) if st is not None else (0o666 & ~_umask())
-        with contextlib.suppress(OSError):
-            os.fchmod(fd, mode)
-        self.f = os.fdopen(fd, "wb", buffering=1 << 20)
+        try:
+            _set_mode(fd, self.tmp, mode)
+            self.f = os.fdopen(fd, "wb", buffering=1 << 20)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp)
+            raise
         return self
 
-    def write(self, data):
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        assert self.f is not None, "write() outside the with block"
         try:
             n = self.f.write(data)
             # BufferedWriter reports a partial write (a pipe closed or a disk filled in the
@@ -105,9 +122,11 @@ class AtomicOutput:
         except OSError as e:
             raise OutputError(f"{os.fsdecode(self.path)}: write error: {e.strerror or e}") from None
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        assert self.f is not None
         if self.direct:
-            if self.f is sys.stdout.buffer:
+            if self.path == "-":
                 try:
                     self.f.flush()
                 except OSError as e:
@@ -115,14 +134,15 @@ class AtomicOutput:
                         raise BrokenPipeError(e.errno, e.strerror) from None   # exit 141
                     if exc_type is None:
                         raise OutputError(f"<stdout>: write error: {e.strerror or e}") from None
-                return False
+                return
             try:
                 self.f.close()
             except OSError as e:
                 if exc_type is None:
                     raise OutputError(f"{os.fsdecode(self.path)}: write error: {e.strerror or e}") from None
-            return False
+            return
         ok = exc_type is None
+        assert self.tmp is not None
         try:
             self.f.close()
         except OSError as e:
@@ -131,15 +151,14 @@ class AtomicOutput:
                 os.unlink(self.tmp)
             if ok:
                 raise ok_err from None
-            return False
+            return
         if not ok:
             with contextlib.suppress(OSError):
                 os.unlink(self.tmp)
-            return False
+            return
         try:
             os.replace(self.tmp, self.path)
         except OSError as e:
             with contextlib.suppress(OSError):
                 os.unlink(self.tmp)
             raise OutputError(f"{os.fsdecode(self.path)}: {e.strerror or e}") from None
-        return False

@@ -1,6 +1,6 @@
 """The pure-Python engine: the reference semantics, the test oracle and the fallback.
 
-It reads the whole input into memory and uses Python's `re` with page_owner_sort's own
+It reads its input a chunk at a time and uses Python's `re` with page_owner_sort's own
 patterns (spec §3.2). For these patterns Python's leftmost-first matching gives the same
 match and capture as glibc's POSIX leftmost-longest: the character classes that follow each
 other are disjoint, and the greedy `(.*)` of the comm pattern picks the last `), ts` on the
@@ -95,28 +95,27 @@ class _Interner:
         return i
 
 
-def normalize(data: bytes):
-    """CRLF -> LF (deliberate difference 3). Returns (data, number of CRs removed)."""
-    if b"\r\n" not in data:
-        return data, 0
-    n = data.count(b"\r\n")
-    return data.replace(b"\r\n", b"\n"), n
-
-
 def split_blocks(data: bytes):
+    """The blocks of a dump held in memory (see `split_lines`)."""
+    return split_lines(data.split(b"\n"))
+
+
+def split_lines(lines):
     """Yield (lineno, text, own_pfn_lines, last_pfn_line, truncated) per block, spec §3.1:
     an empty line ends a block, `PFN` lines are set aside (and stay the "last PFN line"
-    across blocks), runs of empty lines give empty blocks. A final block without its empty
-    line is yielded with truncated=True (the C tool drops it; we keep it)."""
-    lines = data.split(b"\n")
-    unterminated = lines.pop() if lines else b""
-    if unterminated:
-        lines.append(unterminated)  # treated as if it ended with "\n"
+    across blocks), runs of empty lines give empty blocks. `lines` is the input split at
+    newlines (its last item is what follows the last newline). A final block without its
+    empty line is yielded with truncated=True (the C tool drops it; we keep it)."""
+    it = iter(lines)
+    pending = next(it, b"")
     last_pfn = b""
-    text = []
-    own_pfn = []
+    text: list[bytes] = []
+    own_pfn: list[bytes] = []
     start = None
-    for n, line in enumerate(lines, 1):
+    n = 0
+    for following in it:
+        line, pending = pending, following
+        n += 1
         if start is None:
             start = n
         if not line:
@@ -128,8 +127,39 @@ def split_blocks(data: bytes):
             own_pfn.append(line)
             continue
         text.append(line + b"\n")
+    if pending:  # an unterminated last line: as if it ended with "\n"
+        n += 1
+        if start is None:
+            start = n
+        if pending.startswith(b"PFN"):
+            last_pfn = pending
+            own_pfn.append(pending)
+        else:
+            text.append(pending + b"\n")
     if start is not None:
         yield start, b"".join(text), own_pfn, last_pfn, True
+
+
+def _stream_lines(f, progress, counts):
+    """The lines of binary stream `f` without their newlines, read 1 MiB at a time; CRLF is
+    read as LF (deliberate difference 3). Counts NUL bytes, CRs removed and bytes read."""
+    rest = b""
+    while True:
+        chunk = f.read(1 << 20)
+        if not chunk:
+            break
+        counts["bytes"] += len(chunk)
+        counts["nul"] += chunk.count(b"\0")
+        if progress is not None:
+            progress(len(chunk))
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            if line.endswith(b"\r"):
+                counts["cr"] += 1
+                line = line[:-1]
+            yield line
+    yield rest
 
 
 def parse_block(text: bytes, own_pfn, last_pfn: bytes, strip_ts: bool):
@@ -202,13 +232,18 @@ def parse_block(text: bytes, own_pfn, last_pfn: bytes, strip_ts: bool):
 
 def scan_bytes(data: bytes, *, strip_ts: bool = True):
     """Scan a whole dump held in memory. Returns (columns, tables, stats) like the Cython engine."""
-    nul = data.count(b"\0")
-    data, ncr = normalize(data)
+    import io
+    return scan_stream(io.BytesIO(data), strip_ts=strip_ts)
+
+
+def scan_stream(f, *, strip_ts: bool = True, progress=None):
+    """Scan a binary stream as it is read (`progress(nbytes)` after each chunk)."""
+    counts = {"nul": 0, "cr": 0, "bytes": 0}
     names = [c for c, _ in F.COLUMNS]
-    rows = {c: [] for c in names}
+    rows: dict[str, list] = {c: [] for c in names}
     headers, stacks, comms, modules = _Interner(), _Interner(), _Interner(), _Interner()
     truncated = False
-    for lineno, text, own_pfn, last_pfn, trunc in split_blocks(data):
+    for lineno, text, own_pfn, last_pfn, trunc in split_lines(_stream_lines(f, progress, counts)):
         truncated = trunc
         row, header, stack, comm, module = parse_block(text, own_pfn, last_pfn, strip_ts)
         row["header_id"] = headers(header)
@@ -222,6 +257,6 @@ def scan_bytes(data: bytes, *, strip_ts: bool = True):
     columns = {c: np.array(rows[c], dtype=dt) for c, dt in F.COLUMNS}
     tables = {"headers": headers.items, "stacks": stacks.items, "comms": comms.items,
               "modules": modules.items}
-    stats = {"blocks": len(columns["order"]), "nul_bytes": nul, "cr_removed": ncr,
-             "truncated": truncated, "bytes": len(data) + ncr}
+    stats = {"blocks": len(columns["order"]), "nul_bytes": counts["nul"],
+             "cr_removed": counts["cr"], "truncated": truncated, "bytes": counts["bytes"]}
     return columns, tables, stats

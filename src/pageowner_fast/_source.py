@@ -1,21 +1,24 @@
 """Open any input as a binary stream: a path, `-` (stdin), a file object, compressed or not.
 
 Compression is recognised by magic bytes, not by the file name, so a `.txt` that is really
-gzip'd works and a plain file named `.gz` does not fail. Reading errors of the decompressors
-are turned into InputError by `read_errors()`.
+gzip'd works and a plain file named `.gz` does not fail. Every decompressor's errors (gzip,
+xz, zstandard, Python 3.14's compression.zstd) become one `InputError`, "corrupt or truncated
+compressed input", through `read_error()`.
 """
 from __future__ import annotations
 
 import contextlib
+import gzip
 import io
 import lzma
 import os
 import stat
 import sys
 import zlib
-import gzip
+from collections.abc import Iterator
+from typing import IO, Any, Union, cast
 
-from .exceptions import InputError
+from .exceptions import InputError, InputOpenError
 
 CHUNK = 1 << 20
 
@@ -23,31 +26,124 @@ _GZIP = b"\x1f\x8b"
 _XZ = b"\xfd7zXZ\x00"
 _ZSTD = b"\x28\xb5\x2f\xfd"
 
+Source = Union[str, bytes, "os.PathLike[str]", IO[bytes]]
 
-def _zstd_reader(f):
+
+class CorruptCompressedData(ValueError):
+    """A decompressor's own error, under one name (see `READ_ERRORS`)."""
+
+
+READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, CorruptCompressedData)
+
+
+def read_error(exc: BaseException, name: str) -> InputError:
+    """The one-line InputError for an exception raised while reading input `name`."""
+    if isinstance(exc, InputError):
+        return exc
+    if isinstance(exc, (EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile,
+                        CorruptCompressedData)):
+        return InputError(f"{name}: corrupt or truncated compressed input ({exc})")
+    if isinstance(exc, OSError) and exc.strerror:
+        return InputError(f"{name}: read error: {exc.strerror}")
+    return InputError(f"{name}: read error: {exc}")
+
+
+class _Guarded(io.RawIOBase):
+    """A decompressing reader whose own exception class (`errors`) is raised as
+    CorruptCompressedData, so that the readers' callers need to know no decompressor."""
+
+    def __init__(self, f: Any, errors: tuple[type[BaseException], ...], name: str) -> None:
+        self._f = f
+        self._errors = errors
+        self.name = name
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        try:
+            data = self._f.read(len(b))
+        except self._errors as e:
+            raise CorruptCompressedData(str(e) or type(e).__name__) from None
+        b[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._f.close()
+        super().close()
+
+
+class _Zstandard(io.RawIOBase):
+    """The frames of a zstd stream, decoded with the `zstandard` package's decompressobj,
+    one frame after another; input that ends inside a frame is an error (its stream_reader
+    would end there without a word)."""
+
+    def __init__(self, f: IO[bytes], zstandard: Any, name: str) -> None:
+        self._f = f
+        self._z = zstandard
+        self._dobj: Any = None
+        self._out = memoryview(b"")
+        self.name = name
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self._out:
+            raw = self._f.read(CHUNK)
+            if not raw:
+                if self._dobj is not None:
+                    raise CorruptCompressedData("the input ends inside a zstd frame")
+                return 0
+            self._out = memoryview(self._decode(raw))
+        n = min(len(b), len(self._out))
+        b[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+    def _decode(self, raw: bytes) -> bytes:
+        parts = []
+        try:
+            while raw:
+                if self._dobj is None:
+                    self._dobj = self._z.ZstdDecompressor().decompressobj()
+                parts.append(self._dobj.decompress(raw))
+                if not self._dobj.eof:
+                    break
+                raw = self._dobj.unused_data   # the next frame starts here
+                self._dobj = None
+        except self._z.ZstdError as e:
+            raise CorruptCompressedData(str(e)) from None
+        return b"".join(parts)
+
+
+def _zstd_reader(f: IO[bytes], name: str) -> IO[bytes]:
     try:  # Python 3.14+
-        from compression import zstd  # type: ignore
-        return zstd.ZstdFile(f)
+        from compression import zstd  # type: ignore[import-not-found,unused-ignore]
+        return io.BufferedReader(_Guarded(zstd.ZstdFile(f), (zstd.ZstdError,), name), CHUNK)
     except ImportError:
         pass
     try:
-        import zstandard  # type: ignore
+        import zstandard
     except ImportError:
         raise InputError("input is zstd-compressed: install the 'zstandard' package "
                          "(pip install pageowner-fast[zstd])") from None
-    return zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True)
+    return io.BufferedReader(_Zstandard(f, zstandard, name), CHUNK)
 
 
-def describe(source) -> str:
+def describe(source: object) -> str:
+    """A name for `source` in messages."""
     if isinstance(source, (str, bytes, os.PathLike)):
         return os.fsdecode(source)
-    return getattr(source, "name", "<stream>") if not isinstance(getattr(source, "name", None), int) else "<stream>"
+    name = getattr(source, "name", None)
+    return name if isinstance(name, str) else "<stream>"
 
 
-def _peek(f, n=6) -> bytes:
+def _peek(f: IO[bytes], n: int = 6) -> bytes:
     if hasattr(f, "peek"):
         try:
-            return f.peek(n)[:n]
+            return bytes(f.peek(n)[:n])
         except (OSError, ValueError):
             return b""
     if f.seekable():
@@ -58,19 +154,19 @@ def _peek(f, n=6) -> bytes:
     return b""
 
 
-def wrap_decompress(f):
+def wrap_decompress(f: IO[bytes]) -> IO[bytes]:
     """Return a binary stream that yields the decompressed bytes of `f`."""
     head = _peek(f)
     if head.startswith(_GZIP):
-        return gzip.GzipFile(fileobj=f, mode="rb")
+        return cast(IO[bytes], gzip.GzipFile(fileobj=f, mode="rb"))
     if head.startswith(_XZ):
         return _named(lzma.LZMAFile(f), f)
     if head.startswith(_ZSTD):
-        return _named(_zstd_reader(f), f)
+        return _zstd_reader(f, describe(f))
     return f
 
 
-def _named(f, raw):
+def _named(f: Any, raw: IO[bytes]) -> IO[bytes]:
     """Give a decompressor the file's name, for error messages (LZMAFile has none)."""
     name = getattr(raw, "name", None)
     if isinstance(name, str) and not isinstance(getattr(f, "name", None), str):
@@ -79,36 +175,32 @@ def _named(f, raw):
     return f
 
 
-def unopenable(message: str) -> InputError:
-    """An input that cannot be opened: exit code 1, as page_owner_sort's failed fopen."""
-    e = InputError(message)
-    e.exit_code = 1
-    return e
-
-
-def stat_input(path) -> os.stat_result:
+def stat_input(path: str | bytes | os.PathLike[str]) -> os.stat_result:
+    """os.stat of an input path, or InputOpenError (exit code 1, as page_owner_sort's fopen)."""
+    name = os.fsdecode(path)
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise unopenable(f"{os.fsdecode(path)}: no such file") from None
+        raise InputOpenError(f"{name}: no such file") from None
     except PermissionError:
-        raise unopenable(f"{os.fsdecode(path)}: permission denied") from None
+        raise InputOpenError(f"{name}: permission denied") from None
     except OSError as e:
-        raise unopenable(f"{os.fsdecode(path)}: {e.strerror or e}") from None
+        raise InputOpenError(f"{name}: {e.strerror or e}") from None
     if stat.S_ISDIR(st.st_mode):
-        raise unopenable(f"{os.fsdecode(path)}: is a directory")
+        raise InputOpenError(f"{name}: is a directory")
     return st
 
 
 @contextlib.contextmanager
-def open_source(source, *, pfn_start: int | None = None):
+def open_source(source: Source, *, pfn_start: int | None = None) -> Iterator[IO[bytes]]:
     """Context manager yielding a readable binary stream for `source`.
 
     `source` is a path (str/PathLike), ``"-"`` for standard input, or a binary file object
     (left open on exit). `pfn_start` seeks the kernel's page_owner file to that PFN (the
     debugfs file interprets the file position as a PFN); on a regular file it is an error.
     """
-    owned = []
+    owned: list[IO[bytes]] = []
+    raw: IO[bytes]
     try:
         if isinstance(source, (str, bytes, os.PathLike)) and os.fsdecode(source) == "-":
             raw = sys.stdin.buffer
@@ -117,7 +209,7 @@ def open_source(source, *, pfn_start: int | None = None):
             try:
                 raw = open(source, "rb", buffering=CHUNK)
             except OSError as e:
-                raise unopenable(f"{os.fsdecode(source)}: {e.strerror or e}") from None
+                raise InputOpenError(f"{os.fsdecode(source)}: {e.strerror or e}") from None
             owned.append(raw)
             if pfn_start is not None:
                 if stat.S_ISREG(st.st_mode) and st.st_size > 0:
@@ -132,7 +224,7 @@ def open_source(source, *, pfn_start: int | None = None):
         elif hasattr(source, "read"):
             raw = source
             if not hasattr(raw, "peek") and not _seekable(raw):
-                raw = io.BufferedReader(_RawAdapter(raw), CHUNK)
+                raw = io.BufferedReader(Prefixed(b"", raw), CHUNK)
         else:
             raise TypeError(f"cannot read a page_owner dump from {type(source).__name__}")
         f = wrap_decompress(raw)
@@ -145,37 +237,28 @@ def open_source(source, *, pfn_start: int | None = None):
                 o.close()
 
 
-def _seekable(f) -> bool:
+def _seekable(f: Any) -> bool:
     try:
         return bool(f.seekable())
     except Exception:
         return False
 
 
-class _RawAdapter(io.RawIOBase):
-    """Adapts an object with read() to RawIOBase so that it can be buffered and peeked."""
+class Prefixed(io.RawIOBase):
+    """`head`, then the rest of an object with read(n), as a raw stream that can be buffered
+    and peeked. A read(n) that returns more than n bytes is kept for the next reads."""
 
-    def __init__(self, f):
+    def __init__(self, head: bytes, f: Any) -> None:
+        self._head = memoryview(head)
         self._f = f
 
-    def readable(self):
+    def readable(self) -> bool:
         return True
 
-    def readinto(self, b):
-        data = self._f.read(len(b))
-        n = len(data)
-        b[:n] = data
+    def readinto(self, b: Any) -> int:
+        if not self._head:
+            self._head = memoryview(self._f.read(len(b)) or b"")
+        n = min(len(b), len(self._head))
+        b[:n] = self._head[:n]
+        self._head = self._head[n:]
         return n
-
-
-READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)
-
-
-def read_error(exc: BaseException, name: str) -> InputError:
-    if isinstance(exc, InputError):
-        return exc
-    if isinstance(exc, (EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile)):
-        return InputError(f"{name}: corrupt or truncated compressed input ({exc})")
-    if isinstance(exc, OSError) and exc.strerror:
-        return InputError(f"{name}: read error: {exc.strerror}")
-    return InputError(f"{name}: read error: {exc}")

@@ -1,111 +1,28 @@
-"""The Python face of a scanned dump: `Dump` (NumPy columns + interned tables) and `load()`."""
+"""The model of a scanned dump: `Dump` (NumPy columns + interned tables) and `load()`."""
 from __future__ import annotations
 
-from typing import Sequence
+import os
+import re
+from collections.abc import Iterable
+from typing import IO, Any
 
 import numpy as np
+import numpy.typing as npt
 
+from . import _engine, sortcull
 from . import _fields as F
-from ._source import open_source, describe
+from ._pyscan import MODULE_RE
+from ._source import describe, open_source
+from ._table import Table
+from ._types import DumpLike
+from .groups import GroupTable
+
+__all__ = ["Dump", "Table", "load"]
+
+_MASK_RE = re.compile(rb"mask\s*0x[0-9a-fA-F]+\(([^)\n]*)\)")
 
 
-class Table(Sequence):
-    """Interned byte strings: `table[i]` is the bytes of id i; ids follow first appearance.
-
-    Built from a list of bytes, or from the scanner's packed form ``(arena, offsets)``
-    (value i = ``arena[offsets[i]:offsets[i+1]]``), which is turned into a list only if
-    something needs every value as an object."""
-
-    def __init__(self, items):
-        if isinstance(items, tuple):
-            self._arena, self._offs = items
-            self._list = None
-        else:
-            self._arena = self._offs = None
-            self._list = list(items)
-        self._ranks = None
-        self._index = None
-
-    @property
-    def _items(self) -> list:
-        if self._list is None:
-            a, o = memoryview(self._arena), self._offs.tolist()
-            self._list = [a[o[i]:o[i + 1]].tobytes() for i in range(len(o) - 1)]
-        return self._list
-
-    def packed(self):
-        """(arena bytes, int64 offsets) of the values."""
-        if self._arena is None:
-            lens = np.fromiter((len(v) for v in self._list), dtype=np.int64, count=len(self._list))
-            offs = np.zeros(len(self._list) + 1, dtype=np.int64)
-            np.cumsum(lens, out=offs[1:])
-            self._arena, self._offs = b"".join(self._list), offs
-        return self._arena, self._offs
-
-    def __len__(self):
-        return len(self._list) if self._list is not None else len(self._offs) - 1
-
-    def __getitem__(self, i):
-        if self._list is not None:
-            return self._list[i]
-        if isinstance(i, slice):
-            return self._items[i]
-        n = len(self._offs) - 1
-        if i < 0:
-            i += n
-        if not 0 <= i < n:
-            raise IndexError("Table index out of range")
-        return bytes(memoryview(self._arena)[int(self._offs[i]):int(self._offs[i + 1])])
-
-    def __iter__(self):
-        return iter(self._items)
-
-    def __repr__(self):
-        return f"Table({len(self)} items)"
-
-    def ranks(self) -> np.ndarray:
-        """rank[id] = position of the value in bytewise (strcmp) order; equal values share none
-        (values are unique), so comparing ranks is comparing the strings."""
-        if self._ranks is None:
-            order = sorted(range(len(self._items)), key=self._items.__getitem__)
-            r = np.empty(len(self._items), dtype=np.int64)
-            r[np.asarray(order, dtype=np.int64)] = np.arange(len(self._items), dtype=np.int64)
-            self._ranks = r
-        return self._ranks
-
-    def id_of(self, value: bytes) -> int:
-        """The id of `value`, or -1 if it never occurs."""
-        if self._index is None:
-            if len(self) > 100_000:  # a one-off look-up needs no index of a huge table
-                if self._list is None:
-                    a, o = self._arena, self._offs
-                    if value and not isinstance(a, bytes):
-                        a = memoryview(a).tobytes()
-                    k = a.find(value) if value else -1
-                    while k >= 0:  # a value starts at an offset and ends at the next one
-                        i = int(np.searchsorted(o, k))
-                        if i < len(o) - 1 and o[i] == k and o[i + 1] - k == len(value):
-                            return i
-                        k = a.find(value, k + 1)
-                    if not value:
-                        hits = np.flatnonzero(o[1:] == o[:-1])
-                        return int(hits[0]) if len(hits) else -1
-                    return -1
-                try:
-                    return self._list.index(value)
-                except ValueError:
-                    return -1
-            self._index = {v: i for i, v in enumerate(self._items)}
-        return self._index.get(value, -1)
-
-    def text(self, i) -> str:
-        return self._items[i].decode("utf-8", "backslashreplace")
-
-
-_MODULE_RE = __import__("re").compile(rb"\+0x[0-9a-f]+/0x[0-9a-f]+\s*\[([a-zA-Z0-9_-]+)\]")
-
-
-class Dump:
+class Dump(DumpLike):
     """A scanned page_owner dump.
 
     Columns (NumPy arrays, one entry per block, in file order): ``order``, ``pages``, ``pid``,
@@ -115,8 +32,8 @@ class Dump:
     ``blocks``, ``bytes``, ``nul_bytes``, ``cr_removed``, ``truncated``.
     """
 
-    def __init__(self, columns: dict, tables: dict, stats: dict, *, strip_ts: bool = True,
-                 source: str = "<dump>"):
+    def __init__(self, columns: dict[str, npt.NDArray[Any]], tables: dict[str, Any],
+                 stats: dict[str, Any], *, strip_ts: bool = True, source: str = "<dump>") -> None:
         self.columns = columns
         for name, arr in columns.items():
             setattr(self, name, arr)
@@ -128,7 +45,7 @@ class Dump:
         self.strip_ts = strip_ts
         self.source = source
 
-    def __len__(self):
+    def __len__(self) -> int:
         """Rows: blocks, or groups of identical blocks for an aggregated load (see `count`)."""
         return len(self.order)
 
@@ -137,7 +54,7 @@ class Dump:
         """Blocks in the dump (the sum of `count`)."""
         return int(self.count.sum())
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Dump({self.source!r}, {len(self)} blocks, {len(self.stacks)} stacks, "
                 f"{len(self.comms)} comms, {len(self.modules)} modules)")
 
@@ -145,20 +62,20 @@ class Dump:
         """The collation text of block i (ts digits removed when strip_ts)."""
         return self.headers[self.header_id[i]] + self.stacks[self.stack_id[i]]
 
-    def empty_mask(self) -> np.ndarray:
+    def empty_mask(self) -> npt.NDArray[np.bool_]:
         """Blocks with no text at all (extra blank lines; PFN-only blocks)."""
         e = self.headers.id_of(b"")
         return self.header_id == e if e >= 0 else np.zeros(len(self), bool)
 
-    def malformed(self):
+    def malformed(self) -> dict[str, Any]:
         """{field name: row indices lacking it}, for fields this dump's era prints.
 
         A field absent from every non-empty block is the era's, not a defect, and is listed
         under the key ``"absent"`` instead."""
         nonempty = ~self.empty_mask()
         bad = self.bad[nonempty]
-        out = {}
-        absent = []
+        out: dict[str, Any] = {}
+        absent: list[str] = []
         rows = np.flatnonzero(nonempty)
         for bit, name in F.BAD_NAMES:
             hit = (bad & bit) != 0
@@ -172,17 +89,15 @@ class Dump:
         out["absent"] = absent
         return out
 
-    # -- analysis API (implemented in analysis.py / export.py) --------------------------------
-
-    def describe(self, i: int) -> dict:
+    def describe(self, i: int) -> dict[str, Any]:
         """The fields of block (row) i as a dict: the parsed header fields (None where the
         block has none), the PFN line's pfn and page migratetype, and the stack split into
         frames (lines starting with a blank), migrate reason, memcg line and other lines."""
-        import re
         bad = int(self.bad[i])
         hdr = self.headers[self.header_id[i]]
-        mask = re.search(rb"mask\s*0x[0-9a-fA-F]+\(([^)\n]*)\)", hdr)
-        frames, other = [], []
+        mask = _MASK_RE.search(hdr)
+        frames: list[bytes] = []
+        other: list[bytes] = []
         migrate = memcg = None
         for line in self.stacks[self.stack_id[i]].split(b"\n")[:-1]:
             if line.startswith(b" "):
@@ -193,12 +108,14 @@ class Dump:
                 memcg = line
             else:
                 other.append(line)
-        mods = []
+        mods: list[bytes] = []
         for f in frames:
-            m = _MODULE_RE.search(f)
+            m = MODULE_RE.search(f)
             if m and m.group(1) not in mods:
                 mods.append(m.group(1))
-        dec = (lambda b: None if b is None else b.decode("utf-8", "backslashreplace"))
+
+        def dec(b: bytes | None) -> str | None:
+            return None if b is None else b.decode("utf-8", "backslashreplace")
         mt = int(self.migratetype[i])
         return {
             "order": None if bad & F.BAD_ORDER else int(self.order[i]),
@@ -220,55 +137,64 @@ class Dump:
             "other_lines": [dec(o) for o in other],
         }
 
-    def filter(self, *, pid=None, tgid=None, comm=None, module=None) -> "Dump":
+    def subset(self, rows: npt.NDArray[Any]) -> Dump:
+        """A Dump of the given rows (a boolean mask or indices) of every column; the string
+        tables are shared with this one."""
+        rows = np.asarray(rows)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
+        new = Dump({k: v[rows] for k, v in self.columns.items()},
+                   {"headers": [], "stacks": [], "comms": [], "modules": []},
+                   dict(self.stats, blocks=len(rows)), strip_ts=self.strip_ts,
+                   source=self.source)
+        new.headers, new.stacks, new.comms, new.modules = (self.headers, self.stacks, self.comms,
+                                                           self.modules)
+        return new
+
+    def filter(self, *, pid: Any = None, tgid: Any = None, comm: Any = None,
+               module: Any = None) -> Dump:
         """The blocks whose pid / tgid / comm / module is one of the given values (each a
         scalar or a list; all given criteria must hold), as a new Dump: the selected rows of
         every column, the string tables shared with this one."""
-        from .analysis import filter_dump
-        return filter_dump(self, pid=pid, tgid=tgid, comm=comm, module=module)
+        return self.subset(sortcull.filter_mask(self, pid=pid, tgid=tgid, comm=comm, module=module))
 
-    def cull(self, keys=("stacktrace",)):
+    def cull(self, keys: str | Iterable[str] | None = ("stacktrace",)) -> GroupTable:
         """Group the blocks as ``page_owner_sort --cull=KEYS`` does: a `GroupTable` with the
         representative row (first loaded member), count and pages of each group. ``keys``:
         any of "stacktrace"/"st", "pid", "tgid", "name"/"comm", "module", "allocator",
         "free" (a tuple or a comma-separated string); ``()`` groups by full text, as
-        page_owner_sort does without --cull."""
-        from .analysis import cull_dump
-        return cull_dump(self, keys)
+        page_owner_sort does without --cull. Groups come in ascending key order."""
+        c = sortcull.cull_keys(keys)
+        return GroupTable(self, sortcull.cull(self, np.arange(len(self)), c), c)
 
-    def sort(self, keys="-times", *, cull=()):
+    def sort(self, keys: str | Iterable[str | tuple[str, int]] | None = "-times", *,
+             cull: str | Iterable[str] | None = ()) -> GroupTable:
         """Cull by ``cull``, then sort stably by ``keys`` ("-times" is page_owner_sort's
         default; e.g. "-pages,pid" or [("pages", -1)]): a `GroupTable`, whose ``text()`` is
         the tool's output."""
-        from .analysis import sort_dump
-        return sort_dump(self, keys, cull)
+        return self.cull(cull).sort(keys)
 
-    def to_pandas(self):
+    def to_pandas(self) -> Any:
         """A pandas DataFrame: every column, plus ``comm``, ``module`` and ``stack`` decoded
         as categoricals (needs the ``pandas`` extra)."""
         from .export import dump_to_pandas
         return dump_to_pandas(self)
 
-    def to_arrow(self):
+    def to_arrow(self) -> Any:
         """A pyarrow Table: the NumPy columns zero-copy, ``comm``/``module``/``stack``
         dictionary-encoded (needs the ``arrow`` extra)."""
         from .export import dump_to_arrow
         return dump_to_arrow(self)
 
-    def to_parquet(self, path, **kwargs) -> None:
+    def to_parquet(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
         """Write `to_arrow()` to a Parquet file; ``kwargs`` go to pyarrow.parquet.write_table."""
         from .export import dump_to_parquet
         dump_to_parquet(self, path, **kwargs)
 
 
-def engine_scan(f, *, strip_ts: bool, progress=None, aggregate: bool = False):
-    """Scan an open binary stream with the loaded engine."""
-    from . import _engine
-    return _engine.scan(f, strip_ts=strip_ts, progress=progress, aggregate=aggregate)
-
-
-def load(source, *, strip_ts: bool = True, pfn_start=None, progress=None,
-         aggregate: bool = False) -> Dump:
+def load(source: str | bytes | os.PathLike[str] | IO[bytes], *, strip_ts: bool = True,
+         pfn_start: int | None = None, progress: _engine.Progress | None = None,
+         aggregate: bool = False, threads: int | None = None) -> Dump:
     """Read a page_owner dump from a path (plain, .gz, .xz, .zst), ``"-"`` (stdin), a binary
     file object, or the kernel's ``/sys/kernel/debug/page_owner`` itself (streamed).
 
@@ -277,10 +203,13 @@ def load(source, *, strip_ts: bool = True, pfn_start=None, progress=None,
     ``aggregate=True`` folds identical blocks (same collation text and allocator) into one
     row with a ``count``: memory then grows with the distinct texts, not the input size;
     per-block values that differ inside a row (``ts_ns``, ``pfn``, ``lineno``) are the first
-    block's.
+    block's. ``threads``: scanner threads for an uncompressed regular file (default: one per
+    32 MiB, at most one per usable CPU, at most 64). ``progress(nbytes)`` is called as the
+    input is read.
     """
+    _engine.check_threads(threads)
     name = describe(source)
     with open_source(source, pfn_start=pfn_start) as f:
-        columns, tables, stats = engine_scan(f, strip_ts=strip_ts, progress=progress,
-                                             aggregate=aggregate)
+        columns, tables, stats = _engine.scan(f, strip_ts=strip_ts, progress=progress,
+                                              aggregate=aggregate, threads=threads)
     return Dump(columns, tables, stats, strip_ts=strip_ts, source=name)

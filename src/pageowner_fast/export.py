@@ -1,5 +1,5 @@
-"""Machine-readable outputs: ``sort --format json|csv``, JSON/CSV of analysis tables, and a
-Dump as a pandas DataFrame, a pyarrow Table or a Parquet file.
+"""Machine-readable outputs of the sort: ``sort --format json|csv``, the records of culled
+groups, and a dump as a pandas DataFrame, a pyarrow Table or a Parquet file.
 
 JSON is one array with one object per line (streamable, ``json.load``-able); CSV has a header
 row and ``\\n`` line ends. Strings are the dump's bytes decoded as UTF-8 (invalid bytes as
@@ -8,35 +8,36 @@ row and ``\\n`` line ends. Strings are the dump's bytes decoded as UTF-8 (invali
 """
 from __future__ import annotations
 
-import csv
-import io
+import importlib
 import json
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _fields as F
+from ._table import Table
+from ._types import DumpLike
+from .sortcull import Groups
 
-__all__ = ["write_groups", "group_records", "iter_json", "iter_csv", "schema", "dump_to_pandas",
-           "dump_to_arrow", "dump_to_parquet", "allocator_names"]
+__all__ = ["write_groups", "group_records", "schema", "dump_to_pandas", "dump_to_arrow",
+           "dump_to_parquet"]
 
 CHUNK = 1 << 20
 
 SORT_FIELDS = ("count", "pages", "pid", "tgid", "comm", "module", "allocator", "stacktrace")
 
 
-def schema(name: str) -> dict:
+def schema(name: str) -> dict[str, Any]:
     """The JSON schema of an output: ``"sort"``, ``"top"`` or ``"diff"``."""
     from importlib import resources
-    return json.loads(resources.files(__package__).joinpath("schema", f"{name}.schema.json")
-                      .read_text(encoding="utf-8"))
+    path = resources.files(__package__).joinpath("schema").joinpath(f"{name}.schema.json")
+    text = path.read_text(encoding="utf-8")
+    return dict(json.loads(text))
 
 
-def allocator_names(bits: int) -> list:
-    """page_owner_sort's allocator bits as names, in its print order (["CMA", "SLAB"])."""
-    return [n for b, n in F.ALLOCATOR_NAMES if bits & b]
-
-
-_ALLOC_NAMES = [allocator_names(i) for i in range(256)]
+_ALLOC_NAMES = [list(F.allocator_names(i)) for i in range(256)]
 _ALLOC_JSON = [json.dumps(n) for n in _ALLOC_NAMES]
 _ALLOC_CSV = ["|".join(n) for n in _ALLOC_NAMES]
 
@@ -44,10 +45,10 @@ _ALLOC_CSV = ["|".join(n) for n in _ALLOC_NAMES]
 class _Decoded:
     """Lazily decoded strings of one interned Table, by id."""
 
-    def __init__(self, table, as_json: bool):
+    def __init__(self, table: Table, as_json: bool) -> None:
         self.table = table
         self.as_json = as_json
-        self.cache: dict = {}
+        self.cache: dict[int, str] = {}
 
     def __getitem__(self, i: int) -> str:
         v = self.cache.get(i)
@@ -59,7 +60,8 @@ class _Decoded:
         return v
 
 
-def group_records(dump, groups, cull, start: int = 0, stop: int | None = None):
+def group_records(dump: DumpLike, groups: Groups, cull: frozenset[str], start: int = 0,
+                  stop: int | None = None) -> Iterator[dict[str, Any]]:
     """One dict per group (in order): count, pages, pid, tgid, comm, module, allocator (list
     of names), stacktrace (page_owner_sort's: frames and trailer lines), and text (the full
     collation text: header + stacktrace) when there is no cull key."""
@@ -77,28 +79,28 @@ def group_records(dump, groups, cull, start: int = 0, stop: int | None = None):
         yield rec
 
 
-def _rep_columns(dump, groups, sl=slice(None)):
+def _rep_columns(dump: DumpLike, groups: Groups, sl: slice = slice(None)) -> tuple[list[Any], ...]:
     rep = groups.rep[sl]
     return (groups.count[sl].tolist(), groups.pages[sl].tolist(), dump.pid[rep].tolist(),
             dump.tgid[rep].tolist(), dump.comm_id[rep].tolist(), dump.module_id[rep].tolist(),
             dump.allocator[rep].tolist(), dump.stack_id[rep].tolist())
 
 
-def write_groups(out, dump, groups, opts) -> None:
+def write_groups(write: Callable[[bytes], object], dump: DumpLike, groups: Groups,
+                 cull: frozenset[str], fmt: str) -> None:
     """``sort --format json|csv``: one record per output group, in output order (see
-    `group_records`; schema ``sort``). ``out`` has ``write(bytes)``."""
-    cull = bool(opts.cull)
-    if opts.fmt == "json":
-        it = _groups_json(dump, groups, cull)
-    elif opts.fmt == "csv":
-        it = _groups_csv(dump, groups, cull)
-    else:  # pragma: no cover - the option parser allows only these
-        raise ValueError(f"unknown format {opts.fmt!r}")
+    `group_records`; schema ``sort``)."""
+    if fmt == "json":
+        it = _groups_json(dump, groups, bool(cull))
+    elif fmt == "csv":
+        it = _groups_csv(dump, groups, bool(cull))
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
     for chunk in it:
-        out.write(chunk)
+        write(chunk)
 
 
-def _groups_json(dump, groups, cull: bool):
+def _groups_json(dump: DumpLike, groups: Groups, cull: bool) -> Iterator[bytes]:
     cols = _rep_columns(dump, groups)
     comms, mods = _Decoded(dump.comms, True), _Decoded(dump.modules, True)
     stk, hdr = _Decoded(dump.stacks, True), _Decoded(dump.headers, True)
@@ -126,10 +128,6 @@ def _groups_json(dump, groups, cull: bool):
     yield "".join(buf).encode("utf-8")
 
 
-def _csv_quote(v: str) -> str:
-    return '"' + v.replace('"', '""') + '"'
-
-
 class _CsvField(_Decoded):
     """Decoded strings of a Table as quoted CSV fields without the closing quote (so that a
     header and a stack field can be joined into one)."""
@@ -141,7 +139,7 @@ class _CsvField(_Decoded):
         return v
 
 
-def _groups_csv(dump, groups, cull: bool):
+def _groups_csv(dump: DumpLike, groups: Groups, cull: bool) -> Iterator[bytes]:
     """CSV with every string field quoted (RFC 4180); built with % formatting from fields
     quoted once per distinct string (the csv module is 3x slower here)."""
     cols = _rep_columns(dump, groups)
@@ -166,78 +164,25 @@ def _groups_csv(dump, groups, cull: bool):
 
 
 # --------------------------------------------------------------------------------------------
-# Analysis tables (ResultTable) as JSON / CSV
-# --------------------------------------------------------------------------------------------
-
-def iter_json(table, schema_cols=None):
-    """A ResultTable as one JSON array, one object per line (stack keys as lists of frames,
-    innermost first)."""
-    cols = schema_cols or table.columns
-    yield b"["
-    sep = b"\n"
-    for rec in table.to_records():
-        yield sep + json.dumps({c: rec[c] for c in cols}, ensure_ascii=False).encode("utf-8")
-        sep = b",\n"
-    yield b"\n]\n"
-
-
-def _csv_value(v):
-    if v is None:
-        return ""
-    if isinstance(v, tuple):
-        return "\n".join(v)
-    if isinstance(v, float):
-        return repr(v)
-    return v
-
-
-def iter_csv(table, expand_pages: int | None = None):
-    """A ResultTable as CSV; a stack key is its frames joined by newlines (innermost first),
-    None is an empty field. ``expand_pages=n`` turns a list column ``pages`` into
-    ``pages_1`` .. ``pages_n``."""
-    sio = io.StringIO()
-    w = csv.writer(sio, lineterminator="\n")
-    cols = list(table.columns)
-    if expand_pages:
-        i = cols.index("pages")
-        head = cols[:i] + [f"pages_{j}" for j in range(1, expand_pages + 1)] + cols[i + 1:]
-    else:
-        head = cols
-    w.writerow(head)
-    for r in table.rows:
-        row = []
-        for c in cols:
-            if expand_pages and c == "pages":
-                row.extend(r[c])
-            else:
-                row.append(_csv_value(r[c]))
-        w.writerow(row)
-        if sio.tell() >= CHUNK:
-            yield sio.getvalue().encode("utf-8")
-            sio.seek(0)
-            sio.truncate()
-    yield sio.getvalue().encode("utf-8")
-
-
-# --------------------------------------------------------------------------------------------
 # Dump -> pandas / Arrow / Parquet
 # --------------------------------------------------------------------------------------------
 
-def _need(module: str, extra: str):
-    import importlib
+def need(module: str, extra: str) -> Any:
+    """Import an optional dependency, or say which extra installs it."""
     try:
         return importlib.import_module(module)
     except ImportError:
         raise ImportError(f"this needs {module}: pip install pageowner-fast[{extra}]") from None
 
 
-def _unique_strings(table):
+def _unique_strings(table: Table) -> tuple[list[str], npt.NDArray[np.int32] | None]:
     """(decoded strings, remap or None): decoded values are unique unless a literal ``\\xNN``
     collides with an invalid byte; then ids are remapped onto unique values."""
     strs = [table.text(i) for i in range(len(table))]
     if len(set(strs)) == len(strs):
         return strs, None
-    uniq, remap = {}, np.empty(len(strs), dtype=np.int32)
+    uniq: dict[str, int] = {}
+    remap = np.empty(len(strs), dtype=np.int32)
     for i, s in enumerate(strs):
         remap[i] = uniq.setdefault(s, len(uniq))
     return list(uniq), remap
@@ -247,10 +192,10 @@ _STRING_COLS = (("comm", "comms", "comm_id"), ("module", "modules", "module_id")
                 ("stack", "stacks", "stack_id"))
 
 
-def dump_to_pandas(dump):
+def dump_to_pandas(dump: DumpLike) -> Any:
     """All columns plus ``comm``, ``module`` and ``stack`` (page_owner_sort's stacktrace text)
     as categoricals."""
-    pd = _need("pandas", "pandas")
+    pd = need("pandas", "pandas")
     data = dict(dump.columns)
     for name, tab, idcol in _STRING_COLS:
         cats, remap = _unique_strings(getattr(dump, tab))
@@ -261,10 +206,10 @@ def dump_to_pandas(dump):
     return pd.DataFrame(data, copy=False)
 
 
-def dump_to_arrow(dump):
+def dump_to_arrow(dump: DumpLike) -> Any:
     """A pyarrow Table: the NumPy columns (zero-copy) and ``comm``, ``module``, ``stack``
     dictionary-encoded (int32 indices = the id columns, also zero-copy)."""
-    pa = _need("pyarrow", "arrow")
+    pa = need("pyarrow", "arrow")
     from ._version import __version__
     names, arrays = [], []
     for name, arr in dump.columns.items():
@@ -283,9 +228,9 @@ def dump_to_arrow(dump):
     return pa.Table.from_arrays(arrays, names=names, metadata=meta)
 
 
-def dump_to_parquet(dump, path, **kwargs) -> None:
+def dump_to_parquet(dump: DumpLike, path: Any, **kwargs: Any) -> None:
     """Write `dump_to_arrow` to a Parquet file (keyword arguments go to
     ``pyarrow.parquet.write_table``, e.g. ``compression="zstd"``)."""
-    _need("pyarrow", "arrow")
-    pq = _need("pyarrow.parquet", "arrow")
+    need("pyarrow", "arrow")
+    pq = need("pyarrow.parquet", "arrow")
     pq.write_table(dump_to_arrow(dump), path, **kwargs)

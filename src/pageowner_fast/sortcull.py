@@ -1,21 +1,43 @@
-"""Cull (group) and sort, vectorised over the NumPy columns of a Dump (spec §3.7, §3.8, §7).
+"""page_owner_sort's rules: key spellings, filters, cull (group) and sort, vectorised over the
+NumPy columns of a dump (docs/compatibility.md, "Cull and sort").
 
 page_owner_sort sorts its array by the cull key with glibc's stable merge sort, merges equal
 neighbours into the first (= earliest loaded) member, then stably sorts by the configured
 keys. Here every string compare becomes a compare of integer ranks of the interned values
-(`Table.ranks()`), and both sorts become one `np.lexsort` each.
+(`Table.ranks()`), and both sorts become one `np.lexsort` each. Page sums are exact: int64
+while no sum can pass 2**63-1, Python integers beyond.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-# Fixed order in which cull criteria are compared, whatever order --cull listed them in (Q9).
+from . import _fields as F
+from ._types import DumpLike
+from .exceptions import UsageError
+
+IntArray = npt.NDArray[np.int64]
+
+# Key spellings, exactly as page_owner_sort accepts them (case-sensitive).
+KEYS = {"pid": "pid", "p": "pid", "tgid": "tgid", "tg": "tgid", "name": "name", "n": "name",
+        "stacktrace": "stacktrace", "st": "stacktrace", "txt": "txt", "T": "txt",
+        "alloc_ts": "alloc_ts", "at": "alloc_ts", "allocator": "allocator", "ator": "allocator",
+        "module": "module", "mod": "module", "free_ts": "free_ts", "ft": "free_ts",
+        "free": "free", "f": "free"}
+CULL_KEYS = frozenset({"pid", "tgid", "name", "stacktrace", "allocator", "module", "free"})
+SORT_KEYS = frozenset({"pid", "tgid", "name", "stacktrace", "txt", "alloc_ts", "allocator",
+                       "module", "free_ts", "times", "pages"})
+# The order in which cull criteria are compared, whatever order --cull listed them in.
 CULL_ORDER = ("stacktrace", "pid", "tgid", "name", "free", "module", "allocator")
-SORT_KEYS = ("times", "pages", "pid", "tgid", "name", "stacktrace", "txt", "alloc_ts",
-             "allocator", "module", "free_ts")
 
+# The Python API also takes these spellings.
+_API_CULL = {"comm": "name", "task_comm_name": "name", "stack": "stacktrace"}
+_API_SORT = {"times": "times", "t": "times", "count": "times", "pages": "pages", "m": "pages",
+             "comm": "name", "stack": "stacktrace"}
 
 # Above this many distinct header lines (e.g. -a, where every ts stays in the text) the
 # string ranks of whole texts are not computed; only groups that tie under the sort keys
@@ -23,27 +45,148 @@ SORT_KEYS = ("times", "pages", "pid", "tgid", "name", "stacktrace", "txt", "allo
 LAZY_TEXT_RANKS = 200_000
 
 
+def cull_keys(keys: str | Iterable[str] | None) -> frozenset[str]:
+    """("stacktrace", "pid") or "st,pid" -> a cull set (page_owner_sort's spellings, plus
+    "comm" and "stack")."""
+    if keys is None:
+        return frozenset()
+    if isinstance(keys, str):
+        keys = [k for k in keys.split(",") if k]
+    out = set()
+    for k in keys:
+        name = KEYS.get(_API_CULL.get(k, k))
+        if name not in CULL_KEYS:
+            raise UsageError(f"unknown cull key {k!r} (use pid, tgid, name/comm, stacktrace, "
+                             "allocator, module, free)")
+        out.add(name)
+    return frozenset(out)
+
+
+def sort_keys(keys: str | Iterable[str | tuple[str, int]] | None) -> list[tuple[str, int]]:
+    """"-pages,pid" or [("pages", -1)] -> [(name, sign)]; None is page_owner_sort's default,
+    times descending."""
+    if keys is None:
+        return [("times", -1)]
+    if isinstance(keys, str):
+        keys = [k for k in keys.split(",") if k]
+    out = []
+    for k in keys:
+        if isinstance(k, tuple):
+            name, sign = k
+        else:
+            sign = -1 if k.startswith("-") else 1
+            name = k.lstrip("+-")
+        name = _API_SORT.get(name, KEYS.get(name, name))
+        if name not in SORT_KEYS:
+            raise UsageError(f"unknown sort key {name!r}")
+        out.append((name, -1 if sign < 0 else 1))
+    return out
+
+
+@dataclass
+class SortOptions:
+    """What page_owner_sort is asked to do: filters, cull set, sort keys (and -d)."""
+
+    cull: frozenset[str] = frozenset()
+    sort: list[tuple[str, int]] = field(default_factory=lambda: [("times", -1)])
+    pids: list[int] | None = None
+    tgids: list[int] | None = None
+    names: list[str] | None = None
+    modules: list[str] | None = None
+    debug: bool = False          # -d: one line per failed field
+    free_filter: bool = False    # legacy -f
+
+    @property
+    def strip_ts(self) -> bool:
+        """ts digits are cut from the text unless the first sort key is alloc_ts."""
+        return not (self.sort and self.sort[0][0] == "alloc_ts")
+
+    def uses_free_ts(self) -> bool:
+        return self.free_filter or "free" in self.cull or any(k == "free_ts" for k, _ in self.sort)
+
+    def without_free_ts(self) -> SortOptions:
+        """These options with the legacy free_ts ones dropped (for a dump without free_ts)."""
+        return replace(self, free_filter=False, cull=frozenset(c for c in self.cull if c != "free"),
+                       sort=[k for k in self.sort if k[0] != "free_ts"] or [("times", -1)])
+
+    def rows(self, dump: DumpLike) -> IntArray:
+        """The rows that pass the filters, in load order."""
+        keep = filter_mask(dump, pid=self.pids, tgid=self.tgids, comm=self.names,
+                           module=self.modules)
+        if self.free_filter:
+            # 6.1's -f: drop a block freed after it was allocated (never one without free_ts)
+            has = (dump.bad & F.BAD_FREE_TS) == 0
+            keep &= ~(has & (dump.free_ts_ns != 0) & (dump.ts_ns < dump.free_ts_ns))
+        return np.flatnonzero(keep)
+
+
+def _as_list(v: Any) -> list[Any] | None:
+    if v is None:
+        return None
+    if isinstance(v, (str, bytes, int, np.integer)):
+        return [v]
+    return list(v)
+
+
+def _enc(v: str | bytes) -> bytes:
+    return v if isinstance(v, bytes) else str(v).encode("utf-8", "surrogateescape")
+
+
+def filter_mask(dump: DumpLike, *, pid: Any = None, tgid: Any = None, comm: Any = None,
+                module: Any = None) -> npt.NDArray[np.bool_]:
+    """Rows whose pid / tgid / comm / module is one of the given values (each a scalar or a
+    list; all given criteria must hold)."""
+    keep = np.ones(len(dump), dtype=bool)
+    for col, want in ((dump.pid, _as_list(pid)), (dump.tgid, _as_list(tgid))):
+        if want is not None:
+            keep &= np.isin(col, np.asarray([int(v) for v in want], dtype=np.int64))
+    for ids, table, want in ((dump.comm_id, dump.comms, _as_list(comm)),
+                             (dump.module_id, dump.modules, _as_list(module))):
+        if want is not None:
+            keep &= np.isin(ids, np.asarray([table.id_of(_enc(v)) for v in want], dtype=np.int64))
+    return keep
+
+
 @dataclass
 class Groups:
     """The culled records, in output order."""
 
-    rep: np.ndarray     # row index (into the Dump) of each group's representative
-    count: np.ndarray   # blocks in the group ("times")
-    pages: np.ndarray   # summed pages
+    rep: IntArray       # row index (into the dump) of each group's representative
+    count: IntArray     # blocks in the group ("times")
+    pages: npt.NDArray[Any]  # summed pages: int64, or Python ints where a sum passes 2**63-1
     text_order_pending: bool = False  # groups are by id, not yet in text order
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.rep)
 
+    def __getitem__(self, i: slice) -> Groups:
+        return Groups(self.rep[i], self.count[i], self.pages[i])
 
-def _text_keys(dump, rows):
+
+def exact_sums(values: npt.NDArray[Any], starts: IntArray) -> npt.NDArray[Any]:
+    """The sums of the runs of `values` that begin at `starts`: int64 when no sum can pass
+    2**63-1, else Python integers (an object array), so that no sum wraps."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    bound = max(abs(int(values.min())), abs(int(values.max()))) * len(values)
+    if bound <= F.I64_MAX:
+        return np.add.reduceat(values.astype(np.int64), starts)
+    return np.add.reduceat(values.astype(object), starts)
+
+
+def exact_total(values: npt.NDArray[Any]) -> int:
+    """The sum of `values` as a Python integer (never wrapped)."""
+    return int(exact_sums(values, np.zeros(1, dtype=np.int64))[0]) if len(values) else 0
+
+
+def _text_keys(dump: DumpLike, rows: IntArray) -> list[IntArray]:
     return [dump.headers.ranks()[dump.header_id[rows]], dump.stacks.ranks()[dump.stack_id[rows]]]
 
 
-def _cull_keys(dump, rows, cull):
+def _cull_keys(dump: DumpLike, rows: IntArray, cull: frozenset[str]) -> list[npt.NDArray[Any]]:
     if not cull:
-        return _text_keys(dump, rows)
-    keys = []
+        return list(_text_keys(dump, rows))
+    keys: list[npt.NDArray[Any]] = []
     for c in CULL_ORDER:
         if c not in cull:
             continue
@@ -64,19 +207,20 @@ def _cull_keys(dump, rows, cull):
     return keys
 
 
-def _lexsort(keys):
+def _lexsort(keys: list[npt.NDArray[Any]]) -> IntArray:
     """Stable sort by keys[0], then keys[1], ... (np.lexsort takes the primary key last)."""
     if len(keys) == 1:
         return np.argsort(keys[0], kind="stable")
     return np.lexsort(keys[::-1])
 
 
-def cull(dump, rows: np.ndarray, cull: frozenset) -> Groups:
+def cull(dump: DumpLike, rows: IntArray, cull: frozenset[str]) -> Groups:
     """Group `rows` by the cull key; groups come out in ascending cull-key order."""
     if len(rows) == 0:
         z = np.zeros(0, dtype=np.int64)
         return Groups(z, z.copy(), z.copy())
     lazy = not cull and len(dump.headers) > LAZY_TEXT_RANKS
+    keys: list[npt.NDArray[Any]]
     if lazy:  # equal texts are equal (header id, stack id) pairs: group by the ids
         hid = dump.header_id[rows]
         if bool(np.all(hid[1:] > hid[:-1])):
@@ -96,41 +240,44 @@ def cull(dump, rows: np.ndarray, cull: frozenset) -> Groups:
     starts = np.flatnonzero(change)
     rep = rows[order[starts]]
     count = np.add.reduceat(dump.count[rows][order], starts).astype(np.int64)
-    pages = np.add.reduceat(dump.pages[rows][order], starts).astype(np.int64)
+    pages = exact_sums(dump.pages[rows][order], starts)
     return Groups(rep, count, pages, text_order_pending=lazy)
 
 
-def _sort_key(dump, g: Groups, name: str, sign: int):
-    """Key arrays for one comparator, already turned for `sign` (-1 = descending)."""
+def _orderable(a: npt.NDArray[Any]) -> IntArray:
+    """int64 keys that order like `a` (Python integers become their ranks)."""
+    if a.dtype == object:
+        return np.unique(a, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    return a.astype(np.int64)
+
+
+def _sort_key(dump: DumpLike, g: Groups, name: str, sign: int) -> list[npt.NDArray[Any]]:
+    """Key arrays for one comparator, already turned for `sign` (-1 = descending). Integers
+    compare by value: no comparator overflows (docs/compatibility.md, difference 11)."""
     r = g.rep
-    if name == "times":
+    if name in ("alloc_ts", "free_ts"):
+        a = (dump.ts_ns if name == "alloc_ts" else dump.free_ts_ns)[r]
+        return [a if sign > 0 else ~a]
+    if name == "txt":
+        arrs = _text_keys(dump, r)
+    elif name == "times":
         arrs = [g.count]
     elif name == "pages":
-        arrs = [g.pages]
-    elif name == "pid":
-        arrs = [dump.pid[r].astype(np.int64)]
-    elif name == "tgid":
-        arrs = [dump.tgid[r].astype(np.int64)]
+        arrs = [_orderable(g.pages)]
+    elif name in ("pid", "tgid", "allocator"):
+        arrs = [getattr(dump, name)[r].astype(np.int64)]
     elif name == "name":
         arrs = [dump.comms.ranks()[dump.comm_id[r]]]
     elif name == "stacktrace":
         arrs = [dump.stacks.ranks()[dump.stack_id[r]]]
-    elif name == "txt":
-        arrs = _text_keys(dump, r)
-    elif name == "allocator":
-        arrs = [dump.allocator[r].astype(np.int64)]
     elif name == "module":
         arrs = [dump.modules.ranks()[dump.module_id[r]]]
-    elif name in ("alloc_ts", "free_ts"):
-        col = dump.ts_ns if name == "alloc_ts" else dump.free_ts_ns
-        a = col[r]
-        return [a if sign > 0 else ~a]
-    else:  # pragma: no cover - guarded by the option parser
-        raise ValueError(f"unknown sort key {name!r}")
-    return [a if sign > 0 else -a.astype(np.int64) for a in arrs]
+    else:  # pragma: no cover - guarded by sort_keys() and the option parser
+        raise UsageError(f"unknown sort key {name!r}")
+    return [a if sign > 0 else -a for a in arrs]
 
 
-def sort(dump, g: Groups, keys) -> Groups:
+def sort(dump: DumpLike, g: Groups, keys: list[tuple[str, int]]) -> Groups:
     """Stable multi-key sort of the groups; `keys` is a sequence of (name, sign)."""
     if len(g) == 0 or not keys:
         return g
@@ -143,7 +290,8 @@ def sort(dump, g: Groups, keys) -> Groups:
     return Groups(g.rep[order], g.count[order], g.pages[order])
 
 
-def _text_order_ties(dump, g: Groups, arrs, order):
+def _text_order_ties(dump: DumpLike, g: Groups, arrs: list[npt.NDArray[Any]],
+                     order: IntArray) -> IntArray:
     """Within each run of groups that tie under every sort key, put them in text order
     (page_owner_sort's cull sort left them so before its stable final sort)."""
     n = len(order)
@@ -162,6 +310,6 @@ def _text_order_ties(dump, g: Groups, arrs, order):
     sid = dump.stack_id[g.rep]
     for start, stop in zip(edges[::2].tolist(), (edges[1::2] + 1).tolist()):
         run = order[start:stop].tolist()
-        run.sort(key=lambda i: (headers[hid[i]], stacks[sid[i]]))
+        run.sort(key=lambda i: (headers[int(hid[i])], stacks[int(sid[i])]))
         order[start:stop] = run
     return order

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 
-def for_input(path, *, min_bytes: int = 64 << 20):
+def for_input(path: object, *, min_bytes: int = 64 << 20) -> Callable[[int], None] | None:
     """Return a callable(nbytes) that advances a bar, or None when no bar is wanted."""
     if os.environ.get("PAGEOWNER_FAST_NO_PROGRESS") or not sys.stderr.isatty():
         return None
     total = None
-    if isinstance(path, (str, os.PathLike)) and path != "-":
+    if isinstance(path, (str, os.PathLike)) and os.fspath(path) != "-":
         try:
             total = os.path.getsize(path) or None
         except OSError:
@@ -27,5 +28,6 @@ def for_input(path, *, min_bytes: int = 64 << 20):
     def advance(n: int) -> None:
         bar.update(n)
         if total is not None and bar.n >= total:
+            bar.refresh()   # show 100% once (update() draws at most every 0.1 s)
             bar.close()
     return advance

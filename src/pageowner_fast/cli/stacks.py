@@ -1,0 +1,35 @@
+"""`pageowner-fast stacks INPUT`: pages per stack of a show_stacks / show_handles /
+show_stacks_handles file or of a full dump."""
+from __future__ import annotations
+
+from .. import diagnose
+from ..analysis import BY_CHOICES, load_sources, stacks_table
+from ..render import text
+from ._common import add_table_options, count_arg, parser, report, write_table
+
+
+def main(argv: list[str]) -> int:
+    p = parser("stacks", "Pages per allocation stack (or comm, pid, ...) of a show_stacks, "
+                         "show_handles or show_stacks_handles file or of a full dump.")
+    p.add_argument("input", help="page_owner_stacks file or page_owner dump ('-' = stdin)")
+    p.add_argument("--threshold", type=count_arg, default=0, metavar="N",
+                   help="drop records with fewer than N pages (as the kernel's count_threshold)")
+    p.add_argument("--normalize", action="store_true",
+                   help="strip +0xOFF/0xSIZE and compiler suffixes (.isra.N, .cold, ...) from frames")
+    p.add_argument("--stacks-handles", metavar="FILE",
+                   help="show_stacks_handles file that maps the handles of a show_handles INPUT to stacks")
+    add_table_options(p, ("text", "json", "csv", "folded"), None, BY_CHOICES)
+    args = p.parse_args(argv)
+    (src,) = load_sources([args.input], threads=args.threads)
+    for message in diagnose.messages(src):
+        report(message)
+    table = stacks_table(src, args.by, threshold=args.threshold, normalize=args.normalize,
+                         stacks_handles=args.stacks_handles, k=args.top)
+    if args.format == "folded":
+        pieces = text.folded(table)
+    elif table.by in ("stack", "handle"):
+        pieces = text.show_stacks(table)
+    else:
+        pieces = text.simple(table)
+    write_table(args.output, args.format, table, pieces)
+    return 0

@@ -1,0 +1,102 @@
+"""The sort pipeline -- page_owner_sort's job -- as one function that the command line and
+the tests both call: load -> report -> filter -> cull -> sort -> write.
+
+    >>> from pageowner_fast import pipeline
+    >>> from pageowner_fast.sortcull import SortOptions
+    >>> pipeline.run("dump.txt", "sorted.txt", SortOptions(cull=frozenset({"pid"})))
+
+Warnings go to ``report(message)`` when the caller passes one (the command line prints them
+on stderr), else through `warnings` as `PageOwnerWarning`.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, Any
+
+import numpy as np
+
+from . import _fields as F
+from . import compat, diagnose, export, sortcull
+from ._engine import Progress
+from ._output import AtomicOutput, check_not_input
+from .dump import Dump, load
+from .exceptions import PageOwnerWarning, UsageError
+from .sortcull import Groups, SortOptions
+
+__all__ = ["FORMATS", "SortResult", "sort_dump", "load_for_sort", "run", "Report"]
+
+FORMATS = ("text", "json", "csv")
+
+Report = Callable[[str], None]
+Source = str | bytes | os.PathLike[str] | IO[bytes]
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, PageOwnerWarning, stacklevel=3)
+
+
+@dataclass
+class SortResult:
+    """The sorted groups of a dump, with the options as applied (the legacy free_ts ones
+    dropped when the dump has no free_ts)."""
+
+    dump: Dump
+    groups: Groups
+    options: SortOptions
+
+    def write(self, write: Callable[[bytes], Any], fmt: str = "text") -> None:
+        """Write the output through `write(data)`: page_owner_sort's text, or JSON / CSV."""
+        if fmt == "text":
+            compat.write_text(write, self.dump, self.groups, self.options)
+        elif fmt in FORMATS:
+            export.write_groups(write, self.dump, self.groups, self.options.cull, fmt)
+        else:
+            raise UsageError(f"unknown output format {fmt!r} (use {', '.join(FORMATS)})")
+
+    def text(self) -> bytes:
+        """page_owner_sort's output file, byte for byte."""
+        parts: list[bytes] = []
+        self.write(lambda data: parts.append(bytes(data)))
+        return b"".join(parts)
+
+
+def sort_dump(dump: Dump, options: SortOptions, *, report: Report | None = None) -> SortResult:
+    """Filter, cull and sort a loaded dump as page_owner_sort does with `options`."""
+    report = report or _warn
+    if options.uses_free_ts() and bool(np.all(dump.bad & F.BAD_FREE_TS)):
+        report("warning: -f, -r, --sort=ft and --cull=f need free_ts, which this dump does not "
+               "have (kernels 5.13-6.6 print it); they were ignored")
+        options = options.without_free_ts()
+    groups = sortcull.cull(dump, options.rows(dump), options.cull)
+    return SortResult(dump, sortcull.sort(dump, groups, options.sort), options)
+
+
+def load_for_sort(source: Source, options: SortOptions, *, threads: int | None = None,
+                  progress: Progress | None = None) -> Dump:
+    """Load `source` as the sort needs it. Identical blocks are folded while reading (memory
+    bounded by the distinct texts) unless a block's own fields are needed: -d lists blocks one
+    by one, -f looks at each block's ts, and -a keeps each block's ts in its text."""
+    return load(source, strip_ts=options.strip_ts, progress=progress, threads=threads,
+                aggregate=options.strip_ts and not (options.debug or options.free_filter))
+
+
+def run(source: Source, output: str | os.PathLike[str], options: SortOptions, *,
+        fmt: str = "text", threads: int | None = None, progress: Progress | None = None,
+        report: Report | None = None) -> SortResult:
+    """`pageowner-fast sort`: read `source`, write the sorted output to `output` (a path, or
+    "-" for standard output) in `fmt` ("text": page_owner_sort's, byte for byte; "json";
+    "csv"). A regular output file is replaced only when everything succeeded."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown output format {fmt!r} (use {', '.join(FORMATS)})")
+    report = report or _warn
+    check_not_input(output, source)
+    with AtomicOutput(output) as out:
+        dump = load_for_sort(source, options, threads=threads, progress=progress)
+        for message in diagnose.dump_messages(dump, options.debug):
+            report(message)
+        result = sort_dump(dump, options, report=report)
+        result.write(out.write, fmt)
+    return result

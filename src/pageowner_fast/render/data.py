@@ -1,0 +1,60 @@
+"""A `ResultTable` as JSON (one array, one object per line) or CSV."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ..analysis import ResultTable
+
+CHUNK = 1 << 20
+
+
+def iter_json(table: ResultTable, columns: Sequence[str] | None = None) -> Iterator[bytes]:
+    """One JSON array, one object per line (stack keys as lists of frames, innermost first)."""
+    cols = columns or table.columns
+    yield b"["
+    sep = b"\n"
+    for rec in table.to_records():
+        yield sep + json.dumps({c: rec[c] for c in cols}, ensure_ascii=False).encode("utf-8")
+        sep = b",\n"
+    yield b"\n]\n"
+
+
+def _csv_value(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, tuple):
+        return "\n".join(v)
+    if isinstance(v, float):
+        return repr(v)
+    return v
+
+
+def iter_csv(table: ResultTable, expand_pages: int | None = None) -> Iterator[bytes]:
+    """CSV with a header row; a stack key is its frames joined by newlines (innermost first),
+    None is an empty field. ``expand_pages=n`` turns a list column ``pages`` into
+    ``pages_1`` .. ``pages_n``."""
+    sio = io.StringIO()
+    w = csv.writer(sio, lineterminator="\n")
+    cols = list(table.columns)
+    head = cols
+    if expand_pages:
+        i = cols.index("pages")
+        head = cols[:i] + [f"pages_{j}" for j in range(1, expand_pages + 1)] + cols[i + 1:]
+    w.writerow(head)
+    for r in table.rows:
+        row: list[Any] = []
+        for c in cols:
+            if expand_pages and c == "pages":
+                row.extend(r[c])
+            else:
+                row.append(_csv_value(r[c]))
+        w.writerow(row)
+        if sio.tell() >= CHUNK:
+            yield sio.getvalue().encode("utf-8")
+            sio.seek(0)
+            sio.truncate()
+    yield sio.getvalue().encode("utf-8")
