@@ -100,7 +100,7 @@ def test_top_text_is_a_human_summary(dump_path, dump, capsys):
 def test_top_csv_loads_with_numbers(dump_path, capsys):
     rc, out, _ = run_cli(["top", dump_path, "--by", "pid", "--format", "csv"], capsys=capsys)
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert list(rows[0]) == ["key", "blocks", "pages", "bytes", "share"]
+    assert list(rows[0]) == ["key", "blocks", "pages", "bytes", "share", "comm"]
     assert all(int(r["bytes"]) == int(r["pages"]) * 4096 for r in rows)
     pd = pytest.importorskip("pandas")
     df = pd.read_csv(io.StringIO(out))

@@ -21,10 +21,21 @@ from .exceptions import (
 )
 
 if TYPE_CHECKING:
-    from .analysis import ResultTable, diff, stacks_table, timeline, top
+    from .analysis import (
+        KEYS,
+        Grouped,
+        ResultTable,
+        diff,
+        group_by,
+        parse_page_size,
+        stacks_table,
+        timeline,
+        top,
+    )
     from .dump import Dump, Table, load
     from .groups import GroupTable
     from .stacks import StackFile, load_any, load_stacks
+    from .timewindow import parse_time
 
     engine: str
 
@@ -34,7 +45,9 @@ _LAZY = {"Dump": ".dump", "Table": ".dump", "load": ".dump",
          "StackFile": ".stacks", "load_any": ".stacks", "load_stacks": ".stacks",
          "GroupTable": ".groups",
          "diff": ".analysis", "timeline": ".analysis", "top": ".analysis",
-         "stacks_table": ".analysis", "ResultTable": ".analysis"}
+         "stacks_table": ".analysis", "ResultTable": ".analysis", "group_by": ".analysis",
+         "Grouped": ".analysis", "KEYS": ".analysis", "parse_page_size": ".analysis",
+         "parse_time": ".timewindow"}
 
 
 def engine_info() -> dict[str, Any]:
@@ -56,4 +69,5 @@ def __getattr__(name: str) -> Any:
 __all__ = ["Dump", "Table", "load", "engine", "engine_info", "__version__", "PageOwnerError",
            "InputError", "OutputError", "UsageError", "UnsupportedKeyError", "DumpFormatError",
            "PageOwnerWarning", "StackFile", "load_stacks", "load_any", "diff", "timeline", "top",
-           "stacks_table", "ResultTable", "GroupTable"]
+           "stacks_table", "ResultTable", "GroupTable", "group_by", "Grouped", "KEYS",
+           "parse_page_size", "parse_time"]

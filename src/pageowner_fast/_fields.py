@@ -80,4 +80,10 @@ COLUMNS = (
     ("module_id", "int32"),  # interned module ("vmlinux" when none)
     ("bad", "uint16"),       # BAD_* bits
     ("lineno", "int64"),     # 1-based line number of the block's first line
+    ("block", "int64"),      # pageblock number (`Block N` of the PFN line), -1 when absent
+    ("block_migratetype", "int8"),  # the pageblock's type (`Block N type T`): MIGRATETYPES index, -1
 )
+
+# Columns that the compiled scanner of this branch does not produce yet (the native rewrite
+# adds them): a Dump may lack them, and what needs them says so (Dump.column()).
+PFN_BLOCK_COLUMNS = ("block", "block_migratetype")

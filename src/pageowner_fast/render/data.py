@@ -35,21 +35,30 @@ def _csv_value(v: Any) -> Any:
 
 def iter_csv(table: ResultTable, expand_pages: int | None = None) -> Iterator[bytes]:
     """CSV with a header row; a stack key is its frames joined by newlines (innermost first),
-    None is an empty field. ``expand_pages=n`` turns a list column ``pages`` into
-    ``pages_1`` .. ``pages_n``."""
+    None is an empty field. A grouping by several keys has one column per key, named by the
+    key, in place of ``key``. ``expand_pages=n`` turns the list columns ``pages`` and
+    ``bytes`` (one value per snapshot) into ``pages_1`` .. ``pages_n``, ``bytes_1`` ..
+    ``bytes_n``."""
     sio = io.StringIO()
     w = csv.writer(sio, lineterminator="\n")
     cols = list(table.columns)
-    head = cols
-    if expand_pages:
-        i = cols.index("pages")
-        head = cols[:i] + [f"pages_{j}" for j in range(1, expand_pages + 1)] + cols[i + 1:]
+    multi = len(table.keys) > 1
+    head: list[str] = []
+    for c in cols:
+        if expand_pages and c in ("pages", "bytes"):
+            head.extend(f"{c}_{j}" for j in range(1, expand_pages + 1))
+        elif c == "key" and multi:
+            head.extend(table.keys)
+        else:
+            head.append(c)
     w.writerow(head)
     for r in table.rows:
         row: list[Any] = []
         for c in cols:
-            if expand_pages and c == "pages":
+            if expand_pages and c in ("pages", "bytes"):
                 row.extend(r[c])
+            elif c == "key" and multi:
+                row.extend(_csv_value(v) for v in r[c])
             else:
                 row.append(_csv_value(r[c]))
         w.writerow(row)
