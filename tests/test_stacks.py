@@ -377,7 +377,7 @@ def test_diff_text_summary(series, capsys):
     paths, _, _ = series
     rc, out, _ = run_cli(["diff", paths[0], paths[2]], capsys=capsys)
     assert rc == 0
-    assert "(+200); 1 of" in out
+    assert "(+200 pages, +800.0 KiB; 4 KiB pages); 1 of" in out
     rows = [ln.split() for ln in out.splitlines() if re.match(r"^ *[+-][0-9]", ln)]
     assert len(rows) == 1 and rows[0][0] == "+200"
 

@@ -9,6 +9,7 @@ rendering is `pageowner_fast.render`'s, the command line `pageowner_fast.cli`'s.
 """
 from ..timewindow import TimeBound, TimeWindow, parse_time, time_window
 from ._load import load_sources
+from .frag import FragResult, frag, frag_loaded
 from .grouping import Grouped, counts, group_by, group_loaded, needs_blocks
 from .growth import timeline
 from .keys import (
@@ -36,4 +37,5 @@ __all__ = ["ResultTable", "top", "diff", "timeline", "stacks_table", "counts", "
            "BY_CHOICES", "parse_by", "resolve_by", "resolve_keys", "source_kind",
            "normalize_frame", "normalize_stack", "short_label", "sort_token", "memcg_of",
            "parse_page_size", "DEFAULT_PAGE_SIZE",
-           "parse_time", "time_window", "TimeBound", "TimeWindow"]
+           "parse_time", "time_window", "TimeBound", "TimeWindow", "frag", "frag_loaded",
+           "FragResult"]

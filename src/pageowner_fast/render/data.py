@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..analysis import ResultTable
+from ..analysis.frag import FragResult
 
 CHUNK = 1 << 20
 
@@ -66,4 +67,31 @@ def iter_csv(table: ResultTable, expand_pages: int | None = None) -> Iterator[by
             yield sio.getvalue().encode("utf-8")
             sio.seek(0)
             sio.truncate()
+    yield sio.getvalue().encode("utf-8")
+
+
+def iter_frag_json(result: FragResult, k: int | None = None) -> Iterator[bytes]:
+    """``{"pageblocks": [...], "culprits": [...]}`` (the first k culprits with k)."""
+    d = result.to_dict()
+    if k:
+        d["culprits"] = d["culprits"][:k]
+    yield json.dumps(d, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+
+
+FRAG_CSV = ("table", "block_type", "page_type", "stack", "pageblocks", "mixed", "pages", "bytes",
+            "blocks")
+
+
+def iter_frag_csv(result: FragResult, k: int | None = None) -> Iterator[bytes]:
+    """One CSV for both tables: column ``table`` says ``pageblocks`` (a row per pageblock
+    type) or ``culprit``; fields a table does not have are empty."""
+    sio = io.StringIO()
+    w = csv.writer(sio, lineterminator="\n")
+    w.writerow(FRAG_CSV)
+    for r in result.pageblocks.rows:
+        w.writerow(["pageblocks", r["block_type"], "", "", r["pageblocks"], r["mixed"], r["pages"],
+                    r["bytes"], ""])
+    for r in result.culprits.rows[:k] if k else result.culprits.rows:
+        w.writerow(["culprit", r["block_type"], r["page_type"], _csv_value(r["stack"]),
+                    r["pageblocks"], "", r["pages"], r["bytes"], r["blocks"]])
     yield sio.getvalue().encode("utf-8")
