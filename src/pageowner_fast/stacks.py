@@ -27,8 +27,10 @@ from ._engine import Progress
 from ._source import READ_ERRORS, Prefixed, describe, open_source, read_error
 from .dump import Dump, load
 from .exceptions import DumpFormatError, UnsupportedKeyError
+from .klog import KernelLog, looks_like_log, parse_log
 
-__all__ = ["StackFile", "load_stacks", "load_any", "parse_stacks", "frames_of", "detect"]
+__all__ = ["StackFile", "load_stacks", "load_any", "parse_stacks", "frames_of", "detect",
+           "KernelLog"]
 
 _HEAD_BYTES = 1 << 16
 
@@ -247,8 +249,10 @@ def load_any(source: StackSource | Dump | StackFile, *, strip_ts: bool = True,
              aggregate: bool = False, threads: int | None = None,
              progress: Progress | None = None) -> Dump | StackFile:
     """Read ``source`` (path, .gz/.xz/.zst, ``"-"``, binary file object) and return a
-    `Dump` for a page_owner dump (an empty input is an empty dump) or a `StackFile` for a
-    page_owner_stacks file. ``aggregate`` is passed to `load` (identical blocks folded into
+    `Dump` for a page_owner dump (an empty input is an empty dump), a `StackFile` for a
+    page_owner_stacks file, or a `KernelLog` (a Dump of its reports) for a kernel log
+    with page_owner reports (``dump_page_owner`` output: dmesg, console logs, syzbot or
+    KASAN reports). ``aggregate`` is passed to `load` (identical blocks folded into
     one row: enough for every per-key count, and faster); so are ``threads`` and
     ``progress(nbytes)``."""
     if isinstance(source, (Dump, StackFile)):
@@ -274,6 +278,12 @@ def load_any(source: StackSource | Dump | StackFile, *, strip_ts: bool = True,
                         progress=progress)
             dump.source = name
             return dump
+        if kind == "unknown" and looks_like_log(head):
+            stream = io.BufferedReader(Prefixed(head, f), 1 << 20)
+            try:
+                return parse_log(stream, name, progress=progress)
+            except READ_ERRORS as exc:
+                raise read_error(exc, name) from None
         if kind == "unknown":
             if _SORT_OUTPUT.match(head):
                 raise DumpFormatError(f"{name}: this is page_owner_sort output, not a page_owner "
