@@ -188,8 +188,8 @@ def cmd_example(argv) -> int:
 
 
 def cmd_gen(argv) -> int:
-    from . import gen
-    return gen.main(argv)
+    from . import _cli_gen
+    return _cli_gen.main(argv)
 
 
 def _analysis(name):
