@@ -17,6 +17,7 @@ era    header / PFN line / stack frames
 5.13   ``…, pid P, ts T ns, free_ts F ns`` (F is 0 or smaller than T)
 5.18   ``…, pid P, tgid G (comm), ts T ns, free_ts F ns``; decimal PFN,
        ``%pGp`` flags with ``node=|zone=|lastcpupid=`` fields; memcg lines
+6.1    as 5.18, stacks from ``get_page_from_freelist`` like a real 6.1 dump
 6.5    as 5.18 but ``PFN 0x<hex>``
 6.7    ``…, pid P, tgid G (comm), ts T ns`` (no free_ts), hex PFN,
        ``_noprof`` allocator frames -- the default, shaped like a 6.12 dump
@@ -37,18 +38,29 @@ shuffled ("monotonic-ish").  Every block ends with an empty line.  An
 era-6.7 dump averages 650-720 bytes per block depending on the seed (1 GiB of
 seed 0 holds 1.56 M blocks); ~8 s per GiB, ~90 MB peak memory.
 
+Shapes (``SHAPES``, ``generate(shape=...)``): the knobs ``memcg_rate``,
+``memcgs``, ``memcg_offline``, ``migrate_rate``, ``thread_share``,
+``free_ts_share``, ``processes``, ``run_length``, ``orders`` and ``early_share``
+replace the model's per-path habits with one rate each (see ``_shapes``);
+``"cgroup-heavy-6.7"`` and ``"6.1-long-running"`` are the shapes of issue 12.
+Planted content with ground truth (``plant_memcg``, ``plant_mixed``,
+``plant_window``; see ``_plant``) is counted, with every other block, in the
+``truth`` that ``generate()`` returns.
+
 The output is a pure function of the arguments and of this subpackage's
 version (its code and ``data/tables.json``): the same call gives the same
 bytes.  Separate random streams are used for the call-path pool, the task
 pool, the block stream and the planted blocks, so that
 
-* ``plant`` adds blocks without changing any other block's text, and
-* ``stack_variant`` changes only the rendering of the frames.
+* ``plant`` (and ``plant_*``) add blocks without changing any other block's text,
+* ``stack_variant`` changes only the rendering of the frames, and
+* each knob draws from a stream of its own: setting one does not move another's choices.
 
 Layout: ``_vocab`` reads the data tables, ``_eras`` holds what differs by
 kernel era, ``_paths`` builds and renders call paths, ``_tasks`` the tasks,
-``_model`` fixes everything for one dump, ``_emit`` writes the block stream,
-``_api`` has the entry points.  The command line is ``pageowner-fast gen``
+``_shapes`` the knobs and presets, ``_model`` fixes everything for one dump,
+``_plant`` the planted content and the ground-truth count, ``_emit`` writes the
+block stream, ``_api`` has the entry points.  The command line is ``pageowner-fast gen``
 (``pageowner_fast._cli_gen``).  The shipped ``data/example.txt.gz`` of the
 package is ``generate(f, blocks=300, era="6.7", seed=1)``, gzip'd with
 ``mtime=0``.
@@ -56,5 +68,6 @@ package is ``generate(f, blocks=300, era="6.7", seed=1)``, gzip'd with
 
 from ._api import generate, parse_size, path_stacks
 from ._eras import ERAS
+from ._shapes import SHAPES, parse_orders
 
-__all__ = ["ERAS", "generate", "parse_size", "path_stacks"]
+__all__ = ["ERAS", "SHAPES", "generate", "parse_orders", "parse_size", "path_stacks"]

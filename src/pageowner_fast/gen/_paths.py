@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 import numpy as np
@@ -12,15 +13,22 @@ from . import _vocab as V
 from ._eras import era_group, rename
 
 
+@dataclass(slots=True)
 class Path:
     """One call path of the pool: its kind, frames (era names), mask, order and habits."""
 
-    __slots__ = ("kind", "frames", "tail", "mask", "mt", "order", "alt_order", "flags", "memcg",
-                 "run_mean", "mig_rate", "always_cma")
-
-    def __init__(self, **kw: Any) -> None:
-        for k, v in kw.items():
-            setattr(self, k, v)
+    kind: str
+    frames: tuple[str, ...]
+    tail: str
+    mask: str
+    mt: str                          # the page's migratetype, from the mask
+    order: int
+    alt_order: int                   # the order of the 3% of runs that differ
+    flags: tuple[tuple[str, ...], ...]
+    memcg: str | None                # the original memcg mode: charge, objcg, slab_objcg, slab_only
+    run_mean: float
+    mig_rate: float
+    always_cma: bool
 
 
 @functools.lru_cache(maxsize=None)
@@ -64,6 +72,7 @@ def _build_frames(rng: np.random.Generator, kind: str) -> tuple[tuple[str, ...],
         raise AssertionError("early paths are fixed")
     head = V.HEAD
     tails = V.TAILS
+    mid: tuple[str, ...]
     if kind == "anon":
         tail, chain = pick(rng, V.ANON_TAILS)
         mid = ("alloc_pages_mpol_noprof", "folio_alloc_mpol_noprof", "vma_alloc_folio_noprof")
@@ -108,7 +117,7 @@ def _build_frames(rng: np.random.Generator, kind: str) -> tuple[tuple[str, ...],
     tail, chain = pick(rng, V.CALLERS)
     callers = _caller_slice(rng, chain)
     if kind == "slab":
-        mid: tuple[str, ...] = ("allocate_slab", "___slab_alloc")
+        mid = ("allocate_slab", "___slab_alloc")
         if rng.random() < 0.4:
             mid = ("alloc_pages_mpol_noprof",) + mid
         if rng.random() < 0.2:
