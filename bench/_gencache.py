@@ -178,3 +178,66 @@ def count_blocks(path: str | os.PathLike) -> int:
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     side.write_text(json.dumps({"size": st.st_size, "mtime": st.st_mtime_ns, "blocks": n}))
     return n
+
+
+def input_facts(path: str | os.PathLike, log=print) -> dict:
+    """The shape of a dump: blocks, bytes per block, fold ratio (distinct collation texts /
+    blocks, as page_owner_sort folds them by default), and the shares of blocks with a memcg
+    line (and of those, offline), a migrate line, a thread (pid != tgid), a non-zero free_ts,
+    an order above 0; distinct call paths (frames only) and tgids.  Read with the installed
+    package (an aggregated load); cached in a sidecar.  {} if the package is unavailable."""
+    p = Path(path)
+    st = p.stat()
+    side = CACHE_DIR / f"facts_{hashlib.sha256(str(p.resolve()).encode()).hexdigest()[:12]}.json"
+    if side.is_file():
+        try:
+            d = json.loads(side.read_text())
+            if d.get("size") == st.st_size and d.get("mtime") == st.st_mtime_ns and d.get("v") == 1:
+                return d["facts"]
+        except (ValueError, KeyError):
+            pass
+    try:
+        import pageowner_fast as pf
+    except ImportError:
+        return {}
+    log(f"measuring the shape of {p.name} ...")
+    d = pf.load(p, aggregate=True)
+    n = int(d.count.sum())
+    cnt = d.count.astype(np.int64)
+    charged = np.zeros(len(d.stacks), dtype=bool)
+    offline = np.zeros(len(d.stacks), dtype=bool)
+    migrated = np.zeros(len(d.stacks), dtype=bool)
+    frames_id = np.zeros(len(d.stacks), dtype=np.int64)
+    cgroups, frames = set(), {}
+    for i, text in enumerate(d.stacks):
+        for line in text.split(b"\n"):
+            if line.startswith(b"Charged "):
+                charged[i] = True
+                offline[i] = b" offline memcg " in line
+                cgroups.add(line.rsplit(b" ", 1)[-1])
+            elif line.startswith(b"Page has been migrated"):
+                migrated[i] = True
+        frames_id[i] = frames.setdefault(b"\n".join(ln for ln in text.split(b"\n") if ln.startswith(b" ")),
+                                         len(frames))
+    s = d.stack_id
+    has_pid = (d.pid >= 0) & (d.tgid >= 0)
+    fts = d.free_ts_ns
+    has_fts = fts != np.uint64((1 << 64) - 1)
+
+    def share(mask) -> float:
+        return round(float(cnt[mask].sum()) / n, 4) if n else 0.0
+    n_charged = int(cnt[charged[s]].sum())
+    facts = {
+        "blocks": n, "bytes": st.st_size, "bytes_per_block": round(st.st_size / n, 1) if n else None,
+        "fold_ratio": round(len(d) / n, 4) if n else None,
+        "memcg": share(charged[s]), "memcg_offline": round(float(cnt[charged[s] & offline[s]].sum()) / n_charged, 4)
+        if n_charged else 0.0, "cgroups": len(cgroups),
+        "migrate": share(migrated[s]),
+        "threads": share(has_pid & (d.pid != d.tgid)) if has_pid.any() else None,
+        "free_ts_nonzero": share(has_fts & (fts != 0)) if has_fts.any() else None,
+        "order_gt0": share(d.order > 0),
+        "call_paths": len(np.unique(frames_id[s])), "tgids": int(len(np.unique(d.tgid[has_pid]))),
+    }
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    side.write_text(json.dumps({"size": st.st_size, "mtime": st.st_mtime_ns, "v": 1, "facts": facts}))
+    return facts
