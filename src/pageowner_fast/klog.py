@@ -310,7 +310,7 @@ def parse_log(f: IO[bytes] | Iterable[str], source: str = "<log>", *,
         cols["lineno"][r] = rep.lineno
         cols["block"][r] = -1
         cols["block_migratetype"][r] = -1
-        if rep.free is not None:
+        if rep.free:   # none printed, or "page_owner free stack trace missing": None
             extra["free_stack_id"][r] = intern(
                 "free", "".join(f" {fr}\n" for fr in rep.free).encode("utf-8", "surrogateescape"))
         extra["free_pid"][r] = rep.free_pid
