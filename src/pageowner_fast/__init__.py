@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         Grouped,
         ResultTable,
         diff,
+        frag,
         group_by,
         parse_page_size,
         stacks_table,
@@ -47,6 +48,7 @@ _LAZY = {"Dump": ".dump", "Table": ".dump", "load": ".dump",
          "diff": ".analysis", "timeline": ".analysis", "top": ".analysis",
          "stacks_table": ".analysis", "ResultTable": ".analysis", "group_by": ".analysis",
          "Grouped": ".analysis", "KEYS": ".analysis", "parse_page_size": ".analysis",
+         "frag": ".analysis",
          "parse_time": ".timewindow"}
 
 
@@ -70,4 +72,4 @@ __all__ = ["Dump", "Table", "load", "engine", "engine_info", "__version__", "Pag
            "InputError", "OutputError", "UsageError", "UnsupportedKeyError", "DumpFormatError",
            "PageOwnerWarning", "StackFile", "load_stacks", "load_any", "diff", "timeline", "top",
            "stacks_table", "ResultTable", "GroupTable", "group_by", "Grouped", "KEYS",
-           "parse_page_size", "parse_time"]
+           "parse_page_size", "parse_time", "frag"]

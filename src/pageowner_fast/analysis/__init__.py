@@ -9,7 +9,7 @@ rendering is `pageowner_fast.render`'s, the command line `pageowner_fast.cli`'s.
 """
 from ..timewindow import TimeBound, TimeWindow, parse_time, time_window
 from ._load import load_sources
-from .frag import FragResult, frag, frag_loaded
+from .fragmentation import FragResult, frag, frag_loaded
 from .grouping import Grouped, counts, group_by, group_loaded, needs_blocks
 from .growth import timeline
 from .keys import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Iterable
 from typing import Any, NoReturn
@@ -32,7 +33,12 @@ report = say
 
 class ArgumentParser(argparse.ArgumentParser):
     """argparse, but an error is a UsageError (one line on stderr, exit 1), not a usage dump
-    and exit 2."""
+    and exit 2; and a negative time with a unit (``--since -10m``) is a value, not an option
+    (argparse before 3.13 takes only plain negative numbers as values)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-\.?[0-9]")
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog.split()[-1]}: {message}")

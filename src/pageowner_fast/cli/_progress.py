@@ -19,7 +19,7 @@ def _compressed(path: str) -> bool:
 
 
 def for_input(*paths: object, min_bytes: int = 64 << 20,
-              min_compressed: int = 8 << 20) -> Callable[[int], None] | None:
+              min_compressed: int = 1 << 20) -> Callable[[int], None] | None:
     """Return a callable(nbytes) that advances one bar for all of `paths` (called from any
     thread), or None when no bar is wanted: not a terminal, or inputs too small to wait for
     (plain files under `min_bytes` together, compressed ones under `min_compressed`). A

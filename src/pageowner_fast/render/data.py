@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..analysis import ResultTable
-from ..analysis.frag import FragResult
+from ..analysis.fragmentation import FragResult
 
 CHUNK = 1 << 20
 

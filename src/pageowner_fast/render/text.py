@@ -54,7 +54,8 @@ def frames_text(key: Any, by: str | Sequence[str], frames: int | None = DEFAULT_
         shown = v if not frames else v[:frames]
         out.extend(f"{indent}{fr}\n" for fr in shown)
         if len(v) > len(shown):
-            out.append(f"{indent}… (+{len(v) - len(shown)} frames)\n")
+            more = len(v) - len(shown)
+            out.append(f"{indent}… (+{more} frame{'s' if more > 1 else ''})\n")
     return "".join(out)
 
 
