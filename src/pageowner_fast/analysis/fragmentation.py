@@ -110,21 +110,20 @@ def frag_loaded(dump: Dump, *, page_size: PageSize = 4096, normalize: bool = Fal
                             "mixed": int(mixed_per[t]), "pages": p, "bytes": p * ps})
     # culprits: per (stack, page type, block type) of the mixed allocations
     cidx = idx[mixed_rows]
+    cpt, cbt = pt[mixed_rows], bt[mixed_rows]
     codes, stacks = key_codes(dump, "stack", cidx, normalize)
-    group, ngroups = _combine([(codes, len(stacks)), (pt[mixed_rows], NT), (bt[mixed_rows], NT)],
-                              len(cidx))
+    group, ngroups = _combine([(codes, len(stacks)), (cpt, NT), (cbt, NT)], len(cidx))
     cpages = sum_by(group, dump.pages[cidx], ngroups)
     cblocks = sum_by(group, dump.count[cidx], ngroups)
     npb = np.bincount(_unique_pairs(group, blk[mixed_rows])[0], minlength=ngroups)
     rep = np.zeros(ngroups, dtype=np.int64)
     rep[group] = np.arange(len(cidx), dtype=np.int64)
     cul = []
-    for g in range(ngroups):
-        r = int(rep[g])
-        p = int(cpages[g])
-        cul.append({"stack": stacks[int(codes[r])], "page_type": _mt(int(pt[mixed_rows][r])),
-                    "block_type": _mt(int(bt[mixed_rows][r])), "pageblocks": int(npb[g]),
-                    "pages": p, "bytes": p * ps, "blocks": int(cblocks[g])})
+    for c, a, b, p, nb, k in zip(codes[rep].tolist(), cpt[rep].tolist(),
+                                 cbt[rep].tolist(), cpages.tolist(),
+                                 cblocks.tolist(), npb.tolist()):
+        cul.append({"stack": stacks[c], "page_type": _mt(a), "block_type": _mt(b),
+                    "pageblocks": int(k), "pages": int(p), "bytes": int(p) * ps, "blocks": int(nb)})
     cul.sort(key=lambda c: (-c["pageblocks"], -c["pages"], c["page_type"], c["block_type"],
                             sort_token(c["stack"])))
     meta.update(pageblocks=int(seen_per.sum()), mixed=int(mixed_per.sum()),
