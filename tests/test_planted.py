@@ -152,6 +152,9 @@ def test_frag_cli_json_shape(planted, capsys):
     rc, out, err = run_cli(["frag", path, "--format", "json"], capsys=capsys)
     assert rc == 0, err
     d = json.loads(out)
+    jsonschema = pytest.importorskip("jsonschema")
+    from pageowner_fast.export import schema
+    jsonschema.validate(d, schema("frag"))
     assert set(d) == {"pageblocks", "culprits"}
     assert set(d["pageblocks"][0]) == {"block_type", "pageblocks", "mixed", "pages", "bytes"}
     c = d["culprits"][0]
