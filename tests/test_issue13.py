@@ -282,6 +282,8 @@ def test_engine_warning_is_one_line():
     """Without the compiled scanner, `import pageowner_fast` says so in one line."""
     code = ("import sys, warnings; sys.modules['pageowner_fast._scan'] = None\n"
             "import pageowner_fast._engine")
-    p = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True)
+    env = {k: v for k, v in CHILD_ENV.items() if k != "PAGEOWNER_FAST_PUREPYTHON"}
+    p = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True,
+                       env=env)
     assert p.returncode == 0
     assert p.stderr.count("\n") == 1 and "compiled scanner unavailable" in p.stderr

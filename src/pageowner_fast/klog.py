@@ -40,7 +40,7 @@ import numpy.typing as npt
 
 from . import _fields as F
 from ._engine import Progress
-from ._pyscan import MODULE_RE, MT_INDEX, is_vmalloc
+from ._pyscan import MODULE_RE, MT_INDEX, _Interner, is_vmalloc
 from ._table import Table
 from .dump import Dump
 
@@ -251,27 +251,14 @@ def parse_log(f: IO[bytes] | Iterable[str], source: str = "<log>", *,
     extra: dict[str, npt.NDArray[Any]] = {
         "free_stack_id": np.full(n, -1, np.int32), "free_pid": np.full(n, -1, np.int32),
         "free_tgid": np.full(n, -1, np.int32), "freed": np.full(n, -1, np.int8)}
-    tabs: dict[str, dict[bytes, int]] = {t: {} for t in ("headers", "stacks", "comms", "modules",
-                                                          "free")}
+    tabs = {t: _Interner() for t in ("headers", "stacks", "comms", "modules", "free")}
 
     def intern(t: str, b: bytes) -> int:
-        d = tabs[t]
-        i = d.get(b)
-        if i is None:
-            i = d[b] = len(d)
-        return i
+        return int(tabs[t](b))
     for r, rep in enumerate(reports):
         f_ = rep.fields
-        bad = F.BAD_PFN
-        order = f_["order"]
-        if order is None or order > 64:
-            bad |= F.BAD_ORDER
-            order, pages = -1, 0
-        elif order > 62:
-            bad |= F.BAD_ORDER_RANGE
-            pages = 0
-        else:
-            pages = 1 << order
+        order, pages, bad = F.order_pages(f_["order"])
+        bad |= F.BAD_PFN
         for name, bit, dflt in (("pid", F.BAD_PID, -1), ("tgid", F.BAD_TGID, -1)):
             v = f_[name]
             if v is None or v > F.I64_MAX:
@@ -319,7 +306,7 @@ def parse_log(f: IO[bytes] | Iterable[str], source: str = "<log>", *,
     cols.update(extra)
     stats = {"blocks": n, "bytes": 0, "nul_bytes": 0, "cr_removed": 0, "truncated": False,
              "reports": n}
-    log = KernelLog(cols, {t: list(tabs[t]) for t in ("headers", "stacks", "comms", "modules")},
+    log = KernelLog(cols, {t: tabs[t].items for t in ("headers", "stacks", "comms", "modules")},
                     stats, strip_ts=False, source=source)
-    log.free_stacks = Table(list(tabs["free"]))
+    log.free_stacks = Table(tabs["free"].items)
     return log

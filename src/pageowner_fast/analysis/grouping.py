@@ -191,10 +191,11 @@ def _group_dump(dump: Dump, names: tuple[str, ...], normalize: bool,
                 window: TimeWindow | None) -> tuple[list[tuple[Any, ...]], npt.NDArray[Any],
                                                     npt.NDArray[Any], list[str | None] | None,
                                                     dict[str, Any] | None]:
-    rows = np.flatnonzero(~dump.empty_mask())
+    nonempty = ~dump.empty_mask()
+    rows = np.flatnonzero(nonempty)
     winfo = None
     if window:
-        keep, winfo = window.mask(dump, rows)
+        keep, winfo = window.mask(dump, nonempty)
         rows = np.flatnonzero(keep)
     per = [key_codes(dump, name, rows, normalize) for name in names]
     group, ngroups = _combine([(c, len(v)) for c, v in per], len(rows))
