@@ -123,3 +123,78 @@ def test_timeline_of_three(benchmark, dumps):
     a, b = dumps
     t = benchmark.pedantic(pf.timeline, args=([a, b, a],), rounds=max(1, ROUNDS // 2), iterations=1)
     assert len(t) > 0
+
+
+# --- issue 13: top, diff and frag within 1.5x of sort (as commands, on one 1 GiB dump) ----------
+
+BOUND_13 = 1.5
+
+
+def test_top_cli_within_1_5x_sort_cli(benchmark, dumps, tmp_path):
+    """`pageowner-fast top A --by stack` (folded scan, per-stack sums, bytes) vs `sort A OUT`."""
+    a = dumps[0]
+    out, res = tmp_path / "out.txt", tmp_path / "t.json"
+    args = ("top", a, "--by", "stack", "--format", "json", "-o", res)
+    benchmark.pedantic(_cli, args=args, rounds=ROUNDS, iterations=1, warmup_rounds=1)
+    t_sort, t_top = _interleaved([lambda: _cli("sort", a, out), lambda: _cli(*args)])
+    assert _report(benchmark, "top --by stack (CLI)", t_top, t_sort, BOUND_13) <= BOUND_13
+
+
+def test_top_multikey_window_cli(benchmark, dumps, tmp_path):
+    """`top --by comm,module --since -10s`: a time window needs one row per block (no fold)."""
+    a = dumps[0]
+    out, res = tmp_path / "out.txt", tmp_path / "t.json"
+    args = ("top", a, "--by", "comm,module", "--since=-10s", "--format", "json", "-o", res)
+    benchmark.pedantic(_cli, args=args, rounds=max(1, ROUNDS // 2), iterations=1)
+    t_sort, t_top = _interleaved([lambda: _cli("sort", a, out), lambda: _cli(*args)])
+    _report(benchmark, "top --by comm,module --since (CLI)", t_top, t_sort)
+
+
+def test_diff_cli_of_one_size_within_1_5x_sort_cli(benchmark, dumps, tmp_path):
+    """`pageowner-fast diff A' B'` where A' and B' are dumps of half the size (the same bytes
+    read in all as one `sort A`) vs `sort A OUT`. Two whole dumps of SIZE each are
+    `test_diff_cli_within_2x_sort_cli` above: twice the bytes to scan."""
+    half = _gencache.gen_module().parse_size(SIZE) // 2
+    a2, _ = _gencache.generated(half, seed=0, **_SHAPE_KW)
+    b2, _ = _gencache.generated(half, seed=1, **_SHAPE_KW)
+    a = dumps[0]
+    out, res = tmp_path / "out.txt", tmp_path / "d.json"
+    args = ("diff", a2, b2, "--format", "json", "-o", res)
+    benchmark.pedantic(_cli, args=args, rounds=max(1, ROUNDS // 2), iterations=1)
+    t_sort, t_diff = _interleaved([lambda: _cli("sort", a, out), lambda: _cli(*args)])
+    assert _report(benchmark, "diff (CLI, 2 x SIZE/2)", t_diff, t_sort, BOUND_13) <= BOUND_13
+
+
+def test_frag_within_1_5x_sort(benchmark, dumps, tmp_path):
+    """`pageowner-fast frag A` vs `sort A OUT`. frag reads one row per block (each block's own
+    PFN line). Where the compiled scanner does not extract the pageblock columns yet, the cost
+    is measured as what frag does: the per-block scan (`load(aggregate=False)`) plus frag's
+    computation on that dump, with the pageblock columns filled in from the PFN column
+    (pfn >> 9, and the page's migratetype with one block in 16 of another type)."""
+    import numpy as np
+
+    from pageowner_fast.analysis import frag_loaded
+    a = dumps[0]
+    out = tmp_path / "out.txt"
+    if pf.engine == "python" or "block" in pf.load(_gencache.generated("1M", seed=0)[0]).columns:
+        res = tmp_path / "f.json"
+        t_sort, t_frag = _interleaved([lambda: _cli("sort", a, out),
+                                       lambda: _cli("frag", a, "--format", "json", "-o", res)])
+        benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+        assert _report(benchmark, "frag (CLI)", t_frag, t_sort, BOUND_13) <= BOUND_13
+        return
+
+    def frag_cost():
+        d = pf.load(a, aggregate=False)
+        d.columns["block"] = d.block = d.pfn >> 9
+        bmt = d.migratetype.copy()
+        bmt[::16] = (bmt[::16] + 1) % 3
+        d.columns["block_migratetype"] = d.block_migratetype = bmt
+        return frag_loaded(d)
+    got = benchmark.pedantic(frag_cost, rounds=max(1, ROUNDS // 2), iterations=1)
+    assert len(got.culprits) > 0 and bool(np.all(got.pageblocks["pageblocks"]))
+
+    def sort_in_process():
+        _sort_once(a, out)
+    t_sort, t_frag = _interleaved([sort_in_process, frag_cost])
+    _report(benchmark, "frag (in-process: per-block scan + frag)", t_frag, t_sort, BOUND_13)

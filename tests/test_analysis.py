@@ -100,7 +100,7 @@ def test_top_text_is_a_human_summary(dump_path, dump, capsys):
 def test_top_csv_loads_with_numbers(dump_path, capsys):
     rc, out, _ = run_cli(["top", dump_path, "--by", "pid", "--format", "csv"], capsys=capsys)
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert list(rows[0]) == ["key", "blocks", "pages", "bytes", "share"]
+    assert list(rows[0]) == ["key", "blocks", "pages", "bytes", "share", "comm"]
     assert all(int(r["bytes"]) == int(r["pages"]) * 4096 for r in rows)
     pd = pytest.importorskip("pandas")
     df = pd.read_csv(io.StringIO(out))
@@ -112,13 +112,13 @@ def test_top_csv_loads_with_numbers(dump_path, capsys):
 @pytest.mark.parametrize("size, expect", [("4K", 4096), ("16K", 16384), ("64K", 65536),
                                           ("16KiB", 16384), ("4096", 4096)])
 def test_page_sizes(size, expect):
-    from pageowner_fast.cli.top import parse_page_size
+    from pageowner_fast.analysis import parse_page_size
     assert parse_page_size(size) == expect
 
 
 def test_bad_page_size_is_one_line(dump_path, capsys):
-    rc, out, err = run_cli(["top", dump_path, "--page-size", "8K"], capsys=capsys)
-    assert rc == 1 and err.count("\n") == 1 and "4K, 16K or 64K" in err
+    rc, out, err = run_cli(["top", dump_path, "--page-size", "12K"], capsys=capsys)
+    assert rc == 1 and err.count("\n") == 1 and "power of two from 1K to 1G (4K, 16K, 64K)" in err
 
 
 def test_top_of_a_show_stacks_file(capsys):

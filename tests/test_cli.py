@@ -37,7 +37,7 @@ def _bad_calls(dump):
         ["top", d, "--top", "9" * 5000],
         ["top", d, "--threads", "x"],
         ["top", d, "--threads", "65"],
-        ["top", d, "--page-size", "8K"],
+        ["top", d, "--page-size", "8000"],
         ["example", "a", "b"],
         ["example", "--bogus"],
         ["bogus-command"],

@@ -128,8 +128,11 @@ def test_double_dash_ends_options(capsys, files):
 
 @pytest.mark.parametrize("args", [[], ["IN"], ["-m", "IN"], ["--cull=pid", "IN"]])
 def test_missing_operands(capsys, files, args):
+    """page_owner_sort's usage on stdout, and (our addition) one line on stderr saying why."""
     rc, out, err = sort(capsys, *[files[0] if a == "IN" else a for a in args])
-    assert (rc, out, err) == (1, C_USAGE, "")
+    assert (rc, out) == (1, C_USAGE)
+    assert err == ("pageowner-fast: sort needs <input> and <output> ('-' for standard output); "
+                   "pageowner-fast sort --help lists the options\n")
 
 
 def test_extra_operand_is_ignored_with_a_warning(capsys, files):
@@ -187,7 +190,8 @@ def test_empty_name_and_unknown_module_select_nothing(capsys, files):
 def test_help_exits_0(capsys, opt):
     rc, out, err = sort(capsys, opt)
     assert rc == 0 and err == ""
-    assert out.startswith(C_USAGE)     # then a few lines on our additions
+    # the tool's usage naming this program, then a few lines on our additions
+    assert out.startswith(C_USAGE.replace("Usage: ./page_owner_sort", "Usage: pageowner-fast sort"))
 
 
 @pytest.mark.parametrize("args,message", [

@@ -154,8 +154,8 @@ def test_schemas_are_shipped_as_package_data():
     from importlib import resources
     d = resources.files("pageowner_fast").joinpath("schema")
     names = sorted(p.name for p in d.iterdir() if p.name.endswith(".json"))
-    assert names == ["diff.schema.json", "sort.schema.json", "top.schema.json"]
-    for n in ("sort", "top", "diff"):
+    assert names == ["diff.schema.json", "frag.schema.json", "sort.schema.json", "top.schema.json"]
+    for n in ("sort", "top", "diff", "frag"):
         jsonschema.Draft202012Validator.check_schema(schema(n))
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     from pathlib import Path

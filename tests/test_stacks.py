@@ -126,7 +126,8 @@ def test_show_handles_kinds(tmp_path, capsys):
     hp.write_bytes(HANDLES)
     shp.write_bytes(STACKS_HANDLES)
     rc, out, _ = run_cli(["stacks", hp, "--format", "json"], capsys=capsys)
-    assert rc == 0 and json.loads(out)[0] == {"key": 1048577, "pages": 12, "blocks": None, "handle": 1048577}
+    assert rc == 0 and json.loads(out)[0] == {"key": 1048577, "pages": 12, "bytes": 12 * 4096,
+                                              "blocks": None, "handle": 1048577}
     rc, out, _ = run_cli(["stacks", hp, "--stacks-handles", shp, "--format", "folded"], capsys=capsys)
     assert out == "foo+0x1/0x2;post_alloc_hook+0x1/0x2 12\nbar+0x3/0x4 [ext4];post_alloc_hook+0x1/0x2 3\n"
     rc, out, _ = run_cli(["stacks", shp], capsys=capsys)  # no counts: listed with handles
@@ -338,7 +339,8 @@ def test_timeline_ranks_the_leak_by_slope(series, capsys):
     (rec,) = json.loads(out)
     assert rec["key"] == list(leak) and rec["pages"] == t[0]["pages"]
     rc, out, _ = run_cli(["timeline", *paths, "--format", "csv", "--top", "2"], capsys=capsys)
-    assert out.splitlines()[0] == "key,pages_1,pages_2,pages_3,pages_4,delta_pages,slope"
+    assert out.splitlines()[0] == ("key,pages_1,pages_2,pages_3,pages_4,bytes_1,bytes_2,bytes_3,bytes_4,"
+                                   "delta_pages,delta_bytes,slope,slope_bytes")
     rc, out, _ = run_cli(["timeline", *paths, "--top", "1"], capsys=capsys)
     assert rc == 0 and "+100.0" in out
 
@@ -375,7 +377,7 @@ def test_diff_text_summary(series, capsys):
     paths, _, _ = series
     rc, out, _ = run_cli(["diff", paths[0], paths[2]], capsys=capsys)
     assert rc == 0
-    assert "(+200); 1 of" in out
+    assert "(+200 pages, +800.0 KiB; 4 KiB pages); 1 of" in out
     rows = [ln.split() for ln in out.splitlines() if re.match(r"^ *[+-][0-9]", ln)]
     assert len(rows) == 1 and rows[0][0] == "+200"
 

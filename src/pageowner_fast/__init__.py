@@ -21,10 +21,22 @@ from .exceptions import (
 )
 
 if TYPE_CHECKING:
-    from .analysis import ResultTable, diff, stacks_table, timeline, top
+    from .analysis import (
+        KEYS,
+        Grouped,
+        ResultTable,
+        diff,
+        frag,
+        group_by,
+        parse_page_size,
+        stacks_table,
+        timeline,
+        top,
+    )
     from .dump import Dump, Table, load
     from .groups import GroupTable
     from .stacks import StackFile, load_any, load_stacks
+    from .timewindow import parse_time
 
     engine: str
 
@@ -34,7 +46,10 @@ _LAZY = {"Dump": ".dump", "Table": ".dump", "load": ".dump",
          "StackFile": ".stacks", "load_any": ".stacks", "load_stacks": ".stacks",
          "GroupTable": ".groups",
          "diff": ".analysis", "timeline": ".analysis", "top": ".analysis",
-         "stacks_table": ".analysis", "ResultTable": ".analysis"}
+         "stacks_table": ".analysis", "ResultTable": ".analysis", "group_by": ".analysis",
+         "Grouped": ".analysis", "KEYS": ".analysis", "parse_page_size": ".analysis",
+         "frag": ".analysis",
+         "parse_time": ".timewindow"}
 
 
 def engine_info() -> dict[str, Any]:
@@ -56,4 +71,5 @@ def __getattr__(name: str) -> Any:
 __all__ = ["Dump", "Table", "load", "engine", "engine_info", "__version__", "PageOwnerError",
            "InputError", "OutputError", "UsageError", "UnsupportedKeyError", "DumpFormatError",
            "PageOwnerWarning", "StackFile", "load_stacks", "load_any", "diff", "timeline", "top",
-           "stacks_table", "ResultTable", "GroupTable"]
+           "stacks_table", "ResultTable", "GroupTable", "group_by", "Grouped", "KEYS",
+           "parse_page_size", "parse_time", "frag"]

@@ -27,8 +27,11 @@ if not _force_py:
     try:
         _scan_mod = importlib.import_module(f"{__package__}._scan")
     except ImportError as exc:  # pragma: no cover - depends on the build
-        warnings.warn(f"pageowner_fast: compiled scanner unavailable ({exc}); using the slow "
-                      "pure-Python engine", RuntimeWarning, stacklevel=2)
+        # one line, without a source line under it (warn_explicit names no file that exists)
+        warnings.warn_explicit(f"pageowner_fast: compiled scanner unavailable ({exc}); using "
+                               "the slow pure-Python engine (see the README's Install)",
+                               RuntimeWarning, filename="pageowner_fast", lineno=0,
+                               module="pageowner_fast._engine")
 
 NAME = "cython" if _scan_mod is not None else "python"
 

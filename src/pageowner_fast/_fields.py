@@ -42,6 +42,17 @@ BAD_NAMES = (
     (BAD_MASK, "gfp mask"),
 )
 
+def order_pages(order: int | None) -> tuple[int, int, int]:
+    """(order, pages, BAD_* bits) of a parsed order: 2**order pages; a missing order or one
+    above 64 is -1 with 0 pages (BAD_ORDER), one of 63 or 64 counts 0 pages (BAD_ORDER_RANGE;
+    docs/compatibility.md, difference 5)."""
+    if order is None or order > 64:
+        return -1, 0, BAD_ORDER
+    if order > 62:
+        return order, 0, BAD_ORDER_RANGE
+    return order, 1 << order, 0
+
+
 U64_MAX = (1 << 64) - 1
 I64_MAX = (1 << 63) - 1
 
@@ -80,4 +91,10 @@ COLUMNS = (
     ("module_id", "int32"),  # interned module ("vmlinux" when none)
     ("bad", "uint16"),       # BAD_* bits
     ("lineno", "int64"),     # 1-based line number of the block's first line
+    ("block", "int64"),      # pageblock number (`Block N` of the PFN line), -1 when absent
+    ("block_migratetype", "int8"),  # the pageblock's type (`Block N type T`): MIGRATETYPES index, -1
 )
+
+# Columns that the compiled scanner of this branch does not produce yet (the native rewrite
+# adds them): a Dump may lack them, and what needs them says so (Dump.column()).
+PFN_BLOCK_COLUMNS = ("block", "block_migratetype")

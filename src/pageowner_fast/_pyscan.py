@@ -62,7 +62,11 @@ def is_vmalloc(text: bytes) -> bool:
 
 
 def parse_pfn_line(line: bytes):
-    """(pfn, migratetype index) from a `PFN ...` line (decimal or 0x-hex PFN)."""
+    """(pfn, page migratetype index, pageblock number, pageblock migratetype index) from a
+    `PFN ...` line (decimal or 0x-hex PFN; `Block N type T`). The pageblock number is the
+    decimal digits right after the first " Block " of the line (-1 when there are none or
+    they exceed 2**63-1); its type is the word after a " type " that follows those digits
+    directly (-1 when absent or unknown)."""
     rest = line[3:].lstrip(b" ")
     pfn = -1
     m = re.match(rb"0x([0-9a-fA-F]+)|([0-9]+)", rest)
@@ -79,7 +83,18 @@ def parse_pfn_line(line: bytes):
     if k >= 0:
         word = line[k + 6:].split(b" ", 1)[0]
         mt = MT_INDEX.get(word, -1)
-    return pfn, mt
+    block, bmt = -1, -1
+    k = line.find(b" Block ")
+    if k >= 0:
+        m = re.match(rb"[0-9]+", line[k + 7:k + 7 + 64])
+        if m:
+            v = F.bounded_int(m.group(0), LONG_MAX) if len(m.group(0)) < 64 else None
+            if v is not None:
+                block = v
+                after = k + 7 + m.end()
+                if line.startswith(b" type ", after):
+                    bmt = MT_INDEX.get(line[after + 6:].split(b" ", 1)[0], -1)
+    return pfn, mt, block, bmt
 
 
 class _Interner:
@@ -216,17 +231,18 @@ def parse_block(text: bytes, own_pfn, last_pfn: bytes, strip_ts: bool):
     if not alloc:
         alloc = F.ALLOC_OTHERS
     if own_pfn:
-        pfn, mt = parse_pfn_line(own_pfn[0])
+        pfn, mt, block, bmt = parse_pfn_line(own_pfn[0])
     else:
         bad |= F.BAD_PFN
-        pfn, mt = -1, -1
+        pfn, mt, block, bmt = -1, -1, -1, -1
     coll = text
     if strip_ts and tsm is not None and tsm.end(1) > tsm.start(1):
         coll = text[:tsm.start(1)] + text[tsm.end(1):]
     nl = coll.find(b"\n")
     header, stack = (coll[:nl + 1], coll[nl + 1:]) if nl >= 0 else (coll, b"")
     row = dict(order=order, pages=pages, pid=_to_int32(pid), tgid=_to_int32(tgid), ts_ns=ts,
-               free_ts_ns=free_ts, pfn=pfn, gfp_mask=gfp, migratetype=mt, allocator=alloc, bad=bad)
+               free_ts_ns=free_ts, pfn=pfn, gfp_mask=gfp, migratetype=mt, allocator=alloc, bad=bad,
+               block=block, block_migratetype=bmt)
     return row, header, stack, comm, module
 
 

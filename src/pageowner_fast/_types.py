@@ -33,6 +33,8 @@ class DumpLike:
     module_id: npt.NDArray[np.int32]
     bad: npt.NDArray[np.uint16]
     lineno: npt.NDArray[np.int64]
+    block: npt.NDArray[np.int64]
+    block_migratetype: npt.NDArray[np.int8]
     headers: Table
     stacks: Table
     comms: Table

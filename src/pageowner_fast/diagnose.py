@@ -95,6 +95,25 @@ def stackfile_messages(src: StackFile) -> Iterator[str]:
         yield f"warning: {src.source}: no records"
 
 
+def log_messages(log: Dump) -> Iterator[str]:
+    """How many page_owner reports a kernel log held."""
+    n = len(log)
+    if n == 0:
+        yield (f"warning: {log.source}: a kernel log without page_owner reports (no 'page last "
+               "allocated via order' line: was the kernel booted with page_owner=on?)")
+        return
+    yield f"note: {log.source}: {n:,} page_owner report(s) read from a kernel log, one block each"
+    mal = log.malformed()
+    mal.pop("absent")
+    mal.pop("PFN line", None)
+    for name, rows in mal.items():
+        yield f"warning: {log.source}: {len(rows)} of {n} reports had {missing_text(name)}"
+
+
 def messages(src: Dump | StackFile) -> Iterator[str]:
-    """`stackfile_messages` or `dump_messages` (without -d's details)."""
-    return stackfile_messages(src) if isinstance(src, StackFile) else dump_messages(src)
+    """`stackfile_messages`, `log_messages` or `dump_messages` (without -d's details)."""
+    if isinstance(src, StackFile):
+        return stackfile_messages(src)
+    if src.kind == "kernel_log":
+        return log_messages(src)
+    return dump_messages(src)

@@ -1,6 +1,7 @@
 """The model of a scanned dump: `Dump` (NumPy columns + interned tables) and `load()`."""
 from __future__ import annotations
 
+import copy
 import os
 import re
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from ._pyscan import MODULE_RE
 from ._source import describe, open_source
 from ._table import Table
 from ._types import DumpLike
+from .exceptions import UnsupportedKeyError
 from .groups import GroupTable
 
 __all__ = ["Dump", "Table", "load"]
@@ -27,10 +29,15 @@ class Dump(DumpLike):
 
     Columns (NumPy arrays, one entry per block, in file order): ``order``, ``pages``, ``pid``,
     ``tgid``, ``ts_ns``, ``free_ts_ns``, ``pfn``, ``gfp_mask``, ``migratetype``, ``allocator``,
-    ``header_id``, ``stack_id``, ``comm_id``, ``module_id``, ``bad``, ``lineno``. Tables:
+    ``header_id``, ``stack_id``, ``comm_id``, ``module_id``, ``bad``, ``lineno``, and from the
+    PFN line's ``Block N type T`` the pageblock number ``block`` and its type
+    ``block_migratetype`` (when the engine provides them: see `column`). Tables:
     ``headers``, ``stacks``, ``comms``, ``modules`` (``Table`` of bytes). ``stats`` holds
-    ``blocks``, ``bytes``, ``nul_bytes``, ``cr_removed``, ``truncated``.
+    ``blocks``, ``bytes``, ``nul_bytes``, ``cr_removed``, ``truncated``. ``kind`` is
+    ``"dump"`` (``"kernel_log"`` for the reports read from a kernel log).
     """
+
+    kind = "dump"
 
     def __init__(self, columns: dict[str, npt.NDArray[Any]], tables: dict[str, Any],
                  stats: dict[str, Any], *, strip_ts: bool = True, source: str = "<dump>") -> None:
@@ -44,6 +51,22 @@ class Dump(DumpLike):
         self.stats = stats
         self.strip_ts = strip_ts
         self.source = source
+
+    def column(self, name: str, why: str = "") -> npt.NDArray[Any]:
+        """Column `name`; UnsupportedKeyError (not KeyError) when this dump lacks it: the
+        pageblock columns (``block``, ``block_migratetype``) come only from an engine that
+        extracts them. ``why`` names what needed the column, for the message."""
+        col = self.columns.get(name)
+        if col is None:
+            extra = (" (the compiled scanner of this build does not extract the PFN line's "
+                     "`Block N type T` yet; PAGEOWNER_FAST_PUREPYTHON=1 selects the engine that "
+                     "does)" if name in F.PFN_BLOCK_COLUMNS else "")
+            raise UnsupportedKeyError(f"{why + ': ' if why else ''}{self.source} has no "
+                                      f"{name!r} column{extra}")
+        return col
+
+    def has_column(self, name: str) -> bool:
+        return name in self.columns
 
     def __len__(self) -> int:
         """Rows: blocks, or groups of identical blocks for an aggregated load (see `count`)."""
@@ -143,12 +166,11 @@ class Dump(DumpLike):
         rows = np.asarray(rows)
         if rows.dtype == bool:
             rows = np.flatnonzero(rows)
-        new = Dump({k: v[rows] for k, v in self.columns.items()},
-                   {"headers": [], "stacks": [], "comms": [], "modules": []},
-                   dict(self.stats, blocks=len(rows)), strip_ts=self.strip_ts,
-                   source=self.source)
-        new.headers, new.stacks, new.comms, new.modules = (self.headers, self.stacks, self.comms,
-                                                           self.modules)
+        new = copy.copy(self)   # a subclass (a kernel log's reports) keeps its own tables
+        new.columns = {k: v[rows] for k, v in self.columns.items()}
+        for name, arr in new.columns.items():
+            setattr(new, name, arr)
+        new.stats = dict(self.stats, blocks=len(rows))
         return new
 
     def filter(self, *, pid: Any = None, tgid: Any = None, comm: Any = None,

@@ -25,6 +25,7 @@ from ._output import AtomicOutput, check_not_input
 from .dump import Dump, load
 from .exceptions import PageOwnerWarning, UsageError
 from .sortcull import Groups, SortOptions
+from .timewindow import TimeBound, TimeWindow, time_window
 
 __all__ = ["FORMATS", "SortResult", "sort_dump", "load_for_sort", "run", "Report"]
 
@@ -32,6 +33,7 @@ FORMATS = ("text", "json", "csv")
 
 Report = Callable[[str], None]
 Source = str | bytes | os.PathLike[str] | IO[bytes]
+Time = str | int | TimeBound | None
 
 
 def _warn(message: str) -> None:
@@ -63,40 +65,50 @@ class SortResult:
         return b"".join(parts)
 
 
-def sort_dump(dump: Dump, options: SortOptions, *, report: Report | None = None) -> SortResult:
-    """Filter, cull and sort a loaded dump as page_owner_sort does with `options`."""
+def sort_dump(dump: Dump, options: SortOptions, *, report: Report | None = None,
+              window: TimeWindow | None = None) -> SortResult:
+    """Filter, cull and sort a loaded dump as page_owner_sort does with `options`; with a
+    time `window` (our extension, --since/--until) only the blocks allocated in it."""
     report = report or _warn
     if options.uses_free_ts() and bool(np.all(dump.bad & F.BAD_FREE_TS)):
         report("warning: -f, -r, --sort=ft and --cull=f need free_ts, which this dump does not "
                "have (kernels 5.13-6.6 print it); they were ignored")
         options = options.without_free_ts()
-    groups = sortcull.cull(dump, options.rows(dump), options.cull)
+    rows = options.rows(dump)
+    if window:
+        keep, _ = window.mask(dump, what="sort --since/--until")
+        rows = rows[keep[rows]]
+    groups = sortcull.cull(dump, rows, options.cull)
     return SortResult(dump, sortcull.sort(dump, groups, options.sort), options)
 
 
 def load_for_sort(source: Source, options: SortOptions, *, threads: int | None = None,
-                  progress: Progress | None = None) -> Dump:
+                  progress: Progress | None = None, window: TimeWindow | None = None) -> Dump:
     """Load `source` as the sort needs it. Identical blocks are folded while reading (memory
     bounded by the distinct texts) unless a block's own fields are needed: -d lists blocks one
-    by one, -f looks at each block's ts, and -a keeps each block's ts in its text."""
+    by one, -f and a time window look at each block's ts, and -a keeps each block's ts in
+    its text."""
     return load(source, strip_ts=options.strip_ts, progress=progress, threads=threads,
-                aggregate=options.strip_ts and not (options.debug or options.free_filter))
+                aggregate=options.strip_ts and not (options.debug or options.free_filter or window))
 
 
 def run(source: Source, output: str | os.PathLike[str], options: SortOptions, *,
         fmt: str = "text", threads: int | None = None, progress: Progress | None = None,
-        report: Report | None = None) -> SortResult:
+        report: Report | None = None, since: Time = None, until: Time = None) -> SortResult:
     """`pageowner-fast sort`: read `source`, write the sorted output to `output` (a path, or
     "-" for standard output) in `fmt` ("text": page_owner_sort's, byte for byte; "json";
-    "csv"). A regular output file is replaced only when everything succeeded."""
+    "csv"). A regular output file is replaced only when everything succeeded. ``since`` /
+    ``until`` (an extension): only the blocks allocated in ``[since, until)`` (see
+    `timewindow.parse_time`)."""
+    window = time_window(since, until)
     if fmt not in FORMATS:
         raise UsageError(f"unknown output format {fmt!r} (use {', '.join(FORMATS)})")
     report = report or _warn
     check_not_input(output, source)
     with AtomicOutput(output) as out:
-        dump = load_for_sort(source, options, threads=threads, progress=progress)
+        dump = load_for_sort(source, options, threads=threads, progress=progress, window=window)
         for message in diagnose.dump_messages(dump, options.debug):
             report(message)
-        result = sort_dump(dump, options, report=report)
+        result = sort_dump(dump, options, report=report, window=window)
         result.write(out.write, fmt)
     return result

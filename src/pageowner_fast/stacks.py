@@ -23,11 +23,14 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Union
 
 from . import _fields as F
+from ._engine import Progress
 from ._source import READ_ERRORS, Prefixed, describe, open_source, read_error
 from .dump import Dump, load
 from .exceptions import DumpFormatError, UnsupportedKeyError
+from .klog import KernelLog, looks_like_log, parse_log
 
-__all__ = ["StackFile", "load_stacks", "load_any", "parse_stacks", "frames_of", "detect"]
+__all__ = ["StackFile", "load_stacks", "load_any", "parse_stacks", "frames_of", "detect",
+           "KernelLog"]
 
 _HEAD_BYTES = 1 << 16
 
@@ -224,10 +227,11 @@ _SORT_OUTPUT = re.compile(rb"\A\d+ times(, \d+ pages)?")
 
 
 def detect(head: bytes) -> str:
-    """``"dump"``, ``"stacks"`` or ``"unknown"`` from the first bytes of a (decompressed) input."""
-    if _DUMP_LINE.search(head):
+    """``"dump"``, ``"stacks"`` or ``"unknown"`` from the first bytes of a (decompressed)
+    input. An empty input (or blank lines only) is an empty dump."""
+    if _DUMP_LINE.search(head) or not head.strip():
         return "dump"
-    if _STACKS_LINE.search(head) or not head.strip():
+    if _STACKS_LINE.search(head):
         return "stacks"
     if head.lstrip(b"\n")[:1] == b" ":  # starts with a frame: a (broken) stacks file
         return "stacks"
@@ -242,11 +246,15 @@ def _seekable(f: IO[bytes]) -> bool:
 
 
 def load_any(source: StackSource | Dump | StackFile, *, strip_ts: bool = True,
-             aggregate: bool = False, threads: int | None = None) -> Dump | StackFile:
+             aggregate: bool = False, threads: int | None = None,
+             progress: Progress | None = None) -> Dump | StackFile:
     """Read ``source`` (path, .gz/.xz/.zst, ``"-"``, binary file object) and return a
-    `Dump` for a page_owner dump or a `StackFile` for a page_owner_stacks file.
-    ``aggregate`` is passed to `load` (identical blocks folded into one row: enough for
-    every per-key count, and faster); so is ``threads``."""
+    `Dump` for a page_owner dump (an empty input is an empty dump), a `StackFile` for a
+    page_owner_stacks file, or a `KernelLog` (a Dump of its reports) for a kernel log
+    with page_owner reports (``dump_page_owner`` output: dmesg, console logs, syzbot or
+    KASAN reports). ``aggregate`` is passed to `load` (identical blocks folded into
+    one row: enough for every per-key count, and faster); so are ``threads`` and
+    ``progress(nbytes)``."""
     if isinstance(source, (Dump, StackFile)):
         return source
     name = describe(source)
@@ -266,9 +274,16 @@ def load_any(source: StackSource | Dump | StackFile, *, strip_ts: bool = True,
                     stream = io.BufferedReader(Prefixed(head, f), 1 << 20)
             else:
                 stream = io.BufferedReader(Prefixed(head, f), 1 << 20)
-            dump = load(stream, strip_ts=strip_ts, aggregate=aggregate, threads=threads)
+            dump = load(stream, strip_ts=strip_ts, aggregate=aggregate, threads=threads,
+                        progress=progress)
             dump.source = name
             return dump
+        if kind == "unknown" and looks_like_log(head):
+            stream = io.BufferedReader(Prefixed(head, f), 1 << 20)
+            try:
+                return parse_log(stream, name, progress=progress)
+            except READ_ERRORS as exc:
+                raise read_error(exc, name) from None
         if kind == "unknown":
             if _SORT_OUTPUT.match(head):
                 raise DumpFormatError(f"{name}: this is page_owner_sort output, not a page_owner "
@@ -280,6 +295,8 @@ def load_any(source: StackSource | Dump | StackFile, *, strip_ts: bool = True,
             rest = f.read()
         except READ_ERRORS as exc:
             raise read_error(exc, name) from None
+    if progress is not None:
+        progress(len(head) + len(rest))
     return parse_stacks(head + rest, name)
 
 

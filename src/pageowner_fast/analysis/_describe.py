@@ -12,5 +12,5 @@ def describe_source(src: Dump | StackFile) -> dict[str, Any]:
     if isinstance(src, StackFile):
         return {"source": src.source, "kind": src.kind, "unit": src.unit, "records": len(src),
                 "pages": src.total_pages()}
-    return {"source": src.source, "kind": "dump", "unit": "pages", "blocks": src.nblocks,
+    return {"source": src.source, "kind": src.kind, "unit": "pages", "blocks": src.nblocks,
             "pages": exact_total(src.pages)}

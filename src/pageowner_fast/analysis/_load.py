@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from .. import _engine
+from .._engine import Progress
 from .._source import Source
 from ..dump import Dump
 from ..exceptions import UsageError
@@ -30,10 +31,14 @@ def _threads_for(src: AnySource, share: int) -> int:
 
 
 def load_sources(sources: Iterable[AnySource], *, threads: int | None = None,
-                 then: Callable[[Dump | StackFile], T] | None = None) -> list[Any]:
+                 then: Callable[[Dump | StackFile], T] | None = None,
+                 aggregate: bool = True, progress: Progress | None = None) -> list[Any]:
     """load_any() each source (a loaded Dump or StackFile is taken as it is), then apply
     ``then`` to it in the same worker. Two or more inputs are read in parallel threads, which
-    share the CPUs unless ``threads`` says how many scanner threads each input gets."""
+    share the CPUs unless ``threads`` says how many scanner threads each input gets.
+    ``aggregate``: fold identical blocks into one row while reading (enough for per-key
+    counts; False keeps one row per block, which time windows and pageblock keys need).
+    ``progress(nbytes)``: called as the inputs are read (one callable for all of them)."""
     _engine.check_threads(threads)
     sources = list(sources)
     if sum(1 for s in sources if isinstance(s, str) and s == "-") > 1:
@@ -44,7 +49,7 @@ def load_sources(sources: Iterable[AnySource], *, threads: int | None = None,
 
     def work(src: AnySource) -> Any:
         n = threads if threads is not None or workers < 2 else _threads_for(src, share)
-        got = load_any(src, aggregate=True, threads=n)
+        got = load_any(src, aggregate=aggregate, threads=n, progress=progress)
         return then(got) if then is not None else got
 
     if workers < 2:

@@ -13,14 +13,18 @@ Row = dict[str, Any]
 class ResultTable(Sequence[Row]):
     """A small table: ``columns`` (names) and ``rows`` (list of dicts), plus ``meta`` (dict).
 
-    ``table[i]`` is row i, ``table["pages"]`` a column (list). Stack keys are tuples of frame
-    strings (innermost first)."""
+    ``table[i]`` is row i, ``table["pages"]`` a column (list). ``keys`` names the grouping
+    (``("stack",)``, ``("comm", "module")``) and ``by`` spells it as one string
+    (``"comm,module"``). A row's ``key`` is the key's value for one key -- a stack is a tuple
+    of frame strings, innermost first -- and a tuple of values, in ``keys`` order, for
+    several."""
 
-    def __init__(self, columns: Iterable[str], rows: Iterable[Row], *, by: str = "stack",
-                 meta: dict[str, Any] | None = None) -> None:
+    def __init__(self, columns: Iterable[str], rows: Iterable[Row], *,
+                 by: str | Sequence[str] = "stack", meta: dict[str, Any] | None = None) -> None:
         self.columns = list(columns)
         self.rows = list(rows)
-        self.by = by
+        self.keys: tuple[str, ...] = tuple(by.split(",")) if isinstance(by, str) else tuple(by)
+        self.by = ",".join(self.keys)
         self.meta = dict(meta or {})
 
     def __len__(self) -> int:
@@ -39,7 +43,7 @@ class ResultTable(Sequence[Row]):
         if isinstance(i, str):
             return [r[i] for r in self.rows]
         if isinstance(i, slice):
-            return ResultTable(self.columns, self.rows[i], by=self.by, meta=self.meta)
+            return ResultTable(self.columns, self.rows[i], by=self.keys, meta=self.meta)
         return self.rows[i]
 
     def __repr__(self) -> str:
@@ -50,7 +54,7 @@ class ResultTable(Sequence[Row]):
         return self if k is None or k <= 0 else self[:k]
 
     def to_records(self) -> list[Row]:
-        """Rows as JSON-ready dicts (stack keys as lists)."""
+        """Rows as JSON-ready dicts (stack keys as lists; several keys as a list of values)."""
         return [{c: _json_value(r[c]) for c in self.columns} for r in self.rows]
 
     def to_pandas(self) -> Any:
@@ -62,7 +66,7 @@ class ResultTable(Sequence[Row]):
 
 def _json_value(v: Any) -> Any:
     if isinstance(v, tuple):
-        return list(v)
+        return [_json_value(x) for x in v]
     if isinstance(v, float) and not math.isfinite(v):
         return None
     return v

@@ -29,9 +29,11 @@ COMMANDS = {
     "sort": "drop-in for page_owner_sort: sort [OPTIONS] <input> <output>",
     "gen": "write a synthetic page_owner dump (seeded), for tests and benchmarks",
     "stacks": "pages per stack of a show_stacks/show_handles file or a dump (text, json, csv, folded)",
-    "diff": "pages per stack (or comm, pid, ...) in two snapshots, largest growth first",
+    "diff": "pages and bytes per stack (or comm, pid, ...) in two snapshots, largest growth first",
     "timeline": "pages per key across snapshots, ranked by growth; optional plot",
-    "top": "largest consumers by comm, pid, module, allocator, stack, order, gfp, migratetype",
+    "top": "largest consumers by comm, pid, module, allocator, stack, order, gfp, migratetype, "
+           "memcg, pageblock type (or several: --by comm,module)",
+    "frag": "mixed pageblocks per type and the stacks that mix them (from the PFN lines)",
     "example": "write the bundled example dump (300 blocks, kernel 6.7+ format): example [PATH|-]",
 }
 

@@ -12,6 +12,7 @@ from .._engine import MAX_THREADS
 from ..exceptions import UsageError
 from ..pipeline import FORMATS
 from ..sortcull import CULL_KEYS, KEYS, SORT_KEYS, SortOptions
+from ..timewindow import TimeBound, parse_time
 from ._common import PROG, parse_threads
 
 USAGE = (
@@ -37,6 +38,9 @@ USAGE = (
     "\t\t\tcommon fields predefined (pid, tgid, comm, stacktrace, allocator, module)\n"
     "--sort <order>\t\tSpecify sort order as: [+|-]key[,[+|-]key[,...]]\n"
 )
+# `sort --help` names this program; option errors print the tool's own usage, byte for byte
+HELP = USAGE.replace("./page_owner_sort", f"{PROG} sort", 1)
+
 USAGE_EXTRA = (
     "\npageowner-fast additions (not in page_owner_sort):\n"
     "-d\t\t\tReport blocks with missing fields on stderr, one line per field.\n"
@@ -45,6 +49,9 @@ USAGE_EXTRA = (
     "--format <fmt>\t\ttext (default, byte-identical to page_owner_sort), json or csv.\n"
     "--threads <n>\t\tscanner threads for a plain input file (default: one per 32 MiB,\n"
     "\t\t\tat most one per CPU).\n"
+    "--since <T>\t\tonly blocks allocated at ts >= T: ns, or a number with a unit\n"
+    "\t\t\t(ns, us, ms, s, m, h); negative: before the newest ts (-10m).\n"
+    "--until <T>\t\tonly blocks allocated at ts < T (as --since).\n"
     "<input> may be '-' (stdin) or a .gz/.xz/.zst file; <output> may be '-' (stdout).\n"
 )
 
@@ -60,7 +67,7 @@ SHORT_FLAGS = set(SHORT_SORT) | {"d", "f", "h"}
 # (`--t` stays --tgid).
 C_LONG_OPTS = {"pid": True, "tgid": True, "name": True, "cull": True, "sort": True,
                "module": True, "help": False}
-OUR_LONG_OPTS = {"format": True, "threads": True}
+OUR_LONG_OPTS = {"format": True, "threads": True, "since": True, "until": True}
 
 
 class GetoptError(UsageError):
@@ -83,6 +90,8 @@ class SortArgs:
     fmt: str = "text"
     threads: int | None = None
     help: bool = False
+    since: TimeBound | None = None
+    until: TimeBound | None = None
 
 
 def _parse_nums(arg: str, what: str) -> list[int]:
@@ -192,6 +201,13 @@ def parse_sort_args(argv: list[str]) -> SortArgs:
                 if val not in FORMATS:
                     raise GetoptError(f"wrong argument after --format option:{val}", usage=False)
                 args.fmt = val
+            elif name in ("since", "until"):
+                try:
+                    setattr(args, name, parse_time(val))
+                except UsageError:
+                    raise GetoptError(f"wrong argument after --{name} option:{val} (nanoseconds, "
+                                      "or a number with a unit: ns, us, ms, s, m, h)",
+                                      usage=False) from None
             elif name == "threads":
                 try:
                     args.threads = parse_threads(val)
@@ -214,7 +230,11 @@ def parse_sort_args(argv: list[str]) -> SortArgs:
                     flags.add(ch)
             continue
         operands.append(a)
-    if len(operands) < 2 or len(flags) > 1:
+    if len(operands) < 2:
+        # page_owner_sort prints its usage only; we add one line on stderr saying why
+        raise GetoptError(f"{PROG}: sort needs <input> and <output> ('-' for standard "
+                          f"output); {PROG} sort --help lists the options")
+    if len(flags) > 1:
         raise GetoptError(None)
     if flags:
         sort = [SHORT_SORT[flags.pop()]]

@@ -6,7 +6,7 @@ import sys
 
 from .. import pipeline
 from ._common import progress_for, report, say
-from ._getopt import USAGE, USAGE_EXTRA, GetoptError, parse_sort_args
+from ._getopt import HELP, USAGE, USAGE_EXTRA, GetoptError, parse_sort_args
 
 
 def main(argv: list[str]) -> int:
@@ -20,11 +20,11 @@ def main(argv: list[str]) -> int:
             sys.stdout.flush()
         return e.exit_code
     if args.help:
-        sys.stdout.write(USAGE + USAGE_EXTRA)
+        sys.stdout.write(HELP + USAGE_EXTRA)
         return 0
     if args.extra_operands:
         say("warning: extra operands ignored: " + " ".join(args.extra_operands))
     inp, outp = args.inputs
     pipeline.run(inp, outp, args.options, fmt=args.fmt, threads=args.threads,
-                 progress=progress_for(inp), report=report)
+                 progress=progress_for(inp), report=report, since=args.since, until=args.until)
     return 0

@@ -1,35 +1,35 @@
 """`pageowner-fast stacks INPUT`: pages per stack of a show_stacks / show_handles /
-show_stacks_handles file or of a full dump."""
+show_stacks_handles file, a full dump or a kernel log."""
 from __future__ import annotations
 
-from .. import diagnose
-from ..analysis import BY_CHOICES, load_sources, stacks_table
+from ..analysis import stacks_table
 from ..render import text
-from ._common import add_table_options, count_arg, parser, report, write_table
+from ._common import add_table_options, check_outputs, count_arg, load_inputs, parser, write_table
 
 
 def main(argv: list[str]) -> int:
     p = parser("stacks", "Pages per allocation stack (or comm, pid, ...) of a show_stacks, "
-                         "show_handles or show_stacks_handles file or of a full dump.")
-    p.add_argument("input", help="page_owner_stacks file or page_owner dump ('-' = stdin)")
+                         "show_handles or show_stacks_handles file, a full dump or a kernel log.")
+    p.add_argument("input", help="page_owner_stacks file, page_owner dump or kernel log ('-' = stdin)")
     p.add_argument("--threshold", type=count_arg, default=0, metavar="N",
                    help="drop records with fewer than N pages (as the kernel's count_threshold)")
     p.add_argument("--normalize", action="store_true",
-                   help="strip +0xOFF/0xSIZE and compiler suffixes (.isra.N, .cold, ...) from frames")
+                   help="strip +0xOFF/0xSIZE, compiler suffixes (.isra.N, .cold, ...) and _noprof "
+                        "from frames")
     p.add_argument("--stacks-handles", metavar="FILE",
                    help="show_stacks_handles file that maps the handles of a show_handles INPUT to stacks")
-    add_table_options(p, ("text", "json", "csv", "folded"), None, BY_CHOICES)
+    add_table_options(p, ("text", "json", "csv", "folded"), None, frames=0)
     args = p.parse_args(argv)
-    (src,) = load_sources([args.input], threads=args.threads)
-    for message in diagnose.messages(src):
-        report(message)
+    check_outputs(args)
+    (src,) = load_inputs(args, [args.input])
     table = stacks_table(src, args.by, threshold=args.threshold, normalize=args.normalize,
-                         stacks_handles=args.stacks_handles, k=args.top)
+                         stacks_handles=args.stacks_handles, k=args.top, page_size=args.page_size,
+                         since=args.since, until=args.until)
     if args.format == "folded":
         pieces = text.folded(table)
-    elif table.by in ("stack", "handle"):
+    elif table.keys in (("stack",), ("handle",)) and not args.frames:
         pieces = text.show_stacks(table)
     else:
-        pieces = text.simple(table)
+        pieces = text.simple(table, args.frames)
     write_table(args.output, args.format, table, pieces)
     return 0
