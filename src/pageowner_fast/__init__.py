@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     )
     from .dump import Dump, Table, load
     from .groups import GroupTable
+    from .htmlreport import report
+    from .pprof import to_pprof
     from .stacks import StackFile, load_any, load_stacks
     from .timewindow import parse_time
 
@@ -47,7 +49,7 @@ _LAZY = {"Dump": ".dump", "Table": ".dump", "load": ".dump",
          "diff": ".analysis", "timeline": ".analysis", "top": ".analysis",
          "stacks_table": ".analysis", "ResultTable": ".analysis", "group_by": ".analysis",
          "Grouped": ".analysis", "KEYS": ".analysis", "parse_page_size": ".analysis",
-         "parse_time": ".timewindow"}
+         "parse_time": ".timewindow", "report": ".htmlreport", "to_pprof": ".pprof"}
 
 
 def engine_info() -> dict[str, Any]:
@@ -70,4 +72,4 @@ __all__ = ["Dump", "Table", "load", "engine", "engine_info", "__version__", "Pag
            "InputError", "OutputError", "UsageError", "UnsupportedKeyError", "DumpFormatError",
            "PageOwnerWarning", "StackFile", "load_stacks", "load_any", "diff", "timeline", "top",
            "stacks_table", "ResultTable", "GroupTable", "group_by", "Grouped", "KEYS",
-           "parse_page_size", "parse_time"]
+           "parse_page_size", "parse_time", "report", "to_pprof"]
