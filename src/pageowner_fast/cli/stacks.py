@@ -2,10 +2,13 @@
 show_stacks_handles file or of a full dump."""
 from __future__ import annotations
 
+from typing import Any
+
 from .. import diagnose
 from ..analysis import BY_CHOICES, load_sources, stacks_table
+from ..exceptions import UsageError
 from ..render import text
-from ._common import add_table_options, count_arg, parser, report, write_table
+from ._common import add_table_options, count_arg, parser, report, write_output, write_table
 
 
 def main(argv: list[str]) -> int:
@@ -18,11 +21,13 @@ def main(argv: list[str]) -> int:
                    help="strip +0xOFF/0xSIZE and compiler suffixes (.isra.N, .cold, ...) from frames")
     p.add_argument("--stacks-handles", metavar="FILE",
                    help="show_stacks_handles file that maps the handles of a show_handles INPUT to stacks")
-    add_table_options(p, ("text", "json", "csv", "folded"), None, BY_CHOICES)
+    add_table_options(p, ("text", "json", "csv", "folded", "pprof"), None, BY_CHOICES)
     args = p.parse_args(argv)
     (src,) = load_sources([args.input], threads=args.threads)
     for message in diagnose.messages(src):
         report(message)
+    if args.format == "pprof":
+        return _pprof(args, src)
     table = stacks_table(src, args.by, threshold=args.threshold, normalize=args.normalize,
                          stacks_handles=args.stacks_handles, k=args.top)
     if args.format == "folded":
@@ -32,4 +37,18 @@ def main(argv: list[str]) -> int:
     else:
         pieces = text.simple(table)
     write_table(args.output, args.format, table, pieces)
+    return 0
+
+
+def _pprof(args: Any, src: Any) -> int:
+    """--format pprof: every sample of the input (pageowner_fast.pprof), not a table."""
+    from ..pprof import to_pprof
+    for opt, unset in (("--by", None), ("--top", None), ("--threshold", 0)):
+        if getattr(args, opt[2:].replace("-", "_")) != unset:
+            raise UsageError(f"stacks: {opt} does not apply to --format pprof (a profile holds every "
+                             "stack, labelled with its comm, pid, tgid, allocator, migratetype, memcg)")
+    write_output(args.output, [to_pprof(src, normalize=args.normalize, stacks_handles=args.stacks_handles,
+                                        page_size=getattr(args, "page_size", 4096),
+                                        since=getattr(args, "since", None),
+                                        until=getattr(args, "until", None), threads=args.threads)])
     return 0
