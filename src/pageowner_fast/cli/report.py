@@ -8,7 +8,7 @@ from .. import diagnose
 from .._output import check_not_input
 from ..analysis import load_sources, parse_page_size
 from ..exceptions import UsageError
-from ..htmlreport import DEFAULT_MAX_STACKS, report
+from ..htmlreport import DEFAULT_MAX_STACKS, report, require
 from ._common import add_threads, parser, say
 
 
@@ -50,6 +50,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--title", help="the page's title")
     add_threads(p)
     args = p.parse_args(argv)
+    require()
     for path in [args.input, args.baseline, *args.snapshots]:
         check_not_input(args.output, path)
     if args.input == "-" and (args.baseline == "-" or "-" in args.snapshots):

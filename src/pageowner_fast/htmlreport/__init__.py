@@ -21,7 +21,12 @@ from ..analysis.units import PageSize
 from . import data, page
 from .data import DEFAULT_MAX_STACKS
 
-__all__ = ["report", "DEFAULT_MAX_STACKS"]
+__all__ = ["report", "require", "DEFAULT_MAX_STACKS"]
+
+
+def require() -> None:
+    """PageOwnerError (one line naming the extra to install) unless Jinja2 is installed."""
+    page._jinja()
 
 
 def report(source: AnySource, *, baseline: AnySource | None = None,
@@ -42,7 +47,7 @@ def report(source: AnySource, *, baseline: AnySource | None = None,
     which bounds the page's size. ``title``: the page's title.
 
     Needs the ``report`` extra (Jinja2)."""
-    page._jinja()   # a missing extra is an error before the inputs are read
+    require()   # a missing extra is an error before the inputs are read
     html = page.render(data.build(source, baseline=baseline, snapshots=snapshots, page_size=page_size,
                                   normalize=normalize, top=top, max_stacks=max_stacks, title=title,
                                   threads=threads))
