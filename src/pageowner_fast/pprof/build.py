@@ -19,7 +19,6 @@ from ..stacks import StackFile
 
 if TYPE_CHECKING:
     from ..analysis._load import AnySource
-    from . import profile_pb2
 
 __all__ = ["LABEL_KEYS", "NO_FRAMES", "build_profile", "parse_frame", "to_pprof"]
 
@@ -98,7 +97,7 @@ def _label_keys(src: Dump | StackFile) -> tuple[str, ...]:
 
 def build_profile(source: AnySource, *, page_size: PageSize = 4096, normalize: bool = False,
                   since: Time = None, until: Time = None, stacks_handles: AnySource | None = None,
-                  threads: int | None = None) -> profile_pb2.Profile:
+                  threads: int | None = None) -> Any:
     """The pprof ``Profile`` message of a dump (or show_stacks file).
 
     * Sample types: ``pages``/``count``, ``bytes``/``bytes`` (pages x ``page_size``) and
