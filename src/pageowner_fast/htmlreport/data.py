@@ -11,8 +11,6 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from .._version import __version__
 from ..analysis import (
     Grouped,
@@ -20,15 +18,14 @@ from ..analysis import (
     group_loaded,
     load_sources,
     parse_page_size,
-    resolve_keys,
     short_label,
     timeline,
 )
 from ..analysis._load import AnySource
-from ..analysis.keys import check_field
 from ..analysis.units import PageSize
 from ..dump import Dump
 from ..exceptions import UnsupportedKeyError, UsageError
+from ..pprof.build import available_keys  # which keys a dump has (see its docstring)
 from ..stacks import StackFile
 from .facts import facts
 
@@ -73,22 +70,6 @@ class _Stacks:
         """The pseudo-stack that holds the rows left out."""
         text = f"({n:,} smaller {what})"
         return self((text,), text)
-
-
-def _available(src: Dump | StackFile, names: Sequence[str]) -> list[str]:
-    """The keys of `names` this source has (not every kernel prints every field)."""
-    if isinstance(src, StackFile):
-        return []
-    rows = np.flatnonzero(~src.empty_mask())
-    out = []
-    for name in names:
-        try:
-            resolve_keys(src, [name])
-            check_field(src, name, rows)
-        except UnsupportedKeyError:
-            continue
-        out.append(name)
-    return out
 
 
 def _blocks(g: Grouped) -> list[int | None]:
@@ -165,7 +146,7 @@ def build(source: AnySource, *, baseline: AnySource | None = None,
     total = g.total_pages
     payload: dict[str, Any] = {"page_size": ps, "total_pages": total,
                                "flame": _flame_rows(g, st, max_stacks), "roots": {}}
-    for key in _available(src, ROOT_KEYS):
+    for key in available_keys(src, ROOT_KEYS):
         gk = group_loaded(src, [key, "stack"], page_size=ps, normalize=normalize)
         payload["roots"][key] = _root_rows(gk, key, st, max_stacks)
 
@@ -174,7 +155,7 @@ def build(source: AnySource, *, baseline: AnySource | None = None,
     tables.append({"key": "stack", "title": "Top stacks", "rows": [
         _stack_row(st, r["key"], pages=r["pages"], bytes=r["bytes"], share=r["share"], blocks=r["blocks"])
         for r in rows[:top]], "count": len(rows)})
-    for key in _available(src, TABLE_KEYS):
+    for key in available_keys(src, TABLE_KEYS):
         rows = group_loaded(src, key, page_size=ps).rows()
         tables.append({"key": key, "title": f"Top {key}s", "count": len(rows), "rows": [
             {"value": NO_VALUE.get(key, "(none)") if r["key"] is None else str(r["key"]),

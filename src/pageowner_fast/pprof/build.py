@@ -20,7 +20,7 @@ from ..stacks import StackFile
 if TYPE_CHECKING:
     from ..analysis._load import AnySource
 
-__all__ = ["LABEL_KEYS", "NO_FRAMES", "build_profile", "parse_frame", "to_pprof"]
+__all__ = ["LABEL_KEYS", "NO_FRAMES", "available_keys", "build_profile", "parse_frame", "to_pprof"]
 
 # The keys of a sample besides its stack, in label order; pid and tgid are numeric labels.
 LABEL_KEYS = ("comm", "pid", "tgid", "allocator", "migratetype", "memcg")
@@ -78,14 +78,16 @@ class _Strings:
         return i
 
 
-def _label_keys(src: Dump | StackFile) -> tuple[str, ...]:
-    """The label keys this source has (every block lacking a field: that label is left out)."""
+def available_keys(src: Dump | StackFile, names: Sequence[str]) -> tuple[str, ...]:
+    """The keys of `names` this source has: a key its kind lacks, or a field that no block
+    of the dump has (its kernel does not print it), is left out. (It belongs in
+    analysis/keys.py beside `check_field`; the HTML report uses it too.)"""
     if isinstance(src, StackFile):
         return ()
     import numpy as np
     rows = np.flatnonzero(~src.empty_mask())
     keys = []
-    for name in LABEL_KEYS:
+    for name in names:
         try:
             resolve_keys(src, [name])
             check_field(src, name, rows)
@@ -131,7 +133,7 @@ def build_profile(source: AnySource, *, page_size: PageSize = 4096, normalize: b
         if not isinstance(sh, StackFile):
             raise UsageError(f"--stacks-handles: {sh.source} is a dump, not a show_stacks_handles file")
         src = src.resolve_handles(sh)
-    labels = _label_keys(src)
+    labels = available_keys(src, LABEL_KEYS)
     g = group_loaded(src, ("stack", *labels), page_size=ps, normalize=normalize, window=window)
 
     prof = pb.Profile()
