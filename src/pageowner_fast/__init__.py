@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     )
     from .dump import Dump, Table, load
     from .groups import GroupTable
+    from .htmlreport import report
+    from .pprof import to_pprof
     from .stacks import StackFile, load_any, load_stacks
     from .timewindow import parse_time
 
@@ -49,7 +51,7 @@ _LAZY = {"Dump": ".dump", "Table": ".dump", "load": ".dump",
          "stacks_table": ".analysis", "ResultTable": ".analysis", "group_by": ".analysis",
          "Grouped": ".analysis", "KEYS": ".analysis", "parse_page_size": ".analysis",
          "frag": ".analysis",
-         "parse_time": ".timewindow"}
+         "parse_time": ".timewindow", "report": ".htmlreport", "to_pprof": ".pprof"}
 
 
 def engine_info() -> dict[str, Any]:
@@ -72,4 +74,4 @@ __all__ = ["Dump", "Table", "load", "engine", "engine_info", "__version__", "Pag
            "InputError", "OutputError", "UsageError", "UnsupportedKeyError", "DumpFormatError",
            "PageOwnerWarning", "StackFile", "load_stacks", "load_any", "diff", "timeline", "top",
            "stacks_table", "ResultTable", "GroupTable", "group_by", "Grouped", "KEYS",
-           "parse_page_size", "parse_time", "frag"]
+           "parse_page_size", "parse_time", "frag", "report", "to_pprof"]

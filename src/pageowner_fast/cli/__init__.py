@@ -31,6 +31,7 @@ COMMANDS = {
     "stacks": "pages per stack of a show_stacks/show_handles file or a dump (text, json, csv, folded)",
     "diff": "pages and bytes per stack (or comm, pid, ...) in two snapshots, largest growth first",
     "timeline": "pages per key across snapshots, ranked by growth; optional plot",
+    "report": "one self-contained HTML page: flame graph, top tables, what grew (--baseline), timeline",
     "top": "largest consumers by comm, pid, module, allocator, stack, order, gfp, migratetype, "
            "memcg, pageblock type (or several: --by comm,module)",
     "frag": "mixed pageblocks per type and the stacks that mix them (from the PFN lines)",

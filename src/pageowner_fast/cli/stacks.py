@@ -2,9 +2,20 @@
 show_stacks_handles file, a full dump or a kernel log."""
 from __future__ import annotations
 
+from typing import Any
+
 from ..analysis import stacks_table
+from ..exceptions import UsageError
 from ..render import text
-from ._common import add_table_options, check_outputs, count_arg, load_inputs, parser, write_table
+from ._common import (
+    add_table_options,
+    check_outputs,
+    count_arg,
+    load_inputs,
+    parser,
+    write_output,
+    write_table,
+)
 
 
 def main(argv: list[str]) -> int:
@@ -18,10 +29,12 @@ def main(argv: list[str]) -> int:
                         "from frames")
     p.add_argument("--stacks-handles", metavar="FILE",
                    help="show_stacks_handles file that maps the handles of a show_handles INPUT to stacks")
-    add_table_options(p, ("text", "json", "csv", "folded"), None, frames=0)
+    add_table_options(p, ("text", "json", "csv", "folded", "pprof"), None, frames=0)
     args = p.parse_args(argv)
     check_outputs(args)
     (src,) = load_inputs(args, [args.input])
+    if args.format == "pprof":
+        return _pprof(args, src)
     table = stacks_table(src, args.by, threshold=args.threshold, normalize=args.normalize,
                          stacks_handles=args.stacks_handles, k=args.top, page_size=args.page_size,
                          since=args.since, until=args.until)
@@ -32,4 +45,17 @@ def main(argv: list[str]) -> int:
     else:
         pieces = text.simple(table, args.frames)
     write_table(args.output, args.format, table, pieces)
+    return 0
+
+
+def _pprof(args: Any, src: Any) -> int:
+    """--format pprof: every sample of the input (pageowner_fast.pprof), not a table."""
+    from ..pprof import to_pprof
+    for opt, unset in (("--by", None), ("--top", None), ("--threshold", 0)):
+        if getattr(args, opt[2:].replace("-", "_")) != unset:
+            raise UsageError(f"stacks: {opt} does not apply to --format pprof (a profile holds every "
+                             "stack, labelled with its comm, pid, tgid, allocator, migratetype, memcg)")
+    write_output(args.output, [to_pprof(src, normalize=args.normalize, stacks_handles=args.stacks_handles,
+                                        page_size=args.page_size, since=args.since, until=args.until,
+                                        threads=args.threads)])
     return 0
