@@ -135,12 +135,12 @@ def test_fallback_hash_matches_reference(data, strip):
 
 def _use_splitter(name):
     """Select a block splitter for a test; skip where this build or CPU lacks it."""
-    if _scan._use_block_end(name) != name:
-        _scan._use_block_end("best")
+    if _scan._use_splitter(name) != name:
+        _scan._use_splitter("best")
         pytest.skip(f"no {name} block splitter in this build or on this CPU")
 
 
-@pytest.mark.parametrize("splitter", ["sse2", "lines"])
+@pytest.mark.parametrize("splitter", ["sse2", "portable"])
 @settings(max_examples=100, deadline=None)
 @given(data=dump(), strip=st.booleans())
 def test_other_block_splitters_match_reference(splitter, data, strip):
@@ -150,11 +150,11 @@ def test_other_block_splitters_match_reference(splitter, data, strip):
     try:
         got = _scan.scan_bytes(data, strip_ts=strip)
     finally:
-        _scan._use_block_end("best")
+        _scan._use_splitter("best")
     assert_same(got, _pyscan.scan_bytes(data, strip_ts=strip))
 
 
-@pytest.mark.parametrize("splitter", ["avx2", "sse2", "lines"])
+@pytest.mark.parametrize("splitter", ["avx2", "sse2", "portable"])
 def test_block_ends_and_pfn_lines_at_every_offset(splitter):
     """The 64-byte-window splitters: empty lines, PFN lines (and a 'P' line that is not one)
     and the end of the input at every offset relative to a window."""
@@ -173,7 +173,7 @@ def test_block_ends_and_pfn_lines_at_every_offset(splitter):
                 d = data[:len(data) - cut]
                 assert_same(_scan.scan_bytes(d, strip_ts=strip), _pyscan.scan_bytes(d, strip_ts=strip))
     finally:
-        _scan._use_block_end("best")
+        _scan._use_splitter("best")
 
 
 def test_real_dump_engines_agree(plain_input):
