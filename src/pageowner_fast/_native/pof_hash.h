@@ -28,6 +28,7 @@ pof_h128 pof_fallback_hash(const void *data, size_t len);
 
 POF_INLINE pof_h128 pof_hash(const void *data, size_t len)
 {
+    POF_WORK(len);
     return pof_hash_impl ? pof_hash_impl(data, len) : pof_fallback_hash(data, len);
 }
 

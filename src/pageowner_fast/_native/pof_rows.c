@@ -94,6 +94,7 @@ static int join(pof_scanner *s, blk_text *b)
         return POF_ENOMEM;
     memcpy(s->textbuf, b->h, (size_t)b->hl);
     memcpy(s->textbuf + b->hl, b->s, (size_t)b->sn);
+    POF_WORK(b->hl + b->sn);
     b->t = (const unsigned char *)s->textbuf;
     return 0;
 }
@@ -106,6 +107,7 @@ static const char *cut(pof_scanner *s, const unsigned char *h, ptrdiff_t hl, ptr
         return NULL;
     memcpy(s->scratch, h, (size_t)cs);
     memcpy(s->scratch + cs, h + ce, (size_t)(hl - ce));
+    POF_WORK(hl);
     return s->scratch;
 }
 
