@@ -19,6 +19,29 @@ def test_compiled_engine_is_loaded():
     assert pageowner_fast.engine == "cython"
 
 
+def test_compiled_engine_hashes_with_xxh3():
+    """The interner hashes with XXH3-128 from the xxhash wheel (a dependency); the fallback
+    hash (which compares bytes on every hit) running where XXH3 should be is a build or
+    packaging fault a wheel test must catch."""
+    if os.environ.get("PAGEOWNER_FAST_PUREPYTHON"):
+        pytest.skip("pure-Python engine forced by the environment")
+    assert _scan.HASH == "xxh3-128"
+    assert _scan.info()["hash"] == "xxh3-128"
+
+
+def test_info_says_what_runs():
+    info = _scan.info()
+    assert info["simd"] == _scan.SIMD in ("avx2", "sse2", "portable")
+    assert info["simd"] != "avx2" or info["cpu_avx2"]
+    assert isinstance(info["debug"], bool) and info["compiler"]
+    assert _scan._use_splitter("portable") == "portable" == _scan.info()["simd"]
+    assert _scan._use_splitter("best") == _scan.SIMD
+    with pytest.raises(ValueError):
+        _scan._use_splitter("lines")
+    with pytest.raises(ValueError):
+        _scan._use_hash("md5")
+
+
 class Trickle(io.RawIOBase):
     """A stream that hands out at most `step` bytes per read: chunk boundaries everywhere."""
 
@@ -47,7 +70,7 @@ def assert_same(a, b):
 
 
 # --- random dumps -----------------------------------------------------------------------------
-COMMS = [b"bash", b"systemd-journal", b"a (b) c", b"x), ts 7 ns, y", b"x), ts 8 ns, y", b"kworker/u8:2", b"",
+COMMS = [b"bash", b"alloc_pages", b"systemd-journal", b"a (b) c", b"x), ts 7 ns, y", b"x), ts 8 ns, y", b"kworker/u8:2", b"",
          b"0123456789abcdef", b"(sd-pam)", b"a,b", b"\xff\xfeodd", b"tgid 3 (x)", b"p\x00n"]
 FRAMES = [b" post_alloc_hook+0xca/0xd0", b" get_page_from_freelist+0x5b2/0x1390",
           b" __alloc_pages_noprof+0x1a2/0x350", b" alloc_pages_bulk_noprof+0x1/0x2",
@@ -57,11 +80,13 @@ FRAMES = [b" post_alloc_hook+0xca/0xd0", b" get_page_from_freelist+0x5b2/0x1390"
           b" x+0x1/0x2 [bad mod]", b" ts 5 ns", b" free_ts 9 ns", b" order 3,", b" pid 4,",
           b"Page has been migrated, last migrate reason: compaction", b"Slab cache page",
           b"Charged (via objcg) to memcg system.slice", b"handle: 12", b"nr_base_pages: 7",
-          b" +0x1/0x2", b"[m]", b" rapid,", b" mask 0xFF"]
+          b" +0x1/0x2", b"[m]", b" rapid,", b" mask 0xFF", b" mask 0x000000000000000000ff",
+          b" alloc_pages_bulk __vmalloc_node_range+0x1/0x2", b" tgid (tgid (a), ts", b" (x), ts"]
 PFNS = [b"PFN 0x10a3f type Movable Block 133 type Movable Flags 0x17ffffc0020838(uptodate|lru)",
         b"PFN 4610 type Unmovable Block 9 type Unmovable Flags 0x10200(slab|head)",
         b"PFN 0x20000 type Movable Block 256 type CMA Flags 0x0()", b"PFN", b"PFNx type Bogus",
-        b"PFN 99999999999999999999999 type Isolate"]
+        b"PFN 99999999999999999999999 type Isolate",
+        b"PFN 0000000000000000000000000000000000000007 type Movable", b"PFN 0x0000000000000000000000001f"]
 
 
 @st.composite
