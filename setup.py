@@ -98,7 +98,8 @@ def extensions():
             compile_args += ["/fsanitize=address", "/Zi", "/Od"]
     elif debug:
         sanitize = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"]
-        compile_args += ["-O1", "-g", "-fno-omit-frame-pointer"] + sanitize
+        # -fno-wrapv: Python's own CFLAGS make signed overflow defined, which hides it from UBSan
+        compile_args += ["-O1", "-g", "-fno-omit-frame-pointer", "-fno-wrapv"] + sanitize
         link_args += sanitize
     else:
         compile_args += ["-O3"]
