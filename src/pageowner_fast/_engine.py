@@ -26,6 +26,20 @@ if not _force_py:
 NAME = "cython" if _scan_mod is not None else "python"
 
 
+def info() -> dict:
+    """Which engine runs; for the compiled one also its hash, block splitter and build
+    (``_scan.info()``: hash, simd, debug, compiler, ...)."""
+    return {"engine": NAME, **(_scan_mod.info() if _scan_mod is not None else {})}
+
+
+def describe() -> str:
+    """One line for --version: "cython engine, xxh3-128, avx2 splitter" or "python engine"."""
+    i = info()
+    if NAME != "cython":
+        return "python engine"
+    return f"cython engine, {i['hash']}, {i['simd']} splitter" + (", debug build" if i["debug"] else "")
+
+
 def _mappable(f):
     """The file descriptor of `f` if it is an uncompressed regular file read from its start."""
     try:
