@@ -32,7 +32,7 @@ def info() -> dict:
     return {"engine": NAME, **(_scan_mod.info() if _scan_mod is not None else {})}
 
 
-def describe() -> str:
+def summary() -> str:
     """One line for --version: "cython engine, xxh3-128, avx2 splitter" or "python engine"."""
     i = info()
     if NAME != "cython":

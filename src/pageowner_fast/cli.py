@@ -220,7 +220,7 @@ def _main(argv=None) -> int:
         return 0 if argv else 1
     if argv[0] in ("-V", "--version"):
         from . import _engine
-        print(f"{PROG} {__version__} ({_engine.describe()})")
+        print(f"{PROG} {__version__} ({_engine.summary()})")
         return 0
     cmd, rest = argv[0], argv[1:]
     handler = {"sort": cmd_sort, "gen": cmd_gen, "example": cmd_example,
