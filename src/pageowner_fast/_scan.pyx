@@ -82,7 +82,7 @@ def info():
         "hash": _hash_name,
         "simd": pof_split_name().decode(),
         "debug": bool(POF_DEBUG),
-        "compiler": POF_COMPILER.decode(),
+        "compiler": POF_COMPILER.decode().strip(),
         "build_sse2": bool(pof_build_has_sse2()),
         "build_avx2": bool(pof_build_has_avx2()),
         "cpu_avx2": bool(pof_cpu_has_avx2()),
