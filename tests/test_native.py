@@ -91,27 +91,42 @@ class Builder:
                 pass
         self.cache = {}
 
-    def _build(self, sources, name, macros, extra):
+    def _build(self, sources, name, macros, extra, objects=()):
         exe = self.tmp / (name + (".exe" if sys.platform == "win32" else ""))
         if self.cc is None:
-            return self.plain.build(sources, exe, macros, self.flags + extra)
-        objdir = self.tmp / f"obj-{name}"
-        objs = self.cc.compile([str(s) for s in sources], output_dir=str(objdir),
-                               macros=list(macros), include_dirs=[str(NATIVE)],
-                               extra_postargs=self.flags + extra)
-        self.cc.link_executable(objs, name, output_dir=str(self.tmp),
+            return self.plain.build([*sources, *objects], exe, macros, self.flags + extra)
+        objs = self._compile(sources, f"obj-{name}", macros, extra)
+        self.cc.link_executable([*objs, *objects], name, output_dir=str(self.tmp),
                                 extra_postargs=[] if self.msvc else extra)
         return Path(self.cc.executable_filename(name, output_dir=str(self.tmp)))
 
+    def _compile(self, sources, objdir, macros, extra):
+        return self.cc.compile([str(s) for s in sources], output_dir=str(self.tmp / objdir),
+                               macros=list(macros), include_dirs=[str(NATIVE)],
+                               extra_postargs=self.flags + extra)
+
+    def _native_objects(self, macros, extra, tag):
+        """The _native/*.c compiled once per set of flags (sources without setuptools)."""
+        key = ("native", tag)
+        if key not in self.cache:
+            sources = sorted(NATIVE.glob("*.c"))
+            self.cache[key] = (sources, []) if self.cc is None else \
+                ([], self._compile(sources, f"obj-native-{tag}", macros, extra))
+        return self.cache[key]
+
     def program(self, unit: str, *, count_work: bool = False) -> Path:
-        """tests/native/test_<unit>.c linked with every _native/*.c."""
+        """tests/native/test_<unit>.c linked with every _native/*.c. Work counting builds
+        are optimised and without sanitizers (they count, the unit tests check)."""
         key = (unit, count_work)
         if key not in self.cache:
             macros = [("POF_COUNT_WORK", "1")] if count_work else []
-            sources = [CTESTS / f"test_{unit}.c", *sorted(NATIVE.glob("*.c"))]
+            extra = ([] if self.msvc else ["-O2"]) if count_work else self.sanitize
+            tag = "work" if count_work else "test"
             name = f"test_{unit}{'_work' if count_work else ''}"
             try:
-                self.cache[key] = self._build(sources, name, macros, self.sanitize)
+                sources, objects = self._native_objects(macros, extra, tag)
+                self.cache[key] = self._build([CTESTS / f"test_{unit}.c", *sources], name, macros,
+                                              extra, objects)
             except Exception as e:  # a compile error is a failure, not a skip
                 out = getattr(e, "stderr", None) or getattr(e, "args", [""])[0]
                 pytest.fail(f"building {name} failed:\n{out}")
