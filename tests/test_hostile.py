@@ -277,3 +277,14 @@ def test_vmalloc_only_below_the_first_stack_line(text, vmalloc):
             cols = engine.scan_bytes(text + b"\n", aggregate=aggregate)[0] if aggregate else \
                 engine.scan_bytes(text + b"\n")[0]
             assert cols["allocator"].tolist() == [8 if vmalloc else 16], (engine.__name__, aggregate)
+
+
+def test_scanner_after_its_result_is_an_error():
+    """result() hands the C buffers to NumPy: the Scanner cannot go on (no crash)."""
+    s = _scan.Scanner()
+    s.feed_stream(io.BytesIO(BLOCK % 1))
+    assert s.result()[2]["blocks"] == 1
+    with pytest.raises(RuntimeError, match="taken already"):
+        s.result()
+    with pytest.raises(RuntimeError, match="taken already"):
+        s.feed_stream(io.BytesIO(BLOCK % 2))

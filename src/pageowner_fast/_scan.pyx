@@ -219,6 +219,7 @@ cdef class Scanner:
     """One pass over a dump; the C parser state (pof_scanner) lives here."""
 
     cdef pof_scanner s
+    cdef bint taken                     # result() handed the buffers over
     cdef public object error            # an exception raised on a worker thread
 
     def __cinit__(self, bint strip_ts=True, bint aggregate=False, Py_ssize_t size_hint=0):
@@ -249,6 +250,8 @@ cdef class Scanner:
         cdef object mv = memoryview(ba)
         cdef bytes chunk
         cdef const unsigned char* src
+        if self.taken:
+            raise RuntimeError("this Scanner's result() was taken already")
         readinto = getattr(f, "readinto", None)
         while True:
             if cap - have < READ_CHUNK:
@@ -310,6 +313,9 @@ cdef class Scanner:
         cdef pof_cols* c = &self.s.cols
         cdef size_t n = c.n
         cdef size_t nh = self.s.headers.n
+        if self.taken:
+            raise RuntimeError("this Scanner's result() was taken already")
+        self.taken = True
         stats = {"blocks": int(self.s.nblocks), "nul_bytes": int(self.s.nul_bytes),
                  "cr_removed": int(self.s.cr_removed), "truncated": bool(self.s.truncated),
                  "bytes": int(self.s.nbytes), "pages_overflow": int(pof_pages_overflow(&self.s))}
