@@ -288,3 +288,26 @@ def test_scanner_after_its_result_is_an_error():
         s.result()
     with pytest.raises(RuntimeError, match="taken already"):
         s.feed_stream(io.BytesIO(BLOCK % 2))
+
+
+@pytest.mark.parametrize("piece", [6 << 20, 1])
+def test_unseekable_read_ignoring_its_size_through_load(piece):
+    """pf.load() wraps an unseekable object without readinto in a buffered reader; a read()
+    that returns more than asked for is kept for the next call, not an error."""
+    class Unseekable(GreedyRead):
+        def seekable(self):
+            return False
+    data = DUMP[:300_000]
+    d, ref = pf.load(Unseekable(data, piece=piece)), pf.load(io.BytesIO(data))
+    assert d.nblocks == ref.nblocks == 1145 and len(d) == len(ref)
+
+
+def test_unseekable_text_stream_through_load():
+    class Text(GreedyRead):
+        def seekable(self):
+            return False
+
+        def read(self, n=-1):
+            return super().read(n).decode("latin-1")
+    with pytest.raises(InputError, match="read\\(\\) returned str"):
+        pf.load(Text(DUMP[:1000]))

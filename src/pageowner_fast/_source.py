@@ -157,14 +157,19 @@ class _RawAdapter(io.RawIOBase):
 
     def __init__(self, f):
         self._f = f
+        self._rest = b""        # what a read() returned beyond the size asked for
 
     def readable(self):
         return True
 
     def readinto(self, b):
-        data = self._f.read(len(b))
-        n = len(data)
-        b[:n] = data
+        data = self._rest or self._f.read(len(b))
+        if isinstance(data, str):
+            raise InputError(f"{describe(self._f)}: read() returned str, not bytes "
+                             "(a file opened in text mode?)")
+        n = min(len(data), len(b))
+        b[:n] = data[:n]
+        self._rest = data[n:]
         return n
 
 
