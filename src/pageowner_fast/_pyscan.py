@@ -59,11 +59,11 @@ def match_comm(text: bytes):
     Leftmost match: the first `tgid ... (` whose line has a `),\\s*ts` after the `(`; the
     greedy `(.*)` ends at the last such `)` of that line. Each line's last one is looked
     up once (the `(` of later heads lie further right)."""
-    line_start = line_end = -1     # the line looked at last, and its last `)` (or -1)
-    close = -1
+    line_end = -1                  # the end of the line looked at last ...
+    close = -1                     # ... and its last `)` followed by `,\\s*ts` (-1: none)
     for m in COMM_HEAD_RE.finditer(text):
         j = m.end() - 1            # the `(`
-        if j > line_end:
+        if j > line_end:           # a new line
             line_start = text.rfind(b"\n", max(line_end, 0), j) + 1
             line_end = text.find(b"\n", j)
             if line_end < 0:
