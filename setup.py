@@ -93,6 +93,9 @@ def extensions():
     compile_args, link_args = [], []
     if debug:
         macros.append(("POF_DEBUG", "1"))
+    if sys.platform != "win32":
+        # only PyInit__scan is exported: calls between the C files bind directly (no PLT)
+        compile_args.append("-fvisibility=hidden")
     if sys.platform == "win32":
         if debug:
             compile_args += ["/fsanitize=address", "/Zi", "/Od"]
