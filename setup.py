@@ -1,12 +1,18 @@
 """Declares the compiled extension; everything else is in pyproject.toml.
 
-PAGEOWNER_FAST_DEBUG=1 builds with Cython bounds checks on and AddressSanitizer (for fuzzing).
+The extension is the native core in src/pageowner_fast/_native/ (plain C: splitter,
+matchers, interner, row builder, text writer) plus its Cython driver _scan.pyx.
+
+PAGEOWNER_FAST_DEBUG=1 builds it for fuzzing and sanitizers: Cython bounds checks on,
+-O1 -g, AddressSanitizer and UndefinedBehaviorSanitizer (gcc/clang; MSVC: /fsanitize=address).
+Run Python with the sanitizer runtime preloaded, see .github/workflows/sanitize.yml.
 
 The extension is optional: without a working C compiler (or Cython/NumPy headers) the build
 prints a warning and installs the pure-Python engine (`pageowner_fast.engine == "python"`,
 correct but much slower). PAGEOWNER_FAST_REQUIRE_EXTENSION=1 turns that into a build failure
 (release wheels are built that way).
 """
+import glob
 import os
 import sys
 
@@ -78,21 +84,37 @@ def extensions():
         "initializedcheck": debug,
         "embedsignature": True,
     }
+    native = "src/pageowner_fast/_native"
+    sources = ["src/pageowner_fast/_scan.pyx"] + [
+        f"{native}/{name}.c" for name in
+        ("pof_hash", "pof_split", "pof_match", "pof_intern", "pof_cols", "pof_rows",
+         "pof_scanner", "pof_textout", "pof_guard")]
+    macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
     compile_args, link_args = [], []
+    if debug:
+        macros.append(("POF_DEBUG", "1"))
     if sys.platform != "win32":
+        # only PyInit__scan is exported: calls between the C files bind directly (no PLT)
+        compile_args.append("-fvisibility=hidden")
+    if sys.platform == "win32":
         if debug:
-            compile_args += ["-O1", "-g", "-fsanitize=address", "-fno-omit-frame-pointer"]
-            link_args += ["-fsanitize=address"]
-        else:
-            compile_args += ["-O3"]
+            compile_args += ["/fsanitize=address", "/Zi", "/Od"]
+    elif debug:
+        sanitize = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"]
+        # -fno-wrapv: Python's own CFLAGS make signed overflow defined, which hides it from UBSan
+        compile_args += ["-O1", "-g", "-fno-omit-frame-pointer", "-fno-wrapv"] + sanitize
+        link_args += sanitize
+    else:
+        compile_args += ["-O3"]
 
     ext = Extension(
         "pageowner_fast._scan",
-        ["src/pageowner_fast/_scan.pyx"],
-        include_dirs=[np.get_include()],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        sources,
+        include_dirs=[np.get_include(), "src/pageowner_fast"],
+        define_macros=macros,
         extra_compile_args=compile_args,
         extra_link_args=link_args,
+        depends=sorted(glob.glob(f"{native}/*.h")) + ["src/pageowner_fast/_scan.pxd"],
     )
     try:
         return cythonize([ext], compiler_directives=directives, compile_time_env={}, quiet=True)

@@ -39,6 +39,10 @@ def _gbps(benchmark, nbytes):
     st = benchmark.stats.stats
     benchmark.extra_info["GB/s (median)"] = round(nbytes / st.median / 1e9, 3)
     benchmark.extra_info["bytes"] = nbytes
+    # which build ran: hash, block splitter, debug or not (older builds have no info())
+    info = _scan.info() if hasattr(_scan, "info") else {"hash": _scan.HASH}
+    benchmark.extra_info["build"] = ", ".join(f"{k}={info[k]}" for k in ("hash", "simd", "debug")
+                                              if k in info)
 
 
 def _mapped(path):

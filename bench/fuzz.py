@@ -9,7 +9,14 @@ tests/data/real_corpus) goes through ``pageowner_fast._scan``:
 * on inputs up to ``--max-compare`` bytes it must equal ``_pyscan.scan_bytes``, the
   pure-Python reference engine;
 * ``scan_stream`` fed a few bytes per read (chunk boundaries everywhere), ``scan_mapped``
-  (the multi-threaded path for regular files) and ``aggregate=True`` must agree with it.
+  (the multi-threaded path for regular files) and ``aggregate=True`` must agree with it;
+* ``scan_stream`` fed by an ill-behaved file object (``read(n)`` returning more or less than
+  n, a bytearray instead of bytes, ``readinto`` filling only part of its buffer) must agree
+  too, and one whose ``readinto`` reports more bytes than its buffer holds must raise
+  ``InputError`` (issue 16).
+
+The mutator splices in the tokens the matchers look for, and long runs of the adversarial
+shapes of issue 16 (``tgid (``, ``(``, ``)``, ``ts ``, ``+0x``, ``[``, ``PFN``, digits, spaces).
 
 A mismatch or exception saves the input under ``--crash-dir`` and exits 1. Memory errors are
 caught by AddressSanitizer when the extension is built with it (bounds checks on too):
@@ -18,6 +25,9 @@ caught by AddressSanitizer when the extension is built with it (bounds checks on
     ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \\
     LD_PRELOAD="$(gcc -print-file-name=libasan.so)" \\
     PYTHONPATH=/tmp/pof-asan/src python bench/fuzz.py --seconds 600
+
+(The build also has UBSan, -fno-sanitize-recover: undefined behaviour aborts too; see
+.github/workflows/sanitize.yml.)
 
 The engine is atheris (coverage-guided libFuzzer; the coverage comes from the instrumented
 pure-Python reference scanner, whose branches mirror the Cython one's) when it is installed,
@@ -55,6 +65,13 @@ TOKENS = [
     b"Page has been migrated, last migrate reason: compaction\n", b"nr_base_pages: 20\n",
     b"Charged to memcg x\n", b"handle: 5\n",
 ]
+# issue 16's adversarial shapes, spliced in as long runs (with a prefix that puts the
+# matchers where they work hardest)
+ADVERSARIAL = [(b"", b"tgid ("), (b"", b"tgid ()"), (b"tgid 1 ", b"("), (b"tgid 1 (", b")"),
+               (b"tgid 1 (", b"),"), (b"", b"ts "), (b"ts", b" "), (b"tgid", b" "),
+               (b"tgid 1 (x),", b" "), (b"", b"+0x"), (b"", b"+0x1/0x"), (b"", b"["),
+               (b"+0x1/0x2", b" ["), (b"", b"PFN"), (b"order ", b"0123456789"), (b"", b"mask 0x"),
+               (b"", b"__vmalloc_node_range alloc_pages "), (b"", b"free_ts ")]
 
 
 # --- seeds ------------------------------------------------------------------------------------
@@ -109,6 +126,9 @@ def mutate(data: bytes, rnd: random.Random, max_len: int, seeds: list[bytes]) ->
             del b[rnd.randint(0, len(b)):]
         elif op == 8 and rnd.random() < 0.2:
             b = bytearray(bytes(b).replace(b"\n", b"\r\n"))
+        elif op == 9 and rnd.random() < 0.5:    # an adversarial line (issue 16)
+            prefix, unit = rnd.choice(ADVERSARIAL)
+            b[pos:pos] = prefix + unit * rnd.choice((20, 300, 3000))
         else:                                   # a long run: big numbers, long lines
             b[pos:pos] = bytes([rnd.choice(b"0 x\n(")]) * rnd.choice((25, 300, 5000))
     return bytes(b[:max_len])
@@ -134,6 +154,35 @@ class Trickle(io.RawIOBase):
         b[:n] = self.data[self.pos:self.pos + n]
         self.pos += n
         return n
+
+
+class GreedyRead:
+    """No readinto; read(n) returns what it likes (1 .. 3n bytes), bytes or a bytearray."""
+
+    def __init__(self, data, rnd):
+        self.data, self.pos, self.rnd = data, 0, rnd
+
+    def read(self, n=-1):
+        k = max(1, self.rnd.randint(1, 3 * max(n, 1)))
+        out = self.data[self.pos:self.pos + k]
+        self.pos += len(out)
+        return bytearray(out) if self.rnd.random() < 0.3 else out
+
+
+class ShortReadinto:
+    """readinto() that fills only part of its buffer; or, lying=True, reports more bytes
+    than the buffer holds (which must raise InputError)."""
+
+    name = "fuzz-input"
+
+    def __init__(self, data, rnd, lying=False):
+        self.data, self.pos, self.rnd, self.lying = data, 0, rnd, lying
+
+    def readinto(self, b):
+        n = min(len(b), self.rnd.randint(1, 70000), len(self.data) - self.pos)
+        b[:n] = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return len(b) + 1 if self.lying and n else n
 
 
 class Checker:
@@ -198,6 +247,18 @@ class Checker:
         stream = self.scan.scan_stream(io.BufferedReader(Trickle(data, step), 7 if step < 64 else 8192),
                                        strip_ts=True)
         self.same(stream, self.scan.scan_bytes(data, strip_ts=True), f"scan_stream(step={step})")
+        kind = rnd.choice(("greedy", "short", "lying"))
+        if kind == "lying" and data:
+            from pageowner_fast.exceptions import InputError
+            try:
+                self.scan.scan_stream(ShortReadinto(data, rnd, lying=True))
+            except InputError:
+                pass
+            else:
+                raise Mismatch("a readinto() that reports more than its buffer was accepted")
+        elif kind != "lying":
+            f = GreedyRead(data, rnd) if kind == "greedy" else ShortReadinto(data, rnd)
+            self.same(self.scan.scan_stream(f, strip_ts=True), stream, f"scan_stream({kind} reader)")
         if hasattr(self.scan, "scan_mapped") and data:
             # a real file mapping, as the engine uses it (scan_mapped releases the pages it
             # has read with MADV_DONTNEED, which would zero an anonymous buffer such as bytes)
@@ -229,6 +290,14 @@ def asan_loaded() -> bool:
     from pageowner_fast import _scan
     try:
         return b"__asan_init" in Path(_scan.__file__).read_bytes()
+    except OSError:
+        return False
+
+
+def ubsan_loaded() -> bool:
+    from pageowner_fast import _scan
+    try:
+        return b"__ubsan_handle" in Path(_scan.__file__).read_bytes()
     except OSError:
         return False
 
@@ -316,7 +385,8 @@ def summary(args, checker, engine) -> None:
     el = time.monotonic() - START
     print(f"fuzz: {engine}: {checker.runs} inputs in {el:.0f} s ({checker.runs / max(el, 1e-9):.0f}/s), "
           f"{checker.bytes / 1e6:.1f} MB, largest {checker.max_seen} bytes; {checker.compared} "
-          f"compared with the pure-Python engine; ASan {'on' if asan_loaded() else 'OFF'}; "
+          f"compared with the pure-Python engine; ASan {'on' if asan_loaded() else 'OFF'}, "
+          f"UBSan {'on' if ubsan_loaded() else 'OFF'}; "
           "no failure", file=sys.stderr)
     for key, data in checker.ref_failures.items():
         p = save_crash(Path(args.crash_dir), data, ValueError(key))
@@ -331,7 +401,8 @@ def asan_build(target: Path) -> int:
         shutil.rmtree(target)
     target.mkdir(parents=True)
     shutil.copytree(ROOT / "src", target / "src",
-                    ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__", "*.egg-info"))
+                    ignore=shutil.ignore_patterns("*.so", "_scan.c", "*.html", "__pycache__",
+                                                  "*.egg-info"))
     for f in ("setup.py", "pyproject.toml"):
         shutil.copy2(ROOT / f, target / f)
     env = dict(os.environ, PAGEOWNER_FAST_DEBUG="1", PAGEOWNER_FAST_REQUIRE_EXTENSION="1")
@@ -340,7 +411,7 @@ def asan_build(target: Path) -> int:
                    env=env, check=True)
     libasan = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True,
                              text=True).stdout.strip()
-    print(f"built {target}/src/pageowner_fast/_scan*.so with bounds checks + AddressSanitizer; run:\n"
+    print(f"built {target}/src/pageowner_fast/_scan*.so with bounds checks + ASan + UBSan; run:\n"
           f"  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 LD_PRELOAD={libasan} "
           f"PYTHONPATH={target}/src {sys.executable} {Path(__file__).resolve()} --seconds 600")
     return 0
@@ -369,8 +440,8 @@ def main(argv=None) -> int:
     if pageowner_fast.engine != "cython":
         raise SystemExit("fuzz: the compiled scanner is not importable (build it first)")
     from pageowner_fast import _scan
-    print(f"fuzz: scanner {_scan.__file__}; ASan {'on' if asan_loaded() else 'OFF'}",
-          file=sys.stderr)
+    print(f"fuzz: scanner {_scan.__file__}; ASan {'on' if asan_loaded() else 'OFF'}, "
+          f"UBSan {'on' if ubsan_loaded() else 'OFF'}; {_scan.info()}", file=sys.stderr)
     seeds = seed_slices(min(args.max_len, args.seed_len))
     engine = args.engine
     if engine == "auto":

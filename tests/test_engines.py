@@ -20,6 +20,29 @@ def test_compiled_engine_is_loaded():
     assert pageowner_fast.engine == "cython"
 
 
+def test_compiled_engine_hashes_with_xxh3():
+    """The interner hashes with XXH3-128 from the xxhash wheel (a dependency); the fallback
+    hash (which compares bytes on every hit) running where XXH3 should be is a build or
+    packaging fault a wheel test must catch."""
+    if os.environ.get("PAGEOWNER_FAST_PUREPYTHON"):
+        pytest.skip("pure-Python engine forced by the environment")
+    assert _scan.HASH == "xxh3-128"
+    assert _scan.info()["hash"] == "xxh3-128"
+
+
+def test_info_says_what_runs():
+    info = _scan.info()
+    assert info["simd"] == _scan.SIMD in ("avx2", "sse2", "portable")
+    assert info["simd"] != "avx2" or info["cpu_avx2"]
+    assert isinstance(info["debug"], bool) and info["compiler"]
+    assert _scan._use_splitter("portable") == "portable" == _scan.info()["simd"]
+    assert _scan._use_splitter("best") == _scan.SIMD
+    with pytest.raises(ValueError):
+        _scan._use_splitter("lines")
+    with pytest.raises(ValueError):
+        _scan._use_hash("md5")
+
+
 class Trickle(io.RawIOBase):
     """A stream that hands out at most `step` bytes per read: chunk boundaries everywhere."""
 
@@ -36,17 +59,11 @@ class Trickle(io.RawIOBase):
         return n
 
 
-# Columns the reference engine has and the compiled one of this branch may lack until the
-# native rewrite adds them (pageowner_fast._fields.PFN_BLOCK_COLUMNS).
-PENDING_IN_COMPILED = set(pageowner_fast._fields.PFN_BLOCK_COLUMNS)
-
-
 def assert_same(a, b):
     ca, ta, sa = a
     cb, tb, sb = b
+    assert ca.keys() == cb.keys()
     for k in cb:
-        if k not in ca and k in PENDING_IN_COMPILED:
-            continue
         assert ca[k].dtype == cb[k].dtype, k
         np.testing.assert_array_equal(ca[k], cb[k], err_msg=k)
     from pageowner_fast.dump import Table
@@ -55,7 +72,7 @@ def assert_same(a, b):
 
 
 # --- random dumps -----------------------------------------------------------------------------
-COMMS = [b"bash", b"systemd-journal", b"a (b) c", b"x), ts 7 ns, y", b"x), ts 8 ns, y", b"kworker/u8:2", b"",
+COMMS = [b"bash", b"alloc_pages", b"systemd-journal", b"a (b) c", b"x), ts 7 ns, y", b"x), ts 8 ns, y", b"kworker/u8:2", b"",
          b"0123456789abcdef", b"(sd-pam)", b"a,b", b"\xff\xfeodd", b"tgid 3 (x)", b"p\x00n"]
 FRAMES = [b" post_alloc_hook+0xca/0xd0", b" get_page_from_freelist+0x5b2/0x1390",
           b" __alloc_pages_noprof+0x1a2/0x350", b" alloc_pages_bulk_noprof+0x1/0x2",
@@ -65,11 +82,13 @@ FRAMES = [b" post_alloc_hook+0xca/0xd0", b" get_page_from_freelist+0x5b2/0x1390"
           b" x+0x1/0x2 [bad mod]", b" ts 5 ns", b" free_ts 9 ns", b" order 3,", b" pid 4,",
           b"Page has been migrated, last migrate reason: compaction", b"Slab cache page",
           b"Charged (via objcg) to memcg system.slice", b"handle: 12", b"nr_base_pages: 7",
-          b" +0x1/0x2", b"[m]", b" rapid,", b" mask 0xFF"]
+          b" +0x1/0x2", b"[m]", b" rapid,", b" mask 0xFF", b" mask 0x000000000000000000ff",
+          b" alloc_pages_bulk __vmalloc_node_range+0x1/0x2", b" tgid (tgid (a), ts", b" (x), ts"]
 PFNS = [b"PFN 0x10a3f type Movable Block 133 type Movable Flags 0x17ffffc0020838(uptodate|lru)",
         b"PFN 4610 type Unmovable Block 9 type Unmovable Flags 0x10200(slab|head)",
         b"PFN 0x20000 type Movable Block 256 type CMA Flags 0x0()", b"PFN", b"PFNx type Bogus",
-        b"PFN 99999999999999999999999 type Isolate"]
+        b"PFN 99999999999999999999999 type Isolate",
+        b"PFN 0000000000000000000000000000000000000007 type Movable", b"PFN 0x0000000000000000000000001f"]
 
 
 @st.composite
@@ -143,12 +162,12 @@ def test_fallback_hash_matches_reference(data, strip):
 
 def _use_splitter(name):
     """Select a block splitter for a test; skip where this build or CPU lacks it."""
-    if _scan._use_block_end(name) != name:
-        _scan._use_block_end("best")
+    if _scan._use_splitter(name) != name:
+        _scan._use_splitter("best")
         pytest.skip(f"no {name} block splitter in this build or on this CPU")
 
 
-@pytest.mark.parametrize("splitter", ["sse2", "lines"])
+@pytest.mark.parametrize("splitter", ["sse2", "portable"])
 @settings(max_examples=100, deadline=None)
 @given(data=dump(), strip=st.booleans())
 def test_other_block_splitters_match_reference(splitter, data, strip):
@@ -158,11 +177,11 @@ def test_other_block_splitters_match_reference(splitter, data, strip):
     try:
         got = _scan.scan_bytes(data, strip_ts=strip)
     finally:
-        _scan._use_block_end("best")
+        _scan._use_splitter("best")
     assert_same(got, _pyscan.scan_bytes(data, strip_ts=strip))
 
 
-@pytest.mark.parametrize("splitter", ["avx2", "sse2", "lines"])
+@pytest.mark.parametrize("splitter", ["avx2", "sse2", "portable"])
 def test_block_ends_and_pfn_lines_at_every_offset(splitter):
     """The 64-byte-window splitters: empty lines, PFN lines (and a 'P' line that is not one)
     and the end of the input at every offset relative to a window."""
@@ -181,7 +200,7 @@ def test_block_ends_and_pfn_lines_at_every_offset(splitter):
                 d = data[:len(data) - cut]
                 assert_same(_scan.scan_bytes(d, strip_ts=strip), _pyscan.scan_bytes(d, strip_ts=strip))
     finally:
-        _scan._use_block_end("best")
+        _scan._use_splitter("best")
 
 
 def test_real_dump_engines_agree(plain_input):

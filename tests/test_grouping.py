@@ -149,11 +149,11 @@ def test_block_migratetype_with_the_reference_engine(ref_dump, text):
         assert as_naive(g) == naive(text, names)
 
 
-def test_a_dump_without_the_pageblock_columns_says_so(ref_dump):
+def test_a_dump_without_the_pageblock_columns_says_so(ref_dump):  # e.g. a Dump built by hand
     d = ref_dump.subset(np.arange(len(ref_dump)))
     for name in F.PFN_BLOCK_COLUMNS:
         del d.columns[name]
-    with pytest.raises(UnsupportedKeyError, match="does not extract the PFN line's `Block N type T`"):
+    with pytest.raises(UnsupportedKeyError, match="has no 'block_migratetype' column"):
         group_loaded(d, "block_migratetype")
 
 
@@ -292,12 +292,5 @@ def test_combining_many_wide_keys_recodes(ref_dump, text):
 
 
 def test_block_migratetype_from_a_path(path, text):
-    """The reference engine extracts the pageblock columns; the compiled one of this branch
-    does not yet, and says so in one line."""
-    g = None
-    try:
-        g = group_by(path, "block_migratetype")
-    except UnsupportedKeyError as e:
-        assert pf.engine == "cython" and "PAGEOWNER_FAST_PUREPYTHON=1" in str(e)
-    if g is not None:
-        assert as_naive(g) == naive(text, ["block_migratetype"])
+    g = group_by(path, "block_migratetype")
+    assert as_naive(g) == naive(text, ["block_migratetype"])

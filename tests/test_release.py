@@ -46,7 +46,7 @@ def test_cli_version_matches():
     p = run_subprocess(["--version"], timeout=120, env=env)
     assert p.returncode == 0 and p.stderr == b""
     out = p.stdout.decode()
-    m = re.fullmatch(r"pageowner-fast (\S+) \((cython|python) engine(, (\S+) hash)?(, \S+)?\)\n", out)
+    m = re.fullmatch(r"pageowner-fast (\S+) \((cython|python) engine(, (\S+) hash)?(, \S+ splitter)?(, debug build)?\)\n", out)
     assert m, out
     assert m.group(1) == pageowner_fast.__version__
     assert m.group(2) == pageowner_fast.engine

@@ -7,6 +7,15 @@ other are disjoint, and the greedy `(.*)` of the comm pattern picks the last `),
 line, which is also the longest match. `\\s` is [ \\t\\n\\r\\f\\v] in both, and `.` stops at
 newline in both. It is slow (about 20 MB/s) and is used only when the compiled engine is
 unavailable or when PAGEOWNER_FAST_PUREPYTHON=1.
+
+Linear time whatever a line holds (issue 16): a backtracking engine can take quadratic time
+on some of those patterns -- `ts` before a long run of spaces (the two `\\s*` share it out
+in every way), or `tgid (` repeated on a line (each `(.*)` runs to the line end and back).
+So the runs of spaces are matched atomically (`(?=(\\s*))\\1` takes the whole run and never
+gives any back: with disjoint classes in a row, the whole run is the only split that can
+match), and the comm is found by `match_comm`, which looks at each line once. The patterns
+as the C tool writes them are kept (`C_TOOL_PATTERNS`): tests/test_pyscan.py checks that
+both forms find the same matches and captures.
 """
 from __future__ import annotations
 
@@ -16,25 +25,62 @@ import numpy as np
 
 from . import _fields as F
 
-ORDER_RE = re.compile(rb"order\s*([0-9]*),")
-PID_RE = re.compile(rb"pid\s*([0-9]*),")
-TGID_RE = re.compile(rb"tgid\s*([0-9]*) ")
-COMM_RE = re.compile(rb"tgid\s*[0-9]*\s*\((.*)\),\s*ts")
-TS_RE = re.compile(rb"ts\s*([0-9]*)\s*ns")
-FREE_TS_RE = re.compile(rb"free_ts\s*([0-9]*)\s*ns")
-MODULE_RE = re.compile(rb"\+0x[0-9a-f]+/0x[0-9a-f]+\s*\[([a-zA-Z0-9_-]+)\]")
-MASK_RE = re.compile(rb"mask\s*0x([0-9a-fA-F]+)")
+# page_owner_sort's patterns, as written in the C tool (the specification of the ones below)
+C_TOOL_PATTERNS = {
+    "order": rb"order\s*([0-9]*),",
+    "pid": rb"pid\s*([0-9]*),",
+    "tgid": rb"tgid\s*([0-9]*) ",
+    "comm": rb"tgid\s*[0-9]*\s*\((.*)\),\s*ts",
+    "ts": rb"ts\s*([0-9]*)\s*ns",
+    "free_ts": rb"free_ts\s*([0-9]*)\s*ns",
+    "module": rb"\+0x[0-9a-f]+/0x[0-9a-f]+\s*\[([a-zA-Z0-9_-]+)\]",
+    "mask": rb"mask\s*0x([0-9a-fA-F]+)",     # ours: the gfp mask column
+}
+
+ORDER_RE = re.compile(C_TOOL_PATTERNS["order"])
+PID_RE = re.compile(C_TOOL_PATTERNS["pid"])
+TGID_RE = re.compile(C_TOOL_PATTERNS["tgid"])
+# the same matches, with each run of spaces taken atomically (capture group "v")
+TS_RE = re.compile(rb"ts(?=(\s*))\1(?P<v>[0-9]*)(?=(\s*))\3ns")
+FREE_TS_RE = re.compile(rb"free_ts(?=(\s*))\1(?P<v>[0-9]*)(?=(\s*))\3ns")
+COMM_HEAD_RE = re.compile(rb"tgid(?=(\s*))\1[0-9]*(?=(\s*))\2\(")
+LAST_CLOSE_RE = re.compile(rb"([^\n]*)\),\s*ts")    # anchored at a line start: its last `),\s*ts`
+MODULE_RE = re.compile(C_TOOL_PATTERNS["module"])
+MASK_RE = re.compile(C_TOOL_PATTERNS["mask"])
 FIELD_BUFF = 25          # page_owner_sort's capture buffer: a capture of 25+ chars fails
 MODULE_NAME_LEN = 64
 LONG_MAX = (1 << 63) - 1
 MT_INDEX = {name.encode(): i for i, name in enumerate(F.MIGRATETYPES)}
 
 
+def match_comm(text: bytes):
+    """The comm capture (start, end) of `tgid\\s*[0-9]*\\s*\\((.*)\\),\\s*ts` in text, or None.
+
+    Leftmost match: the first `tgid ... (` whose line has a `),\\s*ts` after the `(`; the
+    greedy `(.*)` ends at the last such `)` of that line. Each line's last one is looked
+    up once (the `(` of later heads lie further right)."""
+    line_end = -1                  # the end of the line looked at last ...
+    close = -1                     # ... and its last `)` followed by `,\\s*ts` (-1: none)
+    for m in COMM_HEAD_RE.finditer(text):
+        j = m.end() - 1            # the `(`
+        if j > line_end:           # a new line
+            line_start = text.rfind(b"\n", max(line_end, 0), j) + 1
+            line_end = text.find(b"\n", j)
+            if line_end < 0:
+                line_end = len(text)
+            last = LAST_CLOSE_RE.match(text, line_start)
+            close = last.end(1) if last is not None else -1
+        if close > j:
+            return j + 1, close
+    return None
+
+
 def _capture_int(m, limit):
-    """strtol/strtoull on a capture: None on failure (empty, too long, out of range)."""
+    """strtol/strtoull on a capture: None on failure (empty, too long, out of range).
+    page_owner_sort's FIELD_BUFF rule: 25 or more characters fail, leading zeros count."""
     if m is None:
         return None
-    cap = m.group(1)
+    cap = m.group("v") if "v" in m.re.groupindex else m.group(1)
     if not cap or len(cap) >= FIELD_BUFF:
         return None
     v = int(cap)
@@ -48,36 +94,43 @@ def _to_int32(v):
 def is_vmalloc(text: bytes) -> bool:
     """page_owner_sort's VMALLOC test: the line before the first `__vmalloc_node_range`
     occurrence's line (or that line itself, up to the occurrence) holds `alloc_pages`.
-    An occurrence on the first line has no previous line: not VMALLOC (the C tool reads
-    before its buffer there)."""
+    An occurrence on the block's first or second line: not VMALLOC (the C tool walks back
+    before its buffer there, which is undefined; in practice it never says VMALLOC)."""
     i = text.find(b"__vmalloc_node_range")
     if i < 0:
         return False
     line_start = text.rfind(b"\n", 0, i) + 1
     if line_start == 0:
         return False
-    first_line = text.rfind(b"\n", 0, line_start - 1) + 1
-    j = text.find(b"alloc_pages", first_line)
+    prev_start = text.rfind(b"\n", 0, line_start - 1) + 1
+    if prev_start == 0:
+        return False
+    j = text.find(b"alloc_pages", prev_start)
     return 0 <= j < i
+
+
+def _value(digits: bytes, base: int, max_digits: int, limit: int):
+    """A number by value: leading zeros dropped; None when it exceeds `limit`."""
+    digits = digits.lstrip(b"0") or b"0"
+    if len(digits) > max_digits:
+        return None
+    v = int(digits, base)
+    return v if v <= limit else None
 
 
 def parse_pfn_line(line: bytes):
     """(pfn, page migratetype index, pageblock number, pageblock migratetype index) from a
-    `PFN ...` line (decimal or 0x-hex PFN; `Block N type T`). The pageblock number is the
-    decimal digits right after the first " Block " of the line (-1 when there are none or
-    they exceed 2**63-1); its type is the word after a " type " that follows those digits
-    directly (-1 when absent or unknown)."""
+    `PFN ...` line. The PFN is decimal or 0x-hex, read by value (any number of leading zeros;
+    -1 above 2**63-1 or absent). The pageblock number is the decimal digits right after the
+    first " Block " of the line, by value the same way; its type is the word after a " type "
+    that follows those digits directly (-1 when absent or unknown)."""
     rest = line[3:].lstrip(b" ")
     pfn = -1
     m = re.match(rb"0x([0-9a-fA-F]+)|([0-9]+)", rest)
     if m:
-        digits = m.group(1) or m.group(2)
-        if len(digits) > 40:  # far past LONG_MAX (and Python's int() digit limit)
-            pfn = -1
-        else:
-            pfn = int(m.group(1), 16) if m.group(1) else int(m.group(2))
-        if pfn > LONG_MAX:
-            pfn = -1
+        v = (_value(m.group(1), 16, 16, LONG_MAX) if m.group(1) else
+             _value(m.group(2), 10, 19, LONG_MAX))
+        pfn = -1 if v is None else v
     mt = -1
     k = line.find(b" type ")
     if k >= 0:
@@ -86,9 +139,9 @@ def parse_pfn_line(line: bytes):
     block, bmt = -1, -1
     k = line.find(b" Block ")
     if k >= 0:
-        m = re.match(rb"[0-9]+", line[k + 7:k + 7 + 64])
+        m = re.match(rb"[0-9]+", line[k + 7:])
         if m:
-            v = F.bounded_int(m.group(0), LONG_MAX) if len(m.group(0)) < 64 else None
+            v = _value(m.group(0), 10, 19, LONG_MAX)
             if v is not None:
                 block = v
                 after = k + 7 + m.end()
@@ -198,12 +251,12 @@ def parse_block(text: bytes, own_pfn, last_pfn: bytes, strip_ts: bool):
     if tgid is None:
         bad |= F.BAD_TGID
         tgid = -1
-    m = COMM_RE.search(text)
-    if m is None:
+    span = match_comm(text)
+    if span is None:
         bad |= F.BAD_COMM
         comm = b""
     else:
-        comm = m.group(1)
+        comm = text[span[0]:span[1]]
     tsm = TS_RE.search(text)
     ts = _capture_int(tsm, F.U64_MAX)
     if ts is None:
@@ -216,11 +269,10 @@ def parse_block(text: bytes, own_pfn, last_pfn: bytes, strip_ts: bool):
     m = MODULE_RE.search(text)
     module = m.group(1)[:MODULE_NAME_LEN - 1] if m else b"vmlinux"
     m = MASK_RE.search(text)
-    if m is None or len(m.group(1)) > 16:
+    gfp = None if m is None else _value(m.group(1), 16, 16, F.U64_MAX)
+    if gfp is None:
         bad |= F.BAD_MASK
         gfp = 0
-    else:
-        gfp = int(m.group(1), 16)
     alloc = 0
     if b"CMA" in last_pfn:
         alloc |= F.ALLOC_CMA
@@ -236,8 +288,8 @@ def parse_block(text: bytes, own_pfn, last_pfn: bytes, strip_ts: bool):
         bad |= F.BAD_PFN
         pfn, mt, block, bmt = -1, -1, -1, -1
     coll = text
-    if strip_ts and tsm is not None and tsm.end(1) > tsm.start(1):
-        coll = text[:tsm.start(1)] + text[tsm.end(1):]
+    if strip_ts and tsm is not None and tsm.end("v") > tsm.start("v"):
+        coll = text[:tsm.start("v")] + text[tsm.end("v"):]
     nl = coll.find(b"\n")
     header, stack = (coll[:nl + 1], coll[nl + 1:]) if nl >= 0 else (coll, b"")
     row = dict(order=order, pages=pages, pid=_to_int32(pid), tgid=_to_int32(tgid), ts_ns=ts,
@@ -274,5 +326,6 @@ def scan_stream(f, *, strip_ts: bool = True, progress=None):
     tables = {"headers": headers.items, "stacks": stacks.items, "comms": comms.items,
               "modules": modules.items}
     stats = {"blocks": len(columns["order"]), "nul_bytes": counts["nul"],
-             "cr_removed": counts["cr"], "truncated": truncated, "bytes": counts["bytes"]}
+             "cr_removed": counts["cr"], "truncated": truncated, "bytes": counts["bytes"],
+             "pages_overflow": 0}   # a row per block: no page sums here
     return columns, tables, stats

@@ -144,6 +144,8 @@ def _peek(f: IO[bytes], n: int = 6) -> bytes:
     if hasattr(f, "peek"):
         try:
             return bytes(f.peek(n)[:n])
+        except InputError:
+            raise               # what Prefixed says of an ill-behaved file object
         except (OSError, ValueError):
             return b""
     if f.seekable():
@@ -257,7 +259,11 @@ class Prefixed(io.RawIOBase):
 
     def readinto(self, b: Any) -> int:
         if not self._head:
-            self._head = memoryview(self._f.read(len(b)) or b"")
+            data = self._f.read(len(b)) or b""
+            if isinstance(data, str):
+                raise InputError(f"{describe(self._f)}: read() returned str, not bytes "
+                                 "(a file opened in text mode?)")
+            self._head = memoryview(data)
         n = min(len(b), len(self._head))
         b[:n] = self._head[:n]
         self._head = self._head[n:]

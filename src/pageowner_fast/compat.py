@@ -14,7 +14,7 @@ from . import _fields as F
 from ._types import DumpLike
 from .sortcull import Groups, SortOptions
 
-Write = Callable[[bytes], object]
+Write = Callable[[bytes | memoryview], object]
 
 
 def allocator_text(bits: int) -> bytes:
@@ -32,8 +32,8 @@ def write_text(write: Write, dump: DumpLike, groups: Groups, opts: SortOptions) 
         try:
             from ._scan import write_text_records
         except ImportError:
-            write_text_records = None
-        if write_text_records is not None:
+            pass        # the pure-Python engine: the writer below
+        else:
             rep = groups.rep
             write_text_records(write, *dump.headers.packed(), *dump.stacks.packed(),
                                np.ascontiguousarray(groups.count, dtype=np.int64),

@@ -53,16 +53,12 @@ class Dump(DumpLike):
         self.source = source
 
     def column(self, name: str, why: str = "") -> npt.NDArray[Any]:
-        """Column `name`; UnsupportedKeyError (not KeyError) when this dump lacks it: the
-        pageblock columns (``block``, ``block_migratetype``) come only from an engine that
-        extracts them. ``why`` names what needed the column, for the message."""
+        """Column `name`; UnsupportedKeyError (not KeyError) when this dump lacks it (a Dump
+        built by hand from fewer columns). ``why`` names what needed the column."""
         col = self.columns.get(name)
         if col is None:
-            extra = (" (the compiled scanner of this build does not extract the PFN line's "
-                     "`Block N type T` yet; PAGEOWNER_FAST_PUREPYTHON=1 selects the engine that "
-                     "does)" if name in F.PFN_BLOCK_COLUMNS else "")
             raise UnsupportedKeyError(f"{why + ': ' if why else ''}{self.source} has no "
-                                      f"{name!r} column{extra}")
+                                      f"{name!r} column")
         return col
 
     def has_column(self, name: str) -> bool:

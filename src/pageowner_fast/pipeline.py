@@ -14,7 +14,7 @@ import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 
@@ -49,7 +49,7 @@ class SortResult:
     groups: Groups
     options: SortOptions
 
-    def write(self, write: Callable[[bytes], Any], fmt: str = "text") -> None:
+    def write(self, write: compat.Write, fmt: str = "text") -> None:
         """Write the output through `write(data)`: page_owner_sort's text, or JSON / CSV."""
         if fmt == "text":
             compat.write_text(write, self.dump, self.groups, self.options)

@@ -54,7 +54,9 @@ def version_text() -> str:
     if info.get("hash"):
         parts.append(f"{info['hash']} hash")
     if info.get("simd"):
-        parts.append(str(info["simd"]))
+        parts.append(f"{info['simd']} splitter")
+    if info.get("debug"):
+        parts.append("debug build")
     return f"{PROG} {__version__} ({', '.join(parts)})"
 
 

@@ -1,0 +1,32 @@
+/* Column arrays (see pof_cols.h). */
+#include <stdlib.h>
+
+#include "pof_cols.h"
+#include "pof_defs.h"
+
+int pof_cols_reserve(pof_cols *c, size_t want)
+{
+    size_t cap;
+    void *p;
+    if (want <= c->cap)
+        return 0;
+    for (cap = c->cap ? c->cap * 2 : 65536; cap < want; cap *= 2)
+        ;
+#define POF_COL_GROW(type, name)                                                           \
+    p = realloc(c->name, cap * sizeof(type));                                              \
+    if (p == NULL)                                                                         \
+        return POF_ENOMEM;                                                                 \
+    c->name = (type *)p;
+    POF_COLUMNS(POF_COL_GROW)
+#undef POF_COL_GROW
+    c->cap = cap;
+    return 0;
+}
+
+void pof_cols_free(pof_cols *c)
+{
+#define POF_COL_FREE(type, name) free(c->name);
+    POF_COLUMNS(POF_COL_FREE)
+#undef POF_COL_FREE
+    memset(c, 0, sizeof *c);
+}

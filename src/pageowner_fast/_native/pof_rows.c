@@ -1,0 +1,593 @@
+/* The row builder: one block's text -> its fields, into a new row or added to an existing
+ * one, by the scan's mode (pof_scanner.h).
+ *
+ * Per block, first a shortcut: a block whose header line (ts digits cut), raw stack and PFN
+ * verdict were seen together before has that row's fields -- POF_FOLD adds it to that row,
+ * the row modes copy the row with this block's own ts, PFN line and line number. Otherwise
+ * the slow path: the stack's matches come from its cache entry, the ts digits are cut, the
+ * header line and stack interned, the allocator classified (spec §3.5), and the fields
+ * parsed (§3.2) into a new row -- or, folding, the block joins the row of its twins.
+ *
+ * A match that starts in the header line is searched here; one that starts in the stack
+ * comes from the stack's cache entry (leftmost = the header's if it has one). */
+#include <stdlib.h>
+
+#include "pof_scanner.h"
+#include "pof_lines.h"
+
+/* Make the array *p (capacity *cap items) hold at least `want` items, doubling from
+ * `first`; 0, or POF_ENOMEM (*p unchanged). */
+static int grow(void **p, size_t *cap, size_t want, size_t itemsize, size_t first)
+{
+    size_t c = *cap ? *cap * 2 : first;
+    void *q;
+    if (want <= *cap)
+        return 0;
+    while (c < want)
+        c *= 2;
+    q = realloc(*p, c * itemsize);
+    if (q == NULL)
+        return POF_ENOMEM;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+/* A block's text as the row builder sees it. */
+typedef struct {
+    const unsigned char *h;     /* the header line (the first line, newline included) */
+    ptrdiff_t hl;
+    const unsigned char *s;     /* the rest: page_owner_sort's stacktrace */
+    ptrdiff_t sn;
+    const unsigned char *t;     /* h + s in one piece, or NULL while the two are apart */
+    const unsigned char *pl;    /* its first PFN line (newline included), or NULL */
+    ptrdiff_t pll;
+    uint16_t bad;
+    int64_t lineno;
+} blk_text;
+
+/* A ts match: r = pof_field_value()'s result; the capture is t[cs:ce] (-1: none). */
+typedef struct {
+    int r;
+    uint64_t v;
+    ptrdiff_t cs, ce;
+} blk_ts;
+
+/* The shortcut, computed for every block. */
+typedef struct {
+    int ok;                     /* the header line decides its ts match on its own */
+    blk_ts ts;                  /* pof_ts_in_header()'s answer (r = 2: undecided) */
+    pof_h128 key;               /* header (digits cut), raw stack, PFN verdict, digits' place */
+    int has_hkey;               /* POF_ROWS_TS: the header line's key, from hashes made anyway */
+    uint64_t hkey;
+} blk_fast;
+
+/* What the slow path finds out. */
+typedef struct {
+    pof_stackinfo *si;
+    blk_ts ts;                  /* the block's ts match, offsets in the text */
+    int32_t hid, sid;
+    uint8_t alloc;
+    int stripped_stack;         /* the ts digits were cut from the stack part */
+} blk_fields;
+
+static int reserve_text(pof_scanner *s, size_t want)
+{
+    return grow((void **)&s->textbuf, &s->text_cap, want, 1, 65536);
+}
+
+static int reserve_scratch(pof_scanner *s, size_t want)
+{
+    return grow((void **)&s->scratch, &s->scratch_cap, want, 1, 4096);
+}
+
+/* b->t: the text in one piece (a copy unless it already is one). */
+static int join(pof_scanner *s, blk_text *b)
+{
+    if (b->t != NULL)
+        return 0;
+    if (b->h + b->hl == b->s) {
+        b->t = b->h;
+        return 0;
+    }
+    if (reserve_text(s, (size_t)(b->hl + b->sn)) != 0)
+        return POF_ENOMEM;
+    memcpy(s->textbuf, b->h, (size_t)b->hl);
+    memcpy(s->textbuf + b->hl, b->s, (size_t)b->sn);
+    POF_WORK(b->hl + b->sn);
+    b->t = (const unsigned char *)s->textbuf;
+    return 0;
+}
+
+/* h[0:hl] without h[cs:ce], into the scratch buffer. */
+static const char *cut(pof_scanner *s, const unsigned char *h, ptrdiff_t hl, ptrdiff_t cs,
+                       ptrdiff_t ce)
+{
+    if ((size_t)hl > s->scratch_cap && reserve_scratch(s, (size_t)hl) != 0)
+        return NULL;
+    memcpy(s->scratch, h, (size_t)cs);
+    memcpy(s->scratch + cs, h + ce, (size_t)(hl - ce));
+    POF_WORK(hl);
+    return s->scratch;
+}
+
+/* POF_ROWS_TS: the header line as a new id, its key kept for pof_canon_ids (any function
+ * of the line's bytes: equal lines must get equal keys). */
+static int32_t add_header(pof_scanner *s, const unsigned char *h, ptrdiff_t hl, uint64_t key)
+{
+    int32_t hid = pof_interner_append(&s->headers, h, (size_t)hl);
+    if (hid < 0)
+        return hid;
+    if (grow((void **)&s->hkeys, &s->hkeys_cap, (size_t)hid + 1, sizeof(uint64_t), 65536) != 0)
+        return POF_ENOMEM;
+    s->hkeys[hid] = key;
+    return hid;
+}
+
+/* Per distinct raw stack: every match that starts inside it, computed once. */
+static pof_stackinfo *stack_info(pof_scanner *s, const unsigned char *st, ptrdiff_t sn)
+{
+    int32_t rid = pof_intern(&s->raw_stacks, st, (size_t)sn);
+    pof_stackinfo *si;
+    ptrdiff_t k, cs, ce;
+    int f, hit;
+    if (rid < 0)
+        return NULL;
+    if ((size_t)rid < s->ninfo)
+        return &s->info[rid];
+    if (grow((void **)&s->info, &s->info_cap, (size_t)rid + 1, sizeof(pof_stackinfo), 1024) != 0)
+        return NULL;
+    si = &s->info[rid];
+    s->ninfo = (size_t)rid + 1;
+    memset(si, 0, sizeof *si);
+    si->out_id = -1;
+    si->out_stripped_id = -1;
+    for (f = POF_F_ORDER; f <= POF_F_FREE_TS; f++) {
+        si->r[f] = (int8_t)pof_field_value(st, sn, sn, (pof_field)f, &si->v[f], &cs, &ce);
+        if (f == POF_F_TS) {
+            si->ts_cs = cs;
+            si->ts_ce = ce;
+        }
+    }
+    si->r_gfp = (int8_t)pof_match_mask(st, sn, sn, &si->v_gfp);
+    if (pof_match_comm(st, sn, sn, &si->comm_cs, &si->comm_ce) < 0)
+        si->comm_cs = -1;
+    if (pof_match_module(st, sn, &si->mod_cs, &si->mod_ce) < 0)
+        si->mod_cs = -1;
+    for (k = 0; k < sn && pof_is_space(st[k]); k++)
+        ;
+    si->lead_bracket = k < sn && st[k] == '[';
+    si->vm_line = (int8_t)pof_vmalloc_in_stack(st, sn, &hit);
+    si->vm_hit = (uint8_t)hit;
+    return si;
+}
+
+/* Id in the output stack table of the raw stack, or of it with its own ts digits cut. */
+static int32_t out_stack(pof_scanner *s, pof_stackinfo *si, const unsigned char *st,
+                         ptrdiff_t sn, int stripped)
+{
+    char *tmp;
+    if (!stripped) {
+        if (si->out_id < 0)
+            si->out_id = pof_intern(&s->stacks, st, (size_t)sn);
+        return si->out_id;
+    }
+    if (si->out_stripped_id < 0) {
+        tmp = (char *)malloc((size_t)sn + 1);
+        if (tmp == NULL)
+            return POF_ENOMEM;
+        memcpy(tmp, st, (size_t)si->ts_cs);
+        memcpy(tmp + si->ts_cs, st + si->ts_ce, (size_t)(sn - si->ts_ce));
+        si->out_stripped_id = pof_intern(&s->stacks, tmp, (size_t)(sn - (si->ts_ce - si->ts_cs)));
+        free(tmp);
+    }
+    return si->out_stripped_id;
+}
+
+/* Whether the header line holds `__vmalloc_node_range` (cached per header id; digits
+ * cut or not, the answer is the same). -1 on allocation failure. */
+static int header_has_vm(pof_scanner *s, int32_t hid, const unsigned char *h, ptrdiff_t hl)
+{
+    if (s->mode == POF_ROWS_TS)         /* every id is new: nothing to keep */
+        return pof_find_vm(h, hl) >= 0;
+    if ((size_t)hid < s->nheader_vm)
+        return s->header_vm[hid];
+    if (grow((void **)&s->header_vm, &s->header_vm_cap, (size_t)hid + 1, 1, 1024) != 0)
+        return -1;
+    s->header_vm[hid] = pof_find_vm(h, hl) >= 0;
+    s->nheader_vm = (size_t)hid + 1;
+    return s->header_vm[hid];
+}
+
+/* Add `count` blocks of `pages` pages to row g; a page sum that would wrap is clamped. */
+static void fold_into(pof_scanner *s, size_t g, int64_t count, int64_t pages)
+{
+    pof_cols *c = &s->cols;
+    c->count[g] += count;
+    if (c->pages[g] > INT64_MAX - pages) {
+        c->pages[g] = INT64_MAX;
+        s->pages_clamped = 1;
+    } else {
+        c->pages[g] += pages;
+    }
+}
+
+/* --- the shortcut ---------------------------------------------------------------------------- */
+
+static int fast_key(pof_scanner *s, const blk_text *b, blk_fast *f)
+{
+    pof_h128 h1, h2;
+    blk_ts *ts = &f->ts;
+    ts->r = pof_ts_in_header(b->h, b->hl, &ts->v, &ts->cs, &ts->ce);
+    f->ok = ts->r != 2;
+    f->has_hkey = 0;
+    if (!f->ok)
+        return 0;
+    if ((s->strip_ts || s->mode == POF_ROWS_TS) && ts->r >= 0 && ts->ce > ts->cs) {
+        const char *c = cut(s, b->h, b->hl, ts->cs, ts->ce);
+        if (c == NULL)
+            return POF_ENOMEM;
+        h1 = pof_hash(c, (size_t)(b->hl - (ts->ce - ts->cs)));
+    } else {
+        h1 = pof_hash(b->h, (size_t)b->hl);
+    }
+    h2 = pof_hash(b->s, (size_t)b->sn);
+    if (s->mode == POF_ROWS_TS && ts->r <= 0) {
+        f->has_hkey = 1;
+        f->hkey = pof_key_header(h1, ts->r == 0, ts->v, ts->cs, ts->ce - ts->cs);
+    }
+    /* only header lines of the same shape share a key: the same cut text with as many
+       digits at the same place (cutting "0" from "free_ts 0 ns" leaves the text of
+       "free_ts  ns", whose fields differ) */
+    f->key = pof_key_block(h1, h2, (unsigned)s->stale_cma | ((unsigned)s->stale_slab << 1),
+                           ts->r >= 0, ts->cs, ts->ce - ts->cs);
+    return 0;
+}
+
+/* Row r's fields from the block's own PFN line (-1 for all when it has none). */
+static void pfn_fields(pof_cols *c, size_t r, const blk_text *b)
+{
+    int mt = -1, bmt = -1;
+    c->pfn[r] = -1;
+    c->block[r] = -1;
+    if (b->pl != NULL)
+        pof_parse_pfn_line(b->pl, b->pll, &c->pfn[r], &mt, &c->block[r], &bmt);
+    c->mt[r] = (int8_t)mt;
+    c->bmt[r] = (int8_t)bmt;
+}
+
+/* A new row with the fields of row `src` (same header, stack and PFN verdict) but this
+ * block's own ts (ts->r: pof_ts_in_header's result), PFN line and line number. */
+static int copy_row(pof_scanner *s, size_t src, const blk_text *b, const blk_ts *ts)
+{
+    pof_cols *c = &s->cols;
+    size_t r = c->n;
+    uint16_t bad = (uint16_t)(c->bad[src] & ~(POF_BAD_PFN | POF_BAD_TS));
+    if (pof_cols_reserve(c, r + 1) != 0)
+        return POF_ENOMEM;
+    pof_cols_copy_row(c, r, c, src);
+    c->count[r] = 1;
+    c->pages[r] = c->block_pages[src];
+    if (ts->r == 0) {
+        c->ts[r] = ts->v;
+    } else if (ts->r == 1) {
+        c->ts[r] = POF_U64_MAX;
+        bad |= POF_BAD_TS;
+    } else {                    /* no ts in the header line: the stack's, as in row src */
+        bad |= c->bad[src] & POF_BAD_TS;
+    }
+    pfn_fields(c, r, b);
+    c->bad[r] = (uint16_t)(bad | (b->bad & POF_BAD_PFN));
+    c->lineno[r] = b->lineno;
+    c->n = r + 1;
+    return 0;
+}
+
+/* --- the slow path --------------------------------------------------------------------------- */
+
+/* A field matched in the header line, else the stack's (cached) answer. */
+static int header_or_stack(const blk_text *b, pof_field field, const pof_stackinfo *si,
+                           uint64_t *v)
+{
+    ptrdiff_t cs, ce;
+    int r = pof_field_value(b->t, b->hl + b->sn, b->hl, field, v, &cs, &ce);
+    if (r >= 0)
+        return r;
+    *v = si->v[field];
+    return si->r[field];
+}
+
+static int find_fields(pof_scanner *s, blk_text *b, const blk_fast *f, blk_fields *F)
+{
+    ptrdiff_t n = b->hl + b->sn, hl = b->hl, cs, ce;
+    pof_stackinfo *si = stack_info(s, b->s, b->sn);
+    blk_ts *ts = &F->ts;
+    int in_stack = 0, vm;
+    if (si == NULL)
+        return POF_ENOMEM;
+    F->si = si;
+    F->stripped_stack = 0;
+    /* ts: the leftmost match, whose capture is cut from the collation text */
+    *ts = f->ts;
+    if (ts->r == 2) {           /* the header's attempt ran into the next line */
+        if (join(s, b) != 0)
+            return POF_ENOMEM;
+        ts->r = pof_field_value(b->t, n, hl, POF_F_TS, &ts->v, &ts->cs, &ts->ce);
+    }
+    if (ts->r < 0) {
+        ts->r = si->r[POF_F_TS];
+        ts->v = si->v[POF_F_TS];
+        ts->cs = ts->ce = -1;
+        if (ts->r >= 0) {
+            in_stack = 1;
+            ts->cs = hl + si->ts_cs;
+            ts->ce = hl + si->ts_ce;
+        }
+    }
+    cs = ts->cs;
+    ce = ts->ce;
+    if (s->strip_ts && ce > cs) {
+        if (ce <= hl) {         /* the usual case: the digits are in the header line */
+            const char *c = cut(s, b->h, hl, cs, ce);
+            if (c == NULL)
+                return POF_ENOMEM;
+            F->hid = pof_intern(&s->headers, c, (size_t)(hl - (ce - cs)));
+            F->sid = out_stack(s, si, b->s, b->sn, 0);
+        } else if (in_stack) {
+            F->hid = pof_intern(&s->headers, b->h, (size_t)hl);
+            F->sid = out_stack(s, si, b->s, b->sn, 1);
+            F->stripped_stack = 1;
+        } else {                /* a header match whose digits sit on the next line */
+            if (join(s, b) != 0 || reserve_scratch(s, (size_t)n) != 0)
+                return POF_ENOMEM;
+            memcpy(s->scratch, b->t, (size_t)cs);
+            memcpy(s->scratch + cs, b->t + ce, (size_t)(n - ce));
+            F->hid = pof_intern(&s->headers, s->scratch, (size_t)hl);
+            F->sid = pof_intern(&s->stacks, s->scratch + hl, (size_t)(b->sn - (ce - cs)));
+            F->stripped_stack = 1;
+        }
+    } else {
+        if (s->mode == POF_ROWS_TS)
+            F->hid = add_header(s, b->h, hl, f->has_hkey ? f->hkey : pof_hash(b->h, (size_t)hl).lo);
+        else
+            F->hid = pof_intern(&s->headers, b->h, (size_t)hl);
+        F->sid = out_stack(s, si, b->s, b->sn, 0);
+    }
+    if (F->hid < 0 || F->sid < 0)
+        return POF_ENOMEM;
+    /* the allocator (spec §3.5): the stale PFN line's verdict, and VMALLOC when the first
+       `__vmalloc_node_range` is below the stack's first line and the line before it has an
+       `alloc_pages` (pof_match.h: never when it is on the first two lines) */
+    vm = header_has_vm(s, F->hid, b->h, hl);
+    if (vm < 0)
+        return POF_ENOMEM;
+    F->alloc = (uint8_t)((s->stale_cma ? POF_ALLOC_CMA : 0) | (s->stale_slab ? POF_ALLOC_SLAB : 0));
+    if (!vm && si->vm_line == 1 && si->vm_hit)
+        F->alloc |= POF_ALLOC_VMALLOC;
+    if (F->alloc == 0)
+        F->alloc = POF_ALLOC_OTHERS;
+    return 0;
+}
+
+/* Parse every field of the (unstripped) text b->t into a new row. */
+static int new_row(pof_scanner *s, const blk_text *b, const blk_fields *F)
+{
+    const unsigned char *t = b->t;
+    const pof_stackinfo *si = F->si;
+    ptrdiff_t n = b->hl + b->sn, hl = b->hl, cs = 0, ce = 0;
+    pof_cols *c = &s->cols;
+    size_t row = c->n;
+    uint16_t bad = b->bad;
+    uint64_t v = 0;
+    int32_t cid, mid;
+    int r;
+    if (pof_cols_reserve(c, row + 1) != 0)
+        return POF_ENOMEM;
+    r = header_or_stack(b, POF_F_ORDER, si, &v);
+    if (r == 0 && v <= 64) {
+        c->order[row] = (int16_t)v;
+        if (v <= 62) {
+            c->block_pages[row] = (int64_t)1 << v;
+        } else {                /* deliberate difference 5: 64-bit counts, 0 above 62 */
+            c->block_pages[row] = 0;
+            bad |= POF_BAD_ORDER_RANGE;
+        }
+    } else {
+        c->order[row] = -1;
+        c->block_pages[row] = 0;
+        bad |= POF_BAD_ORDER;
+    }
+    c->pages[row] = c->block_pages[row];
+    c->count[row] = 1;
+    r = header_or_stack(b, POF_F_PID, si, &v);
+    c->pid[row] = r == 0 ? (int32_t)(uint32_t)v : -1;     /* long -> pid_t, as in C */
+    bad |= r == 0 ? 0 : POF_BAD_PID;
+    r = header_or_stack(b, POF_F_TGID, si, &v);
+    c->tgid[row] = r == 0 ? (int32_t)(uint32_t)v : -1;
+    bad |= r == 0 ? 0 : POF_BAD_TGID;
+    c->ts[row] = F->ts.r == 0 ? F->ts.v : POF_U64_MAX;
+    bad |= F->ts.r == 0 ? 0 : POF_BAD_TS;
+    r = header_or_stack(b, POF_F_FREE_TS, si, &v);
+    c->free_ts[row] = r == 0 ? v : POF_U64_MAX;
+    bad |= r == 0 ? 0 : POF_BAD_FREE_TS;
+    r = pof_match_mask(t, n, hl, &v);
+    if (r < 0) {
+        r = si->r_gfp;
+        v = si->v_gfp;
+    }
+    c->gfp[row] = r == 0 ? v : 0;
+    bad |= r == 0 ? 0 : POF_BAD_MASK;
+    /* comm */
+    if (pof_match_comm(t, n, hl, &cs, &ce) >= 0) {
+        cid = pof_intern(&s->comms, t + cs, (size_t)(ce - cs));
+    } else if (si->comm_cs >= 0) {
+        cid = pof_intern(&s->comms, b->s + si->comm_cs, (size_t)(si->comm_ce - si->comm_cs));
+    } else {
+        bad |= POF_BAD_COMM;
+        cid = pof_intern(&s->comms, "", 0);
+    }
+    /* module: a `[` in the header line, else the stack's; a stack that starts with `[` could
+       complete a match begun in the header line, so that rare case is searched whole */
+    if (si->lead_bracket) {
+        r = pof_match_module(t, n, &cs, &ce) >= 0;
+    } else {
+        r = pof_match_module(t, hl, &cs, &ce) >= 0;
+        if (!r && si->mod_cs >= 0) {
+            cs = hl + si->mod_cs;
+            ce = hl + si->mod_ce;
+            r = 1;
+        }
+    }
+    if (r) {
+        if (ce - cs > POF_MODULE_NAME_LEN - 1)
+            ce = cs + POF_MODULE_NAME_LEN - 1;
+        mid = pof_intern(&s->modules, t + cs, (size_t)(ce - cs));
+    } else {
+        mid = pof_intern(&s->modules, "vmlinux", 7);
+    }
+    if (cid < 0 || mid < 0)
+        return POF_ENOMEM;
+    pfn_fields(c, row, b);
+    c->alloc[row] = F->alloc;
+    c->header_id[row] = F->hid;
+    c->stack_id[row] = F->sid;
+    c->comm_id[row] = cid;
+    c->module_id[row] = mid;
+    c->bad[row] = bad;
+    c->lineno[row] = b->lineno;
+    c->n = row + 1;
+    return 0;
+}
+
+/* POF_FOLD: blocks with the same collation text and allocator are one row, and so are
+ * their fields -- unless cutting the ts digits hid a difference in another field (a comm
+ * or free_ts overlapping them): then the digits, and where they were, join the key (this
+ * block's own digits decide: blocks with the same cut text may have had them elsewhere). */
+static int fold_block(pof_scanner *s, blk_text *b, const blk_fast *f, const blk_fields *F)
+{
+    ptrdiff_t cs = F->ts.cs, ce = F->ts.ce;
+    pof_group_key key;
+    int32_t g;
+    memset(&key, 0, sizeof key);
+    key.hid = F->hid;
+    key.sid = F->sid;
+    key.alloc = F->alloc;
+    if (s->strip_ts && ce > cs) {
+        int sensitive = F->stripped_stack;
+        if (!sensitive && ce <= b->hl) {
+            if (join(s, b) != 0)
+                return POF_ENOMEM;
+            sensitive = pof_digits_sensitive(b->t, b->hl + b->sn, b->hl, cs, ce);
+        }
+        if (sensitive) {
+            if (join(s, b) != 0)
+                return POF_ENOMEM;
+            key.digits = pof_key_digits(b->t + cs, cs, ce - cs);
+            key.has_digits = 1;
+        }
+    }
+    g = pof_intern(&s->groups, &key, sizeof key);
+    if (g < 0)
+        return g;
+    if (f->ok && !key.has_digits && !F->stripped_stack && pof_fast_put(&s->fast, f->key, g) != 0)
+        return POF_ENOMEM;
+    if ((size_t)g < s->cols.n) {
+        fold_into(s, (size_t)g, 1, s->cols.block_pages[g]);
+        return 0;
+    }
+    if (join(s, b) != 0)
+        return POF_ENOMEM;
+    return new_row(s, b, F);
+}
+
+static int block_fields(pof_scanner *s, blk_text *b)
+{
+    blk_fast f;
+    blk_fields F;
+    int32_t g;
+    if (fast_key(s, b, &f) != 0)
+        return POF_ENOMEM;
+    if (f.ok && (g = pof_fast_get(&s->fast, f.key)) >= 0) {
+        if (s->mode == POF_FOLD) {
+            fold_into(s, (size_t)g, 1, s->cols.block_pages[g]);
+            return 0;
+        }
+        if (copy_row(s, (size_t)g, b, &f.ts) != 0)
+            return POF_ENOMEM;
+        if (s->mode == POF_ROWS_TS) {
+            g = add_header(s, b->h, b->hl, f.has_hkey ? f.hkey : pof_hash(b->h, (size_t)b->hl).lo);
+            if (g < 0)
+                return g;
+            s->cols.header_id[s->cols.n - 1] = g;
+        }
+        return 0;
+    }
+    if (find_fields(s, b, &f, &F) != 0)
+        return POF_ENOMEM;
+    if (s->mode == POF_FOLD)
+        return fold_block(s, b, &f, &F);
+    if (join(s, b) != 0 || new_row(s, b, &F) != 0)
+        return POF_ENOMEM;
+    if (f.ok && !F.stripped_stack &&
+            !pof_digits_sensitive(b->t, b->hl + b->sn, b->hl, F.ts.cs, F.ts.ce) &&
+            pof_fast_put(&s->fast, f.key, (int32_t)(s->cols.n - 1)) != 0)
+        return POF_ENOMEM;
+    return 0;
+}
+
+/* One block: the lines buf[bstart:bend] (bend: its empty line); its PFN lines are listed in
+ * s->split. The text is the other lines: usually the header line, the PFN line, then a
+ * contiguous stack, so nothing is copied; any other layout is put together in textbuf. */
+int pof_block(pof_scanner *s, const unsigned char *buf, ptrdiff_t bstart, ptrdiff_t bend)
+{
+    const pof_split *sp = &s->split;
+    const unsigned char *nl;
+    ptrdiff_t ls, le, sstart, w;
+    size_t i;
+    blk_text b;
+    memset(&b, 0, sizeof b);
+    b.lineno = s->lineno + 1;
+    if (sp->npfn == 0) {
+        nl = pof_next_nl(buf + bstart, buf + bend);
+        b.h = b.t = buf + bstart;
+        b.hl = nl != NULL ? nl - b.h + 1 : 0;
+        b.s = b.h + b.hl;
+        b.sn = bend - bstart - b.hl;
+        b.bad = POF_BAD_PFN;
+        return block_fields(s, &b);
+    }
+    ls = bstart + sp->pfn_pos[0];
+    if (sp->npfn == 1)          /* its end is known already */
+        le = ls + s->last_pfn_len + 1;
+    else
+        le = pof_next_nl(buf + ls, buf + bend) - buf + 1;
+    b.pl = buf + ls;
+    b.pll = le - ls;
+    if (sp->npfn == 1 && sp->pfn_idx[0] == 1) {     /* header line, PFN line, stack */
+        b.h = buf + bstart;
+        b.hl = ls - bstart;
+        b.s = buf + le;
+        b.sn = bend - le;
+        return block_fields(s, &b);
+    }
+    /* any other layout: the non-PFN lines copied together */
+    if (reserve_text(s, (size_t)(bend - bstart)) != 0)
+        return POF_ENOMEM;
+    w = 0;
+    sstart = bstart;
+    for (i = 0; i < sp->npfn; i++) {
+        ls = bstart + sp->pfn_pos[i];
+        le = pof_next_nl(buf + ls, buf + bend) - buf + 1;
+        memcpy(s->textbuf + w, buf + sstart, (size_t)(ls - sstart));
+        w += ls - sstart;
+        sstart = le;
+    }
+    memcpy(s->textbuf + w, buf + sstart, (size_t)(bend - sstart));
+    w += bend - sstart;
+    b.h = b.t = (const unsigned char *)s->textbuf;
+    nl = pof_next_nl(b.h, b.h + w);
+    b.hl = nl != NULL ? nl - b.h + 1 : 0;
+    b.s = b.h + b.hl;
+    b.sn = w - b.hl;
+    return block_fields(s, &b);
+}

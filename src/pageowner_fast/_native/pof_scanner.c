@@ -1,0 +1,375 @@
+/* The scanner's passes: the block loop, stream chunks, mapped regions, the merge of the
+ * parts scanned on threads (see pof_scanner.h; one block's fields: pof_rows.c). */
+#include <stdlib.h>
+
+#include "pof_scanner.h"
+#include "pof_guard.h"
+#include "pof_lines.h"
+
+#define SLICE (16 << 20)        /* a mapped region is scanned (and released) in slices */
+
+/* the PFN line helper, out of line: inlined into the block loop it runs slower */
+static POF_NOINLINE ptrdiff_t pfn_line(const unsigned char *p, const unsigned char *lim,
+                                       int *cma, int *slab)
+{
+    return pof_pfn_line(p, lim, cma, slab);
+}
+
+int pof_scanner_init(pof_scanner *s, int strip_ts, int aggregate, size_t size_hint)
+{
+    size_t hcap = 1 << 12, want;
+    memset(s, 0, sizeof *s);
+    s->mode = aggregate ? POF_FOLD : strip_ts ? POF_ROWS : POF_ROWS_TS;
+    s->strip_ts = strip_ts != 0;
+    /* folding with the ts kept: (nearly) every header line is new; size its table once
+       instead of growing it through a dozen rehashes (~1 block per 400 bytes, x1.6) */
+    if (size_hint > 0 && s->mode == POF_FOLD && !strip_ts)
+        for (want = size_hint / 256; hcap < want; hcap *= 2)
+            ;
+    if (size_hint > 0 && s->mode != POF_FOLD && pof_cols_reserve(&s->cols, size_hint / 500 + 1) != 0)
+        return POF_ENOMEM;
+    s->split.pfn_cap = 256;
+    s->split.pfn_pos = (int64_t *)malloc(s->split.pfn_cap * sizeof(int64_t));
+    s->split.pfn_idx = (int64_t *)malloc(s->split.pfn_cap * sizeof(int64_t));
+    pof_split_restart(&s->split);
+    if (pof_interner_init(&s->headers, hcap) || pof_interner_init(&s->stacks, 1 << 12) ||
+            pof_interner_init(&s->comms, 1 << 10) || pof_interner_init(&s->modules, 1 << 6) ||
+            pof_interner_init(&s->raw_stacks, 1 << 12) || pof_interner_init(&s->groups, 1 << 12) ||
+            pof_fast_init(&s->fast, 1 << 12) || s->split.pfn_pos == NULL || s->split.pfn_idx == NULL)
+        return POF_ENOMEM;
+    return 0;
+}
+
+void pof_scanner_free(pof_scanner *s)
+{
+    pof_cols_free(&s->cols);
+    pof_interner_free(&s->headers);
+    pof_interner_free(&s->stacks);
+    pof_interner_free(&s->comms);
+    pof_interner_free(&s->modules);
+    pof_interner_free(&s->raw_stacks);
+    pof_interner_free(&s->groups);
+    pof_fast_free(&s->fast);
+    free(s->hkeys);
+    free(s->info);
+    free(s->header_vm);
+    free(s->scratch);
+    free(s->textbuf);
+    free(s->split.pfn_pos);
+    free(s->split.pfn_idx);
+    s->hkeys = NULL;
+    s->info = NULL;
+    s->header_vm = NULL;
+    s->scratch = s->textbuf = NULL;
+    s->split.pfn_pos = s->split.pfn_idx = NULL;
+}
+
+/* Room for `want` PFN lines per block (the splitter then starts the block again). */
+static int reserve_pfn(pof_split *sp, size_t want)
+{
+    size_t cap = sp->pfn_cap;
+    void *p;
+    while (cap < want)
+        cap *= 2;
+    p = realloc(sp->pfn_pos, cap * sizeof(int64_t));
+    if (p == NULL)
+        return POF_ENOMEM;
+    sp->pfn_pos = (int64_t *)p;
+    p = realloc(sp->pfn_idx, cap * sizeof(int64_t));
+    if (p == NULL)
+        return POF_ENOMEM;
+    sp->pfn_idx = (int64_t *)p;
+    sp->pfn_cap = cap;
+    pof_split_restart(sp);
+    return 0;
+}
+
+ptrdiff_t pof_scan(pof_scanner *s, const unsigned char *buf, ptrdiff_t end)
+{
+    pof_split *sp = &s->split;
+    ptrdiff_t pos = 0, bstart, bend, ls;
+    int cma, slab;
+    while (pos < end) {
+        bstart = pos;
+        bend = pof_block_end(buf, bstart, end, sp);
+        if (bend < 0) {
+            /* more PFN lines than there is room for: grow (twice what is needed), and the
+               block is split again from its start once it is complete */
+            if (sp->run.npfn > sp->pfn_cap && reserve_pfn(sp, 2 * sp->run.npfn) != 0)
+                return POF_ENOMEM;
+            return bstart;
+        }
+        if (sp->npfn > sp->pfn_cap) {
+            if (reserve_pfn(sp, sp->npfn) != 0)
+                return POF_ENOMEM;
+            bend = pof_block_end(buf, bstart, end, sp);
+            if (bend < 0 || sp->npfn > sp->pfn_cap)
+                return POF_EINTERNAL;
+        }
+        if (s->mapped) {
+            /* a stream was cleaned (CRLF -> LF, NULs counted) before it got here; a mapped
+               input is checked here, in the same pass: a CR sends it back to be streamed */
+            if (sp->cr) {
+                s->saw_cr = 1;
+                return bstart;
+            }
+            s->nul_bytes += sp->nul;
+        }
+        if (sp->npfn) {
+            /* a block's allocator verdict comes from the last PFN line read (Q18) */
+            ls = bstart + sp->pfn_pos[sp->npfn - 1];
+            s->last_pfn_len = pfn_line(buf + ls, buf + bend, &cma, &slab);
+            s->stale_cma = cma;
+            s->stale_slab = slab;
+        }
+        if (pof_block(s, buf, bstart, bend) != 0)
+            return POF_ENOMEM;
+        s->nblocks++;
+        s->lineno += sp->nlines + 1;
+        pos = bend + 1;
+    }
+    return pos;
+}
+
+ptrdiff_t pof_feed(pof_scanner *s, unsigned char *buf, ptrdiff_t have, ptrdiff_t got)
+{
+    ptrdiff_t i, w, start, end = have + got, tail;
+    const unsigned char *p;
+    /* NUL bytes are data; count them for the warning */
+    for (i = have; i < end; i = p - buf + 1) {
+        p = (const unsigned char *)memchr(buf + i, 0, (size_t)(end - i));
+        if (p == NULL)
+            break;
+        s->nul_bytes++;
+    }
+    /* CRLF -> LF, including a CR left at the end of the previous chunk */
+    start = have > 0 ? have - 1 : 0;
+    if (memchr(buf + start, 13, (size_t)(end - start)) != NULL) {
+        for (w = i = start; i < end; i++) {
+            if (buf[i] == 13 && i + 1 < end && buf[i + 1] == 10)
+                s->cr_removed++;
+            else
+                buf[w++] = buf[i];
+        }
+        end = w;
+    }
+    /* a CR at the very end may be the first half of a CRLF: it waits for the next chunk
+       (the splitter never looks at a byte twice, so it must not see it before it is final) */
+    tail = pof_scan(s, buf, end > 0 && buf[end - 1] == 13 ? end - 1 : end);
+    if (tail < 0)
+        return tail;
+    if (tail > 0)
+        memmove(buf, buf + tail, (size_t)(end - tail));
+    return end - tail;
+}
+
+/* Complete the block that buf[0:have] ends inside (cap - have >= 2) and scan it. */
+static ptrdiff_t scan_completed(pof_scanner *s, unsigned char *buf, ptrdiff_t have)
+{
+    ptrdiff_t r;
+    if (buf[have - 1] != 10)
+        buf[have++] = 10;
+    buf[have++] = 10;
+    s->truncated = 1;
+    r = pof_scan(s, buf, have);
+    return r < 0 ? r : r == have ? 0 : POF_EINTERNAL;
+}
+
+int pof_feed_end(pof_scanner *s, unsigned char *buf, ptrdiff_t have, ptrdiff_t cap)
+{
+    if (have <= 0)
+        return 0;
+    if (cap - have < 2)
+        return POF_EINTERNAL;
+    /* the input ends inside a block: complete it (deliberate difference 1) */
+    return (int)scan_completed(s, buf, have);
+}
+
+int pof_scan_region(pof_scanner *s, const unsigned char *buf, ptrdiff_t size, int last,
+                    int release)
+{
+    ptrdiff_t i = 0, tail, m;
+    unsigned char *tmp;
+    s->mapped = 1;      /* pof_scan counts NUL bytes and looks for CR bytes */
+    while (i < size) {  /* in slices: progress can be shown, and pages let go of behind us */
+        m = size - i < SLICE ? size - i : SLICE;
+        tail = pof_scan(s, buf + i, m);
+        if (tail == 0 && m < size - i) {    /* a block longer than a slice */
+            m = size - i;
+            tail = pof_scan(s, buf + i, m);
+        }
+        if (tail < 0)
+            return (int)tail;
+        if (s->saw_cr)      /* CR bytes: the whole input goes back to be streamed */
+            return 0;
+        if (tail == 0)
+            break;
+        if (release)
+            pof_release(buf + i, (size_t)tail);
+        i += tail;
+        s->done_bytes = i;
+    }
+    s->nbytes += size;
+    if (i < size) {
+        if (!last)
+            return POF_EINTERNAL;   /* a region must end at a block start */
+        /* the input ends inside a block: complete it in a copy (deliberate difference 1) */
+        m = size - i;
+        tmp = (unsigned char *)malloc((size_t)m + 2);
+        if (tmp == NULL)
+            return POF_ENOMEM;
+        memcpy(tmp, buf + i, (size_t)m);
+        tail = scan_completed(s, tmp, m);
+        free(tmp);
+        if (tail < 0 && !s->saw_cr)
+            return (int)tail;
+    }
+    s->done_bytes = size;
+    return 0;
+}
+
+int64_t pof_pages_overflow(const pof_scanner *s)
+{
+    int64_t k = 0;
+    size_t i;
+    if (!s->pages_clamped)
+        return 0;
+    /* a row's pages are count * 2**order: INT64_MAX (odd) only when clamped */
+    for (i = 0; i < s->cols.n; i++)
+        k += s->cols.pages[i] == INT64_MAX;
+    return k;
+}
+
+int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
+{
+    int32_t *hm = NULL, *sm = NULL, *cm = NULL, *mm = NULL, g;
+    pof_cols *ca = &a->cols, *cb = &b->cols;
+    size_t i, r, base = a->headers.n;
+    int64_t line_off = a->lineno;
+    int rc = POF_ENOMEM;
+    hm = (int32_t *)malloc((b->headers.n + 1) * sizeof(int32_t));
+    sm = (int32_t *)malloc((b->stacks.n + 1) * sizeof(int32_t));
+    cm = (int32_t *)malloc((b->comms.n + 1) * sizeof(int32_t));
+    mm = (int32_t *)malloc((b->modules.n + 1) * sizeof(int32_t));
+    if (hm == NULL || sm == NULL || cm == NULL || mm == NULL)
+        goto out;
+    if (a->mode == POF_ROWS_TS) {
+        /* b's header lines (and their keys) appended as they are, in one copy */
+        if (pof_interner_extend(&a->headers, &b->headers) != 0)
+            goto out;
+        if (a->hkeys_cap < a->headers.n) {
+            uint64_t *k = (uint64_t *)realloc(a->hkeys, (a->headers.n + 1) * sizeof(uint64_t));
+            if (k == NULL)
+                goto out;
+            a->hkeys = k;
+            a->hkeys_cap = a->headers.n + 1;
+        }
+        if (b->headers.n)
+            memcpy(a->hkeys + base, b->hkeys, b->headers.n * sizeof(uint64_t));
+        for (i = 0; i < b->headers.n; i++)
+            hm[i] = (int32_t)(base + i);
+    } else if (pof_interner_remap(&b->headers, &a->headers, hm) != 0) {
+        goto out;
+    }
+    if (pof_interner_remap(&b->stacks, &a->stacks, sm) != 0 ||
+            pof_interner_remap(&b->comms, &a->comms, cm) != 0 ||
+            pof_interner_remap(&b->modules, &a->modules, mm) != 0)
+        goto out;
+    for (i = 0; i < cb->n; i++) {
+        if (a->mode == POF_FOLD) {
+            size_t len;
+            pof_group_key key;
+            memcpy(&key, pof_interner_value(&b->groups, i, &len), sizeof key);
+            key.hid = hm[key.hid];
+            key.sid = sm[key.sid];
+            g = pof_intern(&a->groups, &key, sizeof key);
+            if (g < 0)
+                goto out;
+            if ((size_t)g < ca->n) {
+                ca->count[g] += cb->count[i];
+                if (ca->pages[g] > INT64_MAX - cb->pages[i]) {
+                    ca->pages[g] = INT64_MAX;
+                    a->pages_clamped = 1;
+                } else {
+                    ca->pages[g] += cb->pages[i];
+                }
+                continue;
+            }
+        }
+        if (pof_cols_reserve(ca, ca->n + 1) != 0)
+            goto out;
+        r = ca->n;
+        pof_cols_copy_row(ca, r, cb, i);
+        ca->header_id[r] = hm[cb->header_id[i]];
+        ca->stack_id[r] = sm[cb->stack_id[i]];
+        ca->comm_id[r] = cm[cb->comm_id[i]];
+        ca->module_id[r] = mm[cb->module_id[i]];
+        ca->lineno[r] = cb->lineno[i] + line_off;
+        ca->n = r + 1;
+    }
+    a->lineno += b->lineno;
+    a->nblocks += b->nblocks;
+    a->nul_bytes += b->nul_bytes;
+    a->nbytes += b->nbytes;
+    a->truncated = b->truncated;
+    a->stale_cma = b->stale_cma;
+    a->stale_slab = b->stale_slab;
+    a->pages_clamped |= b->pages_clamped;
+    rc = 0;
+out:
+    free(hm);
+    free(sm);
+    free(cm);
+    free(mm);
+    return rc;
+}
+
+/* The first block start at or after `at` (just after an empty line), or -1. */
+static ptrdiff_t block_start_after(const unsigned char *buf, ptrdiff_t size, ptrdiff_t at)
+{
+    const unsigned char *p;
+    ptrdiff_t i = at > 0 ? at - 1 : 0;
+    while (i + 1 < size) {
+        p = (const unsigned char *)memchr(buf + i, 10, (size_t)(size - i - 1));
+        if (p == NULL)
+            return -1;
+        i = p - buf;
+        if (buf[i + 1] == 10)
+            return i + 2;
+        i++;
+    }
+    return -1;
+}
+
+/* CMA/slab verdict of the last PFN line that starts before `at`, a block start. */
+static void stale_before(const unsigned char *buf, ptrdiff_t at, int *cma, int *slab)
+{
+    ptrdiff_t i;
+    *cma = *slab = 0;
+    for (i = at - 1; i >= 0; i--) {
+        if (buf[i] == 'P' && (i == 0 || buf[i - 1] == 10) && i + 2 < at && buf[i + 1] == 'F' &&
+                buf[i + 2] == 'N') {
+            /* `at` follows an empty line, so this line's newline comes before it */
+            pof_pfn_line(buf + i, buf + at, cma, slab);
+            return;
+        }
+    }
+}
+
+int pof_split_parts(const unsigned char *buf, ptrdiff_t size, int parts, ptrdiff_t *starts,
+                    int *cma, int *slab)
+{
+    int k, n = 1;
+    ptrdiff_t b;
+    starts[0] = 0;
+    cma[0] = slab[0] = 0;
+    for (k = 1; k < parts; k++) {
+        b = block_start_after(buf, size, (ptrdiff_t)((uint64_t)size * (uint64_t)k / (uint64_t)parts));
+        if (b < 0 || b <= starts[n - 1] || b >= size)
+            break;
+        starts[n] = b;
+        stale_before(buf, b, &cma[n], &slab[n]);
+        n++;
+    }
+    return n;
+}

@@ -1,0 +1,82 @@
+/* The default-layout text writer (see pof_textout.h). */
+#include "pof_textout.h"
+#include "pof_defs.h"
+
+static const char *const ALLOC_NAMES[4] = {"CMA ", "SLAB ", "VMALLOC ", "OTHERS "};
+static const size_t ALLOC_LENS[4] = {4, 5, 8, 7};
+
+size_t pof_put_int(char *out, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0, k = 0;
+    uint64_t u;
+    if (v < 0) {
+        out[k++] = '-';
+        u = (uint64_t)(-(v + 1)) + 1;
+    } else {
+        u = (uint64_t)v;
+    }
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    while (n > 0)
+        out[k++] = tmp[--n];
+    return k;
+}
+
+/* value i of a table, checked: 0 and its span, or POF_EBADID */
+static int span(const int64_t *offs, size_t nvals, size_t arena_len, int32_t i,
+                int64_t *start, int64_t *len)
+{
+    if (i < 0 || (size_t)i >= nvals)
+        return POF_EBADID;
+    *start = offs[i];
+    *len = offs[i + 1] - offs[i];
+    if (*start < 0 || *len < 0 || (uint64_t)(*start + *len) > arena_len)
+        return POF_EBADID;
+    return 0;
+}
+
+ptrdiff_t pof_records_write(pof_records *r, char *out, size_t cap, size_t target, size_t *need)
+{
+    size_t w = 0, k;
+    *need = 0;
+    for (; r->next < r->n && w < target; r->next++) {
+        size_t i = r->next, want;
+        int64_t hs, hl, ss, sl;
+        uint8_t a = r->alloc[i];
+        if (span(r->hoffs, r->nh, r->harena_len, r->hid[i], &hs, &hl) != 0 ||
+                span(r->soffs, r->ns, r->sarena_len, r->sid[i], &ss, &sl) != 0)
+            return POF_EBADID;
+        /* 2 x 20 digits, the fixed text (41), the names (24), then the texts */
+        want = 128 + (size_t)hl + (size_t)sl;
+        if (w + want > cap) {
+            if (w == 0)
+                *need = want;
+            break;
+        }
+        w += pof_put_int(out + w, r->count[i]);
+        memcpy(out + w, " times, ", 8);
+        w += 8;
+        w += pof_put_int(out + w, r->pages[i]);
+        memcpy(out + w, " pages, allocated by ", 21);
+        w += 21;
+        for (k = 0; k < 4; k++) {
+            if (a & (2u << k)) {
+                memcpy(out + w, ALLOC_NAMES[k], ALLOC_LENS[k]);
+                w += ALLOC_LENS[k];
+            }
+        }
+        out[w++] = ':';
+        out[w++] = '\n';
+        if (hl)
+            memcpy(out + w, r->harena + hs, (size_t)hl);
+        w += (size_t)hl;
+        if (sl)
+            memcpy(out + w, r->sarena + ss, (size_t)sl);
+        w += (size_t)sl;
+        out[w++] = '\n';
+    }
+    return (ptrdiff_t)w;
+}

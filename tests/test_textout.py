@@ -1,0 +1,89 @@
+"""One text writer: the C writer of the default layout (_native/pof_textout.c, through
+_scan.write_text_records) against the pure-Python one (compat.iter_text), on random
+records -- so the two stay byte-identical by test, not by hand."""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from pageowner_fast import compat
+
+_scan = pytest.importorskip("pageowner_fast._scan")
+
+texts = st.lists(st.binary(max_size=40) | st.sampled_from([b"", b"Page allocated via order 0\n",
+                                                            b" f+0x1/0x2\n", b"\x00\xff\n"]),
+                 min_size=1, max_size=6)
+int64 = st.integers(-2**63, 2**63 - 1) | st.sampled_from([0, 1, -1, 2**63 - 1, -2**63])
+
+
+def packed(values):
+    offs = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum([len(v) for v in values], out=offs[1:])
+    return np.frombuffer(b"".join(values), dtype=np.uint8).copy(), offs
+
+
+def c_writer(headers, stacks, count, pages, alloc, hid, sid, chunk=1 << 20):
+    out = []
+    _scan.write_text_records(lambda mv: out.append(bytes(mv)), *packed(headers), *packed(stacks),
+                             np.asarray(count, dtype=np.int64), np.asarray(pages, dtype=np.int64),
+                             np.asarray(alloc, dtype=np.uint8), np.asarray(hid, dtype=np.int32),
+                             np.asarray(sid, dtype=np.int32), chunk)
+    return out
+
+
+def python_writer(headers, stacks, count, pages, alloc, hid, sid):
+    n = len(count)
+    dump = SimpleNamespace(headers=headers, stacks=stacks, allocator=np.asarray(alloc, dtype=np.uint8),
+                           header_id=np.asarray(hid, dtype=np.int32), stack_id=np.asarray(sid, dtype=np.int32))
+    groups = SimpleNamespace(rep=np.arange(n), count=np.asarray(count, dtype=np.int64),
+                             pages=np.asarray(pages, dtype=np.int64))
+    return b"".join(compat.iter_text(dump, groups, SimpleNamespace(cull=frozenset())))
+
+
+@st.composite
+def records(draw):
+    headers, stacks = draw(texts), draw(texts)
+    n = draw(st.integers(0, 12))
+    return (headers, stacks, draw(st.lists(int64, min_size=n, max_size=n)),
+            draw(st.lists(int64, min_size=n, max_size=n)),
+            draw(st.lists(st.integers(0, 31), min_size=n, max_size=n)),
+            draw(st.lists(st.integers(0, len(headers) - 1), min_size=n, max_size=n)),
+            draw(st.lists(st.integers(0, len(stacks) - 1), min_size=n, max_size=n)))
+
+
+@settings(max_examples=500, deadline=None)
+@given(rec=records(), chunk=st.sampled_from([1, 7, 100, 1 << 20]))
+def test_c_writer_equals_python_writer(rec, chunk):
+    out = c_writer(*rec, chunk=chunk)
+    assert b"".join(out) == python_writer(*rec)
+    assert all(out)                             # no empty writes
+
+
+def test_record_longer_than_the_buffer():
+    big = b"h" * (3 << 20) + b"\n"
+    rec = ([big, b"x\n"], [b" s\n"], [2, 1], [4, 1], [16, 2], [0, 1], [0, 0])
+    out = c_writer(*rec, chunk=1 << 10)
+    assert b"".join(out) == python_writer(*rec)
+
+
+@pytest.mark.parametrize("hid,sid", [([2], [0]), ([-1], [0]), ([0], [5])])
+def test_ids_outside_their_tables_are_an_error(hid, sid):
+    with pytest.raises(ValueError, match="record 0: a header or stack id"):
+        c_writer([b"a\n", b"b\n"], [b"s\n"], [1], [1], [16], hid, sid)
+
+
+def test_broken_offsets_are_an_error():
+    arena, offs = packed([b"a\n", b"b\n"])
+    offs[2] = 99            # past the arena
+    with pytest.raises(ValueError, match="outside its table"):
+        _scan.write_text_records(lambda mv: None, arena, offs, *packed([b"s\n"]),
+                                 np.ones(1, np.int64), np.ones(1, np.int64), np.full(1, 16, np.uint8),
+                                 np.ones(1, np.int32), np.zeros(1, np.int32))
+
+
+def test_lengths_must_agree():
+    with pytest.raises(ValueError, match="same length"):
+        _scan.write_text_records(lambda mv: None, *packed([b"a\n"]), *packed([b"s\n"]),
+                                 np.ones(2, np.int64), np.ones(1, np.int64), np.full(1, 16, np.uint8),
+                                 np.zeros(1, np.int32), np.zeros(1, np.int32))
