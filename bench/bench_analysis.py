@@ -6,8 +6,9 @@
 * ``pageowner_fast.diff()`` in-process, and ``load()`` + ``to_arrow()``, are reported beside an
   in-process ``sort`` (no bound: on a machine with no idle core two scans take 2x one scan).
 
-Inputs are seeded era-6.7 dumps from ``gen.py``, generated once into ``bench/.cache/`` (see
-``_gencache.py``). Size: ``PAGEOWNER_BENCH_SIZE`` (default ``100M``)::
+Inputs are seeded dumps from ``pageowner_fast.gen``, generated once into ``bench/.cache/`` (see
+``_gencache.py``). Size: ``PAGEOWNER_BENCH_SIZE`` (default ``100M``); shape:
+``PAGEOWNER_BENCH_SHAPE`` (default ``default``, era 6.7; e.g. ``cgroup-heavy-6.7``)::
 
     PYTHONPATH=src python -m pytest bench/bench_analysis.py --benchmark-only
     PAGEOWNER_BENCH_SIZE=1G PYTHONPATH=src python -m pytest bench/bench_analysis.py -s
@@ -31,6 +32,8 @@ import pageowner_fast as pf  # noqa: E402
 from pageowner_fast.cli import main  # noqa: E402
 
 SIZE = os.environ.get("PAGEOWNER_BENCH_SIZE", "100M")
+SHAPE = os.environ.get("PAGEOWNER_BENCH_SHAPE", "default")
+_SHAPE_KW = {} if SHAPE == "default" else {"shape": SHAPE}
 ROUNDS = int(os.environ.get("PAGEOWNER_BENCH_ROUNDS", "5"))
 
 os.environ.setdefault("PAGEOWNER_FAST_NO_PROGRESS", "1")
@@ -38,8 +41,8 @@ os.environ.setdefault("PAGEOWNER_FAST_NO_PROGRESS", "1")
 
 @pytest.fixture(scope="module")
 def dumps():
-    a, meta_a = _gencache.generated(SIZE, seed=0)
-    b, meta_b = _gencache.generated(SIZE, seed=1)
+    a, meta_a = _gencache.generated(SIZE, seed=0, **_SHAPE_KW)
+    b, meta_b = _gencache.generated(SIZE, seed=1, **_SHAPE_KW)
     return a, b
 
 

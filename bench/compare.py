@@ -6,14 +6,22 @@ each child's wall time and peak RSS (``ru_maxrss`` from ``os.wait4``) are
 recorded, and the two output files must be byte-identical.  A MISMATCH is
 reported loudly and makes the exit status 1 (as does any failing run).
 
-Inputs are seeded era-6.7 dumps from ``pageowner_fast/gen.py`` (``--sizes``),
-generated once into ``bench/.cache/`` and reused, and/or existing files
+The inputs form a matrix: seeded dumps from ``pageowner_fast.gen`` for every
+shape (``--shapes``: ``default``, ``cgroup-heavy-6.7``, ``6.1-long-running``)
+and size (``--sizes``), generated once into ``bench/.cache/`` and reused; the
+real dumps of ``tests/data/real_dumps`` (``--real``); and existing files
 (``--inputs``; ``.xz``/``.gz``/``.bz2`` are decompressed into the cache first,
-because the C tool needs a regular file).
+because the C tool needs a regular file).  The output has one table per shape
+(and one for the real dumps, one for other inputs), a table of what each input
+looks like (blocks, bytes per block, fold ratio = distinct texts / blocks, the
+shares of memcg, migrate, thread and free_ts blocks), and a summary that puts
+each table's worst row beside its best.  ``--json`` keeps every measurement.
 
 Examples::
 
     python bench/compare.py --baseline /opt/pos/page_owner_sort
+    python bench/compare.py --shapes default,cgroup-heavy-6.7,6.1-long-running --sizes 1G \\
+        --options default,m,cull-st,a --real --markdown --json out.json
     python bench/compare.py --sizes 100M --options default,m --runs 5 --markdown
     python bench/compare.py --inputs /work/shared/real_dumps/k6.12_page_owner_t1.txt.xz
     python bench/compare.py --pipe --pipe-sizes 100M,1G,10G
@@ -28,10 +36,11 @@ write-back and the freeing of the previous run's output (with ``-a`` that is a
 900 MB file, and on a disk mounted with ``discard`` freeing it takes seconds).
 ``--no-settle`` keeps the old outputs and skips the sync.
 
-Without ``--baseline`` (or ``$PAGE_OWNER_SORT``) only our side runs and the C
-columns are left out.  ``--ours-cmd`` replaces our command (a shell-quoted
-prefix; the options, input and output are appended), e.g. to test the
-plumbing with the C binary on both sides.
+The C tool is ``--baseline PATH`` (or ``$PAGEOWNER_FAST_BASELINE``, or the older
+``$PAGE_OWNER_SORT``); without one only our side runs and the C columns are
+left out.  ``--ours-cmd`` replaces our command (a shell-quoted prefix; the
+options, input and output are appended), e.g. to test the plumbing with the C
+binary on both sides.
 """
 
 from __future__ import annotations
@@ -88,6 +97,7 @@ class Row:
     input: str
     options: str
     blocks: int | None
+    group: str = ""
     ours: list[Run] = field(default_factory=list)
     c: list[Run] = field(default_factory=list)
     identical: bool | None = None
@@ -226,15 +236,18 @@ def ratio(num: list[Run], den: list[Run], key) -> str:
     return f"{a / b:.2f}x" if b > 0 else "-"
 
 
-def render(headers: list[str], rows: list[list[str]], markdown: bool) -> str:
+def render(headers: list[str], rows: list[list[str]], markdown: bool, text: tuple[int, ...] = (0, 1)) -> str:
+    """A table; the columns ``text`` are left-aligned, the others (numbers) right-aligned."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+
     def line(cells):
         if markdown:
             return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
-        return "  ".join(c.rjust(w) if i >= 2 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(c.ljust(w) if i in text else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
     out = [line(headers)]
     if markdown:
-        out.append("|" + "|".join("-" * (w + 2) if i < 2 else "-" * (w + 1) + ":" for i, w in enumerate(widths)) + "|")
+        out.append("|" + "|".join("-" * (w + 2) if i in text else "-" * (w + 1) + ":"
+                                  for i, w in enumerate(widths)) + "|")
     else:
         out.append("  ".join("-" * w for w in widths))
     out.extend(line(r) for r in rows)
@@ -260,18 +273,46 @@ def table(rows: list[Row], with_c: bool, markdown: bool) -> str:
     return render(headers, out, markdown)
 
 
-def resolve_inputs(args) -> list[tuple[str, Path, int | None]]:
-    items: list[tuple[str, Path, int | None]] = []
-    for size in [s for s in args.sizes.split(",") if s.strip()]:
-        path, meta = _gencache.generated(size.strip(), era=args.era, seed=args.seed, log=log)
-        items.append((f"gen {size.strip()} (6.7, seed {args.seed})" if args.era == "6.7"
-                      else f"gen {size.strip()} ({args.era}, seed {args.seed})", path, meta.get("blocks")))
+REAL_DUMPS = sorted((Path(__file__).resolve().parent.parent / "tests" / "data" / "real_dumps")
+                    .glob("*_page_owner_t1.txt.xz"))
+
+
+@dataclass
+class Input:
+    group: str          # the table it goes in: a shape's name, "real dumps" or "inputs"
+    label: str
+    path: Path
+    blocks: int | None
+    facts: dict = field(default_factory=dict)
+
+
+def resolve_inputs(args) -> list[Input]:
+    items: list[Input] = []
+    shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
+    known = _gencache.gen_module().SHAPES
+    for shape in shapes:
+        if shape not in known:
+            raise SystemExit(f"compare.py: unknown shape {shape!r}; known: {', '.join(known)}")
+    for shape in shapes:
+        for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:
+            kw = {"era": args.era} if args.era else {}
+            if shape != "default":
+                kw["shape"] = shape
+            path, meta = _gencache.generated(size, seed=args.seed, log=log, **kw)
+            era = f"{args.era}, " if args.era else ""
+            items.append(Input(shape, f"gen {size} ({shape}, {era}seed {args.seed})", path, meta.get("blocks")))
+    for src in (REAL_DUMPS if args.real else []):
+        path = _gencache.plain(src, log=log)
+        items.append(Input("real dumps", src.name, path, _gencache.count_blocks(path)))
     for name in args.inputs or []:
         src = Path(name)
         if not src.is_file():
             raise SystemExit(f"compare.py: no such input: {name}")
         path = _gencache.plain(src, log=log)
-        items.append((src.name, path, _gencache.count_blocks(path)))
+        items.append(Input("inputs", src.name, path, _gencache.count_blocks(path)))
+    if args.facts:
+        for it in items:
+            it.facts = _gencache.input_facts(it.path, log=log)
     return items
 
 
@@ -281,10 +322,16 @@ def settle(output: Path) -> None:
     os.sync()
 
 
+def baseline_path(args) -> str | None:
+    b = (args.baseline or os.environ.get("PAGEOWNER_FAST_BASELINE") or os.environ.get("PAGE_OWNER_SORT")
+         or None)
+    if b and not (os.path.isfile(b) and os.access(b, os.X_OK)):
+        raise SystemExit(f"compare.py: baseline {b!r} is not an executable file")
+    return b
+
+
 def run_compare(args) -> int:
-    baseline = args.baseline or os.environ.get("PAGE_OWNER_SORT") or None
-    if baseline and not (os.path.isfile(baseline) and os.access(baseline, os.X_OK)):
-        raise SystemExit(f"compare.py: baseline {baseline!r} is not an executable file")
+    baseline = baseline_path(args)
     ours = ours_prefix(args.ours_cmd)
     names = [o.strip() for o in args.options.split(",") if o.strip()]
     for n in names:
@@ -292,17 +339,18 @@ def run_compare(args) -> int:
             raise SystemExit(f"compare.py: unknown option set {n!r}; known: {', '.join(OPTION_SETS)}")
     inputs = resolve_inputs(args)
     if not inputs:
-        raise SystemExit("compare.py: nothing to do (give --sizes and/or --inputs)")
+        raise SystemExit("compare.py: nothing to do (give --shapes/--sizes, --real and/or --inputs)")
     outdir = Path(tempfile.mkdtemp(prefix="out_", dir=_gencache.CACHE_DIR))
     log(f"ours: {shlex.join(ours)}")
     log(f"C:    {baseline or '(none: C columns omitted)'}")
     rows: list[Row] = []
     failed = False
     try:
-        for label, path, blocks in inputs:
+        for inp in inputs:
+            label, path = inp.label, inp.path
             for name in names:
                 opts = OPTION_SETS[name]
-                row = Row(label, name, blocks)
+                row = Row(label, name, inp.blocks, inp.group)
                 out_o, out_c = outdir / "ours.txt", outdir / "c.txt"
                 for i in range(args.runs):
                     order = ("ours", "c") if i % 2 == 0 else ("c", "ours")
@@ -345,15 +393,102 @@ def run_compare(args) -> int:
                     + (f", C {fmt_s(row.c)} s {fmt_rss(row.c)}, identical={row.identical}" if baseline else ""))
     finally:
         shutil.rmtree(outdir, ignore_errors=True)
-    print(table(rows, bool(baseline), args.markdown))
+    print(report(inputs, rows, bool(baseline), args.markdown))
     if args.json:
-        Path(args.json).write_text(json.dumps([{
-            "input": r.input, "options": r.options, "args": OPTION_SETS[r.options], "blocks": r.blocks,
-            "ours": [vars(x) for x in r.ours], "c": [vars(x) for x in r.c],
-            "identical": r.identical, "note": r.note} for r in rows], indent=1) + "\n")
+        Path(args.json).write_text(json.dumps({
+            "machine": machine(), "baseline": baseline, "ours": ours, "runs": args.runs,
+            "inputs": [{"group": i.group, "input": i.label, "path": str(i.path), "blocks": i.blocks,
+                        "facts": i.facts} for i in inputs],
+            "rows": [{"group": r.group, "input": r.input, "options": r.options, "args": OPTION_SETS[r.options],
+                      "blocks": r.blocks, "ours": [vars(x) for x in r.ours], "c": [vars(x) for x in r.c],
+                      "identical": r.identical, "note": r.note,
+                      "speed_c_over_ours": speedup(r), "rss_ours_over_c": rss_ratio(r)} for r in rows],
+        }, indent=1) + "\n")
     if failed:
         log("compare.py: FAILED (mismatch or failing run; see above)")
     return 1 if failed else 0
+
+
+def machine() -> dict:
+    import platform
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine(),
+            "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+
+
+def _median_ok(runs: list[Run], key) -> float | None:
+    if not runs or any(r.status for r in runs):
+        return None
+    return statistics.median(key(r) for r in runs)
+
+
+def speedup(r: Row) -> float | None:
+    """C's median time over ours."""
+    a, b = _median_ok(r.c, lambda x: x.seconds), _median_ok(r.ours, lambda x: x.seconds)
+    return a / b if a is not None and b else None
+
+
+def rss_ratio(r: Row) -> float | None:
+    """Our median peak RSS over C's (as the row's "RSS ours/C")."""
+    a, b = _median_ok(r.ours, lambda x: x.maxrss_kib), _median_ok(r.c, lambda x: x.maxrss_kib)
+    return a / b if a is not None and b else None
+
+
+_FACTS = [("blocks", "blocks", "{:,}"), ("bytes_per_block", "bytes/block", "{:.0f}"),
+          ("fold_ratio", "fold ratio", "{:.3f}"), ("call_paths", "call paths", "{:,}"),
+          ("tgids", "tgids", "{}"), ("memcg", "memcg", "{:.1%}"), ("memcg_offline", "of them offline", "{:.1%}"),
+          ("cgroups", "cgroups", "{}"), ("migrate", "migrate", "{:.2%}"), ("threads", "threads", "{:.1%}"),
+          ("free_ts_nonzero", "free_ts != 0", "{:.1%}"), ("order_gt0", "order > 0", "{:.1%}")]
+
+
+def facts_table(inputs: list[Input], markdown: bool) -> str:
+    rows = []
+    for i in inputs:
+        if not i.facts:
+            continue
+        rows.append([i.label] + ["-" if i.facts.get(k) is None else f.format(i.facts[k]) for k, _, f in _FACTS])
+    if not rows:
+        return ""
+    return render(["input"] + [h for _, h, _ in _FACTS], rows, markdown, text=(0,))
+
+
+def summary_table(rows: list[Row], markdown: bool) -> str:
+    """Per table and overall: the best and the worst row (speed C/ours) side by side."""
+    groups = list(dict.fromkeys(r.group for r in rows)) + ["all"]
+    out = []
+    for g in groups:
+        rs = [r for r in rows if g == "all" or r.group == g]
+        sp = [(speedup(r), r) for r in rs if speedup(r) is not None]
+        rss = [x for x in (rss_ratio(r) for r in rs) if x is not None]
+        if not sp:
+            continue
+        best, worst = max(sp, key=lambda t: t[0]), min(sp, key=lambda t: t[0])
+
+        def name(r: Row) -> str:
+            return f"{r.input} [{r.options}]" if g == "all" else f"{r.input.split(' (')[0]} [{r.options}]"
+        ident = sum(r.identical is True for r in rs)
+        out.append([g, f"{len(rs)}", f"{ident}/{len(rs)}", f"{best[0]:.2f}x", name(best[1]),
+                    f"{worst[0]:.2f}x", name(worst[1]), f"{statistics.median(x for x, _ in sp):.2f}x",
+                    f"{min(rss):.2f}x–{max(rss):.2f}x" if rss else "-"])
+    if not out:
+        return ""
+    return render(["table", "rows", "identical", "best C/ours", "best row", "worst C/ours", "worst row",
+                   "median C/ours", "RSS ours/C"], out, markdown, text=(0, 4, 6))
+
+
+def report(inputs: list[Input], rows: list[Row], with_c: bool, markdown: bool) -> str:
+    h = (lambda t: f"### {t}\n") if markdown else (lambda t: f"== {t} ==\n")
+    parts = []
+    ft = facts_table(inputs, markdown)
+    if ft:
+        parts.append(h("What the inputs look like") + ft)
+    for g in dict.fromkeys(r.group for r in rows):
+        title = f"shape {g}" if g not in ("real dumps", "inputs") else g
+        parts.append(h(title) + table([r for r in rows if r.group == g], with_c, markdown))
+    if with_c:
+        st = summary_table(rows, markdown)
+        if st:
+            parts.append(h("Summary: the worst row beside the best") + st)
+    return "\n\n".join(parts)
 
 
 def run_pipe(args) -> int:
@@ -367,8 +502,10 @@ def run_pipe(args) -> int:
         for size in [s.strip() for s in args.pipe_sizes.split(",") if s.strip()]:
             nbytes = gen.parse_size(size)
             for i in range(args.runs):
-                gen_argv = _gencache.gen_script() + ["--size", size, "--era", args.era,
-                                                      "--seed", str(args.seed), "--stats", "-"]
+                gen_argv = _gencache.gen_script() + ["--size", size, "--seed", str(args.seed), "--stats", "-"]
+                gen_argv += ["--era", args.era] if args.era else []
+                shape = [x.strip() for x in args.shapes.split(",") if x.strip()]
+                gen_argv += ["--shape", shape[0]] if shape and shape[0] != "default" else []
                 out = outdir / "out.txt"
                 ours_argv = ours + [*OPTION_SETS[args.pipe_options], "-", str(out)]
                 with tempfile.TemporaryFile() as gerr, tempfile.TemporaryFile() as oerr:
@@ -392,7 +529,7 @@ def run_pipe(args) -> int:
                     if ln.startswith("{"):
                         stats = json.loads(ln)
                         break
-                ok = ost == 0 and gst in (0, -13)  # gen may die of SIGPIPE if ours quits early
+                ok = ost == 0 and gst in (0, -13, 141)  # gen may see a broken pipe if ours quits early
                 if not ok:
                     failed = True
                     log(f"  !! pipe {size} failed: gen exit {gst}, ours exit {ost}: {otxt.strip()[:600]}")
@@ -429,15 +566,23 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="option sets: " + ", ".join(f"{k}={' '.join(v) or '(none)'}"
                                                                     for k, v in OPTION_SETS.items()))
-    ap.add_argument("--baseline", help="the C page_owner_sort binary (default: $PAGE_OWNER_SORT)")
+    ap.add_argument("--baseline", help="the C page_owner_sort binary (default: $PAGEOWNER_FAST_BASELINE, "
+                                       "else $PAGE_OWNER_SORT)")
     ap.add_argument("--runs", type=int, default=3, help="runs per program and case (default 3)")
     ap.add_argument("--sizes", default="100M,1G",
                     help="generated dump sizes, comma-separated (default 100M,1G; '' for none)")
-    ap.add_argument("--era", default="6.7", help="era of generated dumps (default 6.7)")
+    ap.add_argument("--shapes", default="default",
+                    help="generator shapes, comma-separated (default: default; also cgroup-heavy-6.7, "
+                         "6.1-long-running; '' for none)")
+    ap.add_argument("--era", default=None, help="era of generated dumps (default: the shape's; 6.7)")
     ap.add_argument("--seed", type=int, default=0, help="seed of generated dumps (default 0)")
+    ap.add_argument("--real", action="store_true",
+                    help="add the real dumps of tests/data/real_dumps (a 6.12 and a 6.1 kernel)")
     ap.add_argument("--inputs", nargs="+", metavar="FILE", help="existing dumps (.xz/.gz/.bz2 are decompressed)")
+    ap.add_argument("--no-facts", dest="facts", action="store_false",
+                    help="skip the table of what the inputs look like (it needs the installed package)")
     ap.add_argument("--options", default=DEFAULT_OPTIONS, help=f"option sets (default {DEFAULT_OPTIONS})")
-    ap.add_argument("--markdown", action="store_true", help="print the table as GitHub markdown")
+    ap.add_argument("--markdown", action="store_true", help="print the tables as GitHub markdown")
     ap.add_argument("--json", metavar="FILE", help="also write every measurement to FILE")
     ap.add_argument("--ours-cmd", help="command prefix replacing 'pageowner-fast sort'")
     ap.add_argument("--timeout", type=float, default=None, help="seconds per run before it is killed")
