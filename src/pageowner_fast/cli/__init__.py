@@ -32,6 +32,7 @@ COMMANDS = {
     "diff": "pages per stack (or comm, pid, ...) in two snapshots, largest growth first",
     "timeline": "pages per key across snapshots, ranked by growth; optional plot",
     "top": "largest consumers by comm, pid, module, allocator, stack, order, gfp, migratetype",
+    "fleet": "many machines: dumps into a Parquet dataset on Dask (ingest); top, outliers, growth",
     "example": "write the bundled example dump (300 blocks, kernel 6.7+ format): example [PATH|-]",
 }
 
