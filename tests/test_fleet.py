@@ -1,0 +1,413 @@
+"""pf.fleet without a cluster (workers=0: the same task function, run in this process): the
+dataset equals a plain loop over load(); labels that would break the layout are refused;
+writes are idempotent, resumable and never leave half a file in the dataset; the queries
+against independent counts. The clusters are tests/test_fleet_cluster.py's."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xxhash
+
+import fleetdata as FD
+
+pytest.importorskip("dask.dataframe")
+pytest.importorskip("distributed")
+
+import pageowner_fast as pf  # noqa: E402
+from pageowner_fast import fleet  # noqa: E402
+from pageowner_fast.exceptions import PageOwnerError, UsageError  # noqa: E402
+from pageowner_fast.fleet import robust  # noqa: E402
+
+REAL = Path(__file__).parent / "data" / "real_dumps"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lab")
+    return root, FD.make_fleet(root)
+
+
+@pytest.fixture(scope="module")
+def ds(lab, tmp_path_factory):
+    root, _ = lab
+    out = tmp_path_factory.mktemp("ds") / "fleet"
+    r = fleet.ingest([root], out, labels_from=FD.REGEX, workers=0)
+    assert r.ok and len(r.ingested) == 12 and r.where == "in this process"
+    return out
+
+
+# --- the dataset ------------------------------------------------------------------------------
+
+def test_dataset_equals_a_plain_loop_over_load(lab, ds):
+    _, info = lab
+    assert FD.dataset_loop(ds) == FD.plain_loop(info["files"])
+    assert len(FD.committed_ids(ds)) == len(set(FD.committed_ids(ds))) == 12
+    assert FD.leftovers(ds) == []
+
+
+def test_layout_hive_partitions_and_the_tables(ds):
+    meta = json.loads((ds / "_fleet.json").read_text())
+    assert meta["labels"] == ["host", "kernel", "taken"] and meta["partition_by"] == "host"
+    assert sorted(p.name for p in (ds / "aggregates").iterdir()) == [f"host={h}" for h in FD.HOSTS]
+    assert len(list((ds / "stacks").glob("*.parquet"))) == 1      # merged after the ingest
+    assert len(list((ds / "dumps").glob("*.parquet"))) == 1
+    st = fleet.stacks(ds)
+    assert st["stack"].is_unique
+    for h, frames in zip(st["stack"].tolist()[:50], st["frames"].tolist()[:50]):
+        assert fleet.stack_hash(tuple(frames)) == h
+    d = fleet.dumps(ds)
+    assert len(d) == 12 and set(d["host"]) == set(FD.HOSTS)
+    # every dump's totals are its own load()'s
+    for rec in d.to_dict("records"):
+        loaded = pf.load(rec["path"])
+        assert rec["pages"] == int(loaded.pages.sum()) and rec["blocks"] == int(loaded.count.sum())
+
+
+def test_readable_by_pandas_and_duckdb(ds):
+    import pandas as pd
+    duckdb = pytest.importorskip("duckdb")
+    df = pd.read_parquet(ds / "aggregates")            # pyarrow's hive discovery
+    by_host = {str(k): int(v) for k, v in df.groupby("host", observed=True)["pages"].sum().items()}
+    q = duckdb.sql(f"SELECT host, sum(pages) FROM read_parquet('{ds}/aggregates/*/*.parquet', "
+                   "hive_partitioning=true) GROUP BY host").fetchall()
+    assert {h: int(p) for h, p in q} == by_host
+    ours = {r["key"]: r["pages"] for r in fleet.top(ds, "host")}
+    assert ours == by_host
+
+
+def test_stack_hash_is_xxh3_128_of_the_frames_and_stable_across_processes():
+    frames = ("get_page_from_freelist+0x1/0x2", "kmalloc_noprof+0x3/0x4 [ext4]", "naïve")
+    want = xxhash.xxh3_128_hexdigest("\n".join(frames).encode("utf-8"))
+    assert fleet.stack_hash(frames) == want
+    code = ("import sys, pageowner_fast.fleet as f; "
+            "print(f.stack_hash(tuple(sys.argv[1:])))")
+    for seed in ("0", "12345"):
+        p = subprocess.run([sys.executable, "-c", code, *frames], capture_output=True, text=True,
+                           env=dict(os.environ, PYTHONHASHSEED=seed), check=True)
+        assert p.stdout.strip() == want
+
+
+def test_compressed_show_stacks_and_real_dumps(tmp_path):
+    files = [REAL / "k6.12_page_owner_t1.txt.xz", REAL / "k6.12_show_stacks_t1.txt.xz"]
+    r = fleet.ingest(files, tmp_path / "ds", labels=["host=vm"], workers=0)
+    assert r.ok and len(r.ingested) == 2
+    d = fleet.dumps(tmp_path / "ds").set_index("path")
+    stacks_file = pf.load_stacks(files[1])
+    dump = pf.load(files[0])
+    assert d.loc[str(files[1]), "kind"] == "show_stacks"
+    assert d.loc[str(files[1]), "pages"] == stacks_file.total_pages()
+    assert d.loc[str(files[0]), "pages"] == int(dump.pages.sum())
+    rows = FD.dataset_loop(tmp_path / "ds")
+    ss = [v for k, v in rows.items() if k[0] == str(files[1])]
+    assert all(v[2] is None for v in ss)                                 # no blocks
+    assert all(k[2:] == (None,) * 5 for k in rows if k[0] == str(files[1]))   # stack only
+    full = {k: v for k, v in rows.items() if k[0] == str(files[0])}
+    assert full == FD.plain_loop({str(files[0]): {}})
+
+
+# --- labels ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["a/b", "..", "x..y", ".", "a=b", "a\\b", "a%2Fb", "tab\there",
+                                   "nl\nx", "", " lead", "\x7f", "e\u2028x", "a" * 201])
+def test_label_values_that_would_break_the_layout_are_refused(tmp_path, lab, value):
+    root, info = lab
+    one = next(iter(info["files"]))
+    with pytest.raises(UsageError, match="refused, nothing written|use KEY=VALUE"):
+        fleet.ingest([one], tmp_path / "ds", labels=[f"host={value}"], workers=0)
+    assert not (tmp_path / "ds").exists()
+
+
+def test_label_values_from_paths_are_checked_too(tmp_path):
+    bad = tmp_path / "h..x" / "6.1" / "100.txt"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"")
+    with pytest.raises(UsageError, match=r"host='h\.\.x'.*refused"):
+        fleet.ingest([tmp_path], tmp_path / "ds", labels_from=FD.REGEX, workers=0)
+    assert not (tmp_path / "ds").exists()
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"labels": ["host"]}, "KEY=VALUE"),
+    ({"labels": ["pages=3"]}, "is a column of the dataset"),
+    ({"labels": ["1x=3"]}, "letters, digits"),
+    ({"labels": ["a=1", "a=2"]}, "given twice"),
+    ({"labels_from": "(unclosed"}, "not a regular expression"),
+    ({"labels_from": "[0-9]+"}, "no named group"),
+    ({"labels_from": r"(?P<host>zzz)"}, "does not match"),
+    ({"labels": ["a=1"], "partition_by": "b"}, "not a label of this ingest"),
+    ({"workers": -1}, "--workers"),
+    ({"workers": 1, "scheduler": "tcp://127.0.0.1:1"}, "either --scheduler or --workers"),
+    ({"page_size": "3K"}, "page size"),
+])
+def test_bad_arguments_are_usage_errors_before_any_work(tmp_path, lab, kw, match):
+    root, _ = lab
+    with pytest.raises(UsageError, match=match):
+        fleet.ingest([root], tmp_path / "ds", **kw)
+
+
+def test_a_later_ingest_must_fit_the_dataset(tmp_path, lab):
+    root, info = lab
+    one = sorted(info["files"])[:1]
+    fleet.ingest(one, tmp_path / "ds", labels=["host=a", "rack=1"], workers=0)
+    with pytest.raises(UsageError, match="does not fit the dataset"):
+        fleet.ingest(one, tmp_path / "ds", labels=["host=a"], workers=0)
+    with pytest.raises(UsageError, match="--normalize"):
+        fleet.ingest(one, tmp_path / "ds", labels=["host=a", "rack=1"], normalize=True, workers=0)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "x").write_text("x")
+    with pytest.raises(UsageError, match="not a fleet dataset and not empty"):
+        fleet.ingest(one, tmp_path / "other", workers=0)
+
+
+# --- idempotence, resume, failures ------------------------------------------------------------
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("dump-*.parquet"))}
+
+
+def test_a_retried_task_overwrites_the_same_file(tmp_path, lab):
+    root, info = lab
+    files = sorted(info["files"])[:3]
+    out = tmp_path / "ds"
+    fleet.ingest(files, out, labels_from=FD.REGEX, workers=0)
+    first = _snapshot(out)
+    fleet.ingest(files, out, labels_from=FD.REGEX, workers=0)     # every task again
+    assert FD.committed_ids(out) == sorted({*FD.committed_ids(out)})
+    assert len(FD.committed_ids(out)) == 3
+    assert _snapshot(out) == first                                 # same names, same bytes
+    assert FD.dataset_loop(out) == FD.plain_loop({f: {} for f in files})
+
+
+def test_resume_skips_present_dumps_and_redoes_half_written_ones(tmp_path, lab):
+    root, info = lab
+    files = sorted(info["files"])
+    out = tmp_path / "ds"
+    r = fleet.ingest(files[:5], out, labels_from=FD.REGEX, workers=0)
+    assert len(r.ingested) == 5
+    # what a killed writer leaves: a temporary file, and a dump's first files without its
+    # aggregates file (the commit) -- neither counts
+    victim = next(iter((out / "aggregates").rglob("dump-*.parquet")))
+    (victim.parent / f".{victim.name}.dead.tmp").write_bytes(b"half a parquet file")
+    victim.unlink()
+    assert len(FD.committed_ids(out)) == 4
+    r = fleet.ingest(files, out, labels_from=FD.REGEX, resume=True, workers=0)
+    assert len(r.skipped) == 4 and len(r.ingested) == len(files) - 4
+    assert FD.committed_ids(out) == sorted(set(FD.committed_ids(out)))
+    assert len(FD.committed_ids(out)) == len(files)
+    assert FD.leftovers(out) == []
+    assert FD.dataset_loop(out) == FD.plain_loop(info["files"])
+    assert len(fleet.dumps(out)) == len(files)
+    # all present: nothing to do, and no cluster started for it
+    r = fleet.ingest(files, out, labels_from=FD.REGEX, resume=True, workers=0)
+    assert len(r.skipped) == len(files) and r.ingested == []
+
+
+def test_a_dump_that_fails_is_reported_by_name_and_the_rest_go_on(tmp_path, lab):
+    root, info = lab
+    good = sorted(info["files"])[:2]
+    bad = tmp_path / "in" / "hx" / "6.7" / "100.txt"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"this is not a page_owner dump\n")
+    trunc = tmp_path / "in" / "hy" / "6.7" / "100.txt.gz"
+    trunc.parent.mkdir(parents=True)
+    import gzip
+    assert good[0].endswith(".txt")
+    trunc.write_bytes(gzip.compress(Path(good[0]).read_bytes())[:5000])
+    missing = tmp_path / "in" / "hz" / "6.7" / "100.txt"
+    said = []
+    r = fleet.ingest([*good, bad, trunc, missing], tmp_path / "ds", labels_from=FD.REGEX,
+                     workers=0, report=said.append)
+    assert not r.ok and len(r.ingested) == 2
+    assert sorted(p for p, _ in r.failed) == sorted(map(str, (bad, trunc, missing)))
+    assert len(said) == 3 and all("\n" not in m for m in said)
+    assert any(str(bad) in m and "not a page_owner dump" in m for m in said)
+    assert len(FD.committed_ids(tmp_path / "ds")) == 2
+    hosts = {p.name for p in (tmp_path / "ds" / "aggregates").iterdir()}
+    assert hosts == {f"host={Path(g).parts[-3]}" for g in good}
+
+
+def test_only_one_ingest_at_a_time(tmp_path, lab):
+    pytest.importorskip("fcntl")
+    root, info = lab
+    files = sorted(info["files"])[:1]
+    fleet.ingest(files, tmp_path / "ds", labels_from=FD.REGEX, workers=0)
+    ds = fleet.Dataset.open(tmp_path / "ds")
+    with ds.lock(), pytest.raises(UsageError, match="another ingest"):
+        fleet.ingest(files, tmp_path / "ds", labels_from=FD.REGEX, workers=0)
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+def test_top_by_host_and_by_stack_against_the_plain_loop(lab, ds):
+    _, info = lab
+    ref = FD.plain_loop(info["files"])
+    host_of = {os.path.abspath(p): lab_["host"] for p, lab_ in info["files"].items()}
+    want: dict = {}
+    for key, (pages, nbytes, blocks) in ref.items():
+        w = want.setdefault(host_of[key[0]], [0, 0, 0, set()])
+        w[0] += pages
+        w[1] += nbytes
+        w[2] += blocks
+        w[3].add(key[0])
+    t = fleet.top(ds, "host")
+    assert {r["key"]: [r["pages"], r["bytes"], r["blocks"], r["dumps"]] for r in t} == \
+        {h: [w[0], w[1], w[2], len(w[3])] for h, w in want.items()}
+    assert t.columns == ["key", "pages", "bytes", "blocks", "dumps"]
+    assert [r["pages"] for r in t] == sorted((r["pages"] for r in t), reverse=True)
+    s = fleet.top(ds, "stack", k=5)
+    assert len(s) == 5 and s.columns[-1] == "label" and all(len(r["key"]) == 32 for r in s)
+    by_stack: dict = {}
+    for key, (pages, _, _) in ref.items():
+        by_stack[key[1]] = by_stack.get(key[1], 0) + pages
+    assert [r["pages"] for r in s] == sorted(by_stack.values(), reverse=True)[:5]
+
+
+def test_top_where_and_several_keys(ds):
+    both = fleet.top(ds, "comm,taken", where=["host=h0", "host=h1"])
+    assert all(isinstance(r["key"], tuple) and len(r["key"]) == 2 for r in both)
+    h0 = fleet.top(ds, "host", where={"host": "h0"})
+    h01 = fleet.top(ds, "host", where=["host=h0", "host=h1"])
+    assert [r["key"] for r in h0] == ["h0"] and {r["key"] for r in h01} == {"h0", "h1"}
+    assert sum(r["pages"] for r in both) == sum(r["pages"] for r in h01)
+    k100 = fleet.top(ds, "host", where=["taken=100", "kernel=6.7"])
+    assert all(r["dumps"] == 1 for r in k100) and len(k100) == 6
+    for bad, match in ((["nope=1"], "not a label or key"), (["host"], "LABEL=VALUE")):
+        with pytest.raises(UsageError, match=match):
+            fleet.top(ds, "host", where=bad)
+    with pytest.raises(UsageError, match="choose from"):
+        fleet.top(ds, "bogus")
+
+
+def test_the_planted_leaking_machine_is_the_first_outlier(lab, ds):
+    _, info = lab
+    leak = fleet.stack_hash(info["leak_stack"])
+    t = fleet.outliers(ds, "stack", "host")
+    assert t.columns == ["key", "host", "pages", "median_pages", "score", "label"]
+    assert (t[0]["key"], t[0]["host"]) == (leak, FD.LEAKY)
+    assert t[0]["median_pages"] == 0
+    assert all(r["score"] >= fleet.queries.DEFAULT_THRESHOLD for r in t)
+    assert [r["score"] for r in t] == sorted((r["score"] for r in t), reverse=True)
+    # its pages: the leak's mean per dump of the machine, counted from the generator's plant
+    # (order-0 blocks, one page each) plus what the path holds anyway
+    base = fleet.top(ds, "stack", where=[f"host={FD.LEAKY}", f"stack={leak}"])[0]["pages"]
+    assert t[0]["pages"] == base / 2
+    assert base >= sum(FD.LEAK_BLOCKS.values())
+
+
+def test_outlier_scores_against_a_brute_force_count(ds):
+    """Each score recomputed from the pages per (key, host) with numpy's median."""
+    t = fleet.outliers(ds, "comm", "host", threshold=0.0)
+    df = fleet.aggregates(ds, ["comm", "host", "dump_id", "pages"]).compute()
+    ndumps = df.groupby("host")["dump_id"].nunique()
+    pages = df.groupby(["comm", "host"])["pages"].sum()
+    hosts = sorted(ndumps.index)
+    checked = 0
+    for r in t.rows[:40]:
+        x = np.array([pages.get((r["key"], h), 0) / ndumps[h] for h in hosts], float)
+        med = np.median(x)
+        mad = np.median(np.abs(x - med))
+        scale = max(robust.MAD_SCALE * mad, fleet.queries.DEFAULT_MIN_PAGES,
+                    fleet.queries.DEFAULT_REL_FLOOR * med)
+        mine = x[hosts.index(r["host"])]
+        assert r["median_pages"] == pytest.approx(med) and r["pages"] == pytest.approx(mine)
+        assert r["score"] == pytest.approx((mine - med) / scale, abs=1e-3)
+        checked += 1
+    assert checked > 5
+
+
+def test_median_and_mad_with_implicit_zeros_against_numpy():
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        ngroups, total = int(rng.integers(1, 6)), int(rng.integers(1, 9))
+        group, vals, full = [], [], []
+        for g in range(ngroups):
+            n = int(rng.integers(1, total + 1))
+            v = rng.integers(0, 30, size=n).astype(float)
+            group += [g] * n
+            vals += v.tolist()
+            full.append(np.concatenate([v, np.zeros(total - n)]))
+        perm = rng.permutation(len(group))
+        med, mad = robust.median_mad(np.array(group, np.int64)[perm], np.array(vals)[perm],
+                                     ngroups, total)
+        for g in range(ngroups):
+            m = np.median(full[g])
+            assert med[g] == m and mad[g] == np.median(np.abs(full[g] - m))
+
+
+def test_growth_slope_against_numpy_polyfit(lab, ds):
+    _, info = lab
+    leak = fleet.stack_hash(info["leak_stack"])
+    t = fleet.growth(ds, "stack", "host", "taken")
+    assert (t[0]["key"], t[0]["host"]) == (leak, FD.LEAKY)
+    assert t.meta["time_unit"] == "taken"
+    # every row of h3 against polyfit over both snapshots, 0 where the stack is absent
+    per = {}
+    for taken in ("100", "200"):
+        for r in fleet.top(ds, "stack", where=[f"host={FD.LEAKY}", f"taken={taken}"]):
+            per.setdefault(r["key"], {})[taken] = r["pages"]
+    rows = [r for r in t if r["host"] == FD.LEAKY]
+    assert len(rows) == len(per)
+    for r in rows:
+        y = [per[r["key"]].get("100", 0), per[r["key"]].get("200", 0)]
+        assert r["slope"] == pytest.approx(FD.polyfit_slope([100, 200], y), abs=1e-6)
+        assert (r["first_pages"], r["last_pages"]) == tuple(y)
+    # the second snapshot holds the first's blocks and more, and 1,500 more planted ones
+    assert t[0]["last_pages"] - t[0]["first_pages"] >= FD.LEAK_BLOCKS[200] - FD.LEAK_BLOCKS[100]
+
+
+def test_time_labels_numbers_or_iso_dates():
+    t, unit = fleet.parse_times(["100", "250.5"], "taken")
+    assert t == {"100": 100.0, "250.5": 250.5} and unit == "taken"
+    t, unit = fleet.parse_times(["2024-01-01", "2024-01-03T12:00:00+00:00"], "day")
+    assert unit == "day" and t["2024-01-03T12:00:00+00:00"] - t["2024-01-01"] == 2.5
+    with pytest.raises(UsageError, match="neither a number nor an ISO 8601"):
+        fleet.parse_times(["100", "yesterday"], "taken")
+
+
+def test_query_argument_errors(ds, tmp_path):
+    with pytest.raises(UsageError, match="not a label"):
+        fleet.outliers(ds, "stack", "comm")
+    with pytest.raises(UsageError, match="also a --by key"):
+        fleet.outliers(ds, "host", "host")
+    with pytest.raises(UsageError, match="different columns"):
+        fleet.growth(ds, "stack", "host", "host")
+    with pytest.raises(UsageError, match="no such dataset"):
+        fleet.top(tmp_path / "nope", "host")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UsageError, match="not a fleet dataset"):
+        fleet.top(tmp_path / "empty", "host")
+
+
+def test_an_empty_dataset_answers_with_empty_tables(tmp_path):
+    empty = tmp_path / "e.txt"
+    empty.write_bytes(b"")
+    r = fleet.ingest([empty], tmp_path / "ds", labels=["host=a", "taken=1"], workers=0)
+    assert r.ok and len(FD.committed_ids(tmp_path / "ds")) == 1
+    assert len(fleet.top(tmp_path / "ds", "host")) == 0
+    assert len(fleet.outliers(tmp_path / "ds", "stack", "host")) == 0
+    assert len(fleet.growth(tmp_path / "ds", "stack", "host", "taken")) == 0
+
+
+# --- the extra --------------------------------------------------------------------------------
+
+def test_the_base_import_stays_light():
+    code = ("import sys, pageowner_fast, pageowner_fast.fleet, pageowner_fast.cli.fleet; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('dask', 'distributed', 'pyarrow', 'pandas')))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert p.stdout.strip() == "[]"
+
+
+def test_a_missing_extra_names_the_install_command(monkeypatch, tmp_path):
+    for m in ("dask", "distributed", "dask.dataframe"):
+        monkeypatch.setitem(sys.modules, m, None)     # `import m` raises ImportError
+    with pytest.raises(PageOwnerError, match=r'pip install "pageowner-fast\[fleet\]"'):
+        fleet.ingest([tmp_path], tmp_path / "ds")
+    with pytest.raises(PageOwnerError, match=r'pip install "pageowner-fast\[fleet\]"'):
+        fleet.top(tmp_path, "host")
