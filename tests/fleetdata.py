@@ -40,7 +40,7 @@ def _compress(data: bytes, suffix: str) -> bytes:
     return data
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _dump(blocks: int, planted: int, suffix: str) -> tuple[bytes, str | None]:
     """One dump's bytes (generated once per test session) and the planted stack's text."""
     import io

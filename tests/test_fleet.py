@@ -10,19 +10,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import fleetdata as FD
 import numpy as np
 import pytest
 import xxhash
 
-import fleetdata as FD
-
 pytest.importorskip("dask.dataframe")
 pytest.importorskip("distributed")
 
-import pageowner_fast as pf  # noqa: E402
-from pageowner_fast import fleet  # noqa: E402
-from pageowner_fast.exceptions import PageOwnerError, UsageError  # noqa: E402
-from pageowner_fast.fleet import robust  # noqa: E402
+import pageowner_fast as pf
+from pageowner_fast import fleet
+from pageowner_fast.exceptions import InputOpenError, PageOwnerError, UsageError
+from pageowner_fast.fleet import robust
 
 REAL = Path(__file__).parent / "data" / "real_dumps"
 
@@ -116,9 +115,9 @@ def test_compressed_show_stacks_and_real_dumps(tmp_path):
 @pytest.mark.parametrize("value", ["a/b", "..", "x..y", ".", "a=b", "a\\b", "a%2Fb", "tab\there",
                                    "nl\nx", "", " lead", "\x7f", "e\u2028x", "a" * 201])
 def test_label_values_that_would_break_the_layout_are_refused(tmp_path, lab, value):
-    root, info = lab
+    _, info = lab
     one = next(iter(info["files"]))
-    with pytest.raises(UsageError, match="refused, nothing written|use KEY=VALUE"):
+    with pytest.raises(UsageError, match=r"refused, nothing written|use KEY=VALUE"):
         fleet.ingest([one], tmp_path / "ds", labels=[f"host={value}"], workers=0)
     assert not (tmp_path / "ds").exists()
 
@@ -152,7 +151,7 @@ def test_bad_arguments_are_usage_errors_before_any_work(tmp_path, lab, kw, match
 
 
 def test_a_later_ingest_must_fit_the_dataset(tmp_path, lab):
-    root, info = lab
+    _, info = lab
     one = sorted(info["files"])[:1]
     fleet.ingest(one, tmp_path / "ds", labels=["host=a", "rack=1"], workers=0)
     with pytest.raises(UsageError, match="does not fit the dataset"):
@@ -172,7 +171,7 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 
 
 def test_a_retried_task_overwrites_the_same_file(tmp_path, lab):
-    root, info = lab
+    _, info = lab
     files = sorted(info["files"])[:3]
     out = tmp_path / "ds"
     fleet.ingest(files, out, labels_from=FD.REGEX, workers=0)
@@ -185,7 +184,7 @@ def test_a_retried_task_overwrites_the_same_file(tmp_path, lab):
 
 
 def test_resume_skips_present_dumps_and_redoes_half_written_ones(tmp_path, lab):
-    root, info = lab
+    _, info = lab
     files = sorted(info["files"])
     out = tmp_path / "ds"
     r = fleet.ingest(files[:5], out, labels_from=FD.REGEX, workers=0)
@@ -209,7 +208,7 @@ def test_resume_skips_present_dumps_and_redoes_half_written_ones(tmp_path, lab):
 
 
 def test_a_dump_that_fails_is_reported_by_name_and_the_rest_go_on(tmp_path, lab):
-    root, info = lab
+    _, info = lab
     good = sorted(info["files"])[:2]
     bad = tmp_path / "in" / "hx" / "6.7" / "100.txt"
     bad.parent.mkdir(parents=True)
@@ -219,22 +218,28 @@ def test_a_dump_that_fails_is_reported_by_name_and_the_rest_go_on(tmp_path, lab)
     import gzip
     assert good[0].endswith(".txt")
     trunc.write_bytes(gzip.compress(Path(good[0]).read_bytes())[:5000])
-    missing = tmp_path / "in" / "hz" / "6.7" / "100.txt"
     said = []
-    r = fleet.ingest([*good, bad, trunc, missing], tmp_path / "ds", labels_from=FD.REGEX,
+    r = fleet.ingest([*good, bad, trunc], tmp_path / "ds", labels_from=FD.REGEX,
                      workers=0, report=said.append)
     assert not r.ok and len(r.ingested) == 2
-    assert sorted(p for p, _ in r.failed) == sorted(map(str, (bad, trunc, missing)))
-    assert len(said) == 3 and all("\n" not in m for m in said)
+    assert sorted(p for p, _ in r.failed) == sorted(map(str, (bad, trunc)))
+    assert len(said) == 2 and all("\n" not in m for m in said)
     assert any(str(bad) in m and "not a page_owner dump" in m for m in said)
     assert len(FD.committed_ids(tmp_path / "ds")) == 2
     hosts = {p.name for p in (tmp_path / "ds" / "aggregates").iterdir()}
     assert hosts == {f"host={Path(g).parts[-3]}" for g in good}
 
 
+def test_an_input_that_does_not_exist_is_an_error_before_any_work(tmp_path, lab):
+    root, _ = lab
+    with pytest.raises(InputOpenError, match="no such file"):
+        fleet.ingest([root, tmp_path / "nope.txt"], tmp_path / "ds", labels_from=FD.REGEX)
+    assert not (tmp_path / "ds").exists()
+
+
 def test_only_one_ingest_at_a_time(tmp_path, lab):
     pytest.importorskip("fcntl")
-    root, info = lab
+    _, info = lab
     files = sorted(info["files"])[:1]
     fleet.ingest(files, tmp_path / "ds", labels_from=FD.REGEX, workers=0)
     ds = fleet.Dataset.open(tmp_path / "ds")

@@ -66,7 +66,8 @@ def _walk(top: str, skip: str) -> list[str]:
 
 
 def expand(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], out: str) -> list[str]:
-    """Input paths: files as given, folders as the files under them; each path once."""
+    """Input paths: files as given, folders as the files under them; each path once. An input
+    that does not exist is an error before any work (InputOpenError, exit 1)."""
     items = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
     if not items:
         raise UsageError("no input given")
@@ -77,6 +78,8 @@ def expand(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], ou
         p = os.fspath(item)
         if p == "-":
             raise UsageError("fleet ingest reads files the workers can open, not standard input")
+        if not os.path.exists(p):
+            raise InputOpenError(f"{p}: no such file or folder; nothing written")
         for f in (_walk(p, skip) if os.path.isdir(p) else [p]):
             a = os.path.abspath(f)
             if a not in seen:
