@@ -1,6 +1,6 @@
 """`pageowner-fast fleet ...`: bad options are one line and exit 1; a dump that fails is a line
-naming it, the others are written, exit 2 at the end; text, JSON and CSV; the default local
-cluster (`--workers 2`) from the command line."""
+naming it, the others are written, exit 2 at the end; text, JSON and CSV; --resume. (The
+clusters, --workers and --scheduler: tests/test_fleet_cluster.py.)"""
 from __future__ import annotations
 
 import csv
@@ -127,14 +127,12 @@ def test_queries_in_text_json_and_csv(lab, ds, capsys):
         assert (rc, err) == (0, "") and "more rows" in out
 
 
-def test_the_default_local_cluster_from_the_command_line(lab, tmp_path, capsys):
+def test_resume_from_the_command_line(lab, tmp_path, capsys):
     root, info = lab
-    rc, out, err = run_cli(["fleet", "ingest", root, "--out", tmp_path / "ds", "--labels-from",
-                            FD.REGEX, "--workers", "2", "--threads", "1"], capsys=capsys)
-    assert (rc, err) == (0, "")
-    assert "local Dask cluster of 2 worker processes" in out
+    args = ["fleet", "ingest", root, "--out", tmp_path / "ds", "--labels-from", FD.REGEX]
+    rc, out, err = run_cli([*args, "--workers", "0", "--threads", "1"], capsys=capsys)
+    assert (rc, err) == (0, "") and "ingested 12 dumps" in out and "in this process" in out
+    # all present: nothing to do, and no cluster started for it
+    rc, out, err = run_cli([*args, "--resume"], capsys=capsys)
+    assert (rc, err) == (0, "") and "ingested 0 dumps" in out and "12 already present" in out
     assert FD.dataset_loop(tmp_path / "ds") == FD.plain_loop(info["files"])
-    # resume: all present, nothing to do (and no cluster started for it)
-    rc, out, err = run_cli(["fleet", "ingest", root, "--out", tmp_path / "ds", "--labels-from",
-                            FD.REGEX, "--resume"], capsys=capsys)
-    assert (rc, err) == (0, "") and "12 already present, skipped" in out

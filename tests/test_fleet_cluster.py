@@ -4,8 +4,8 @@ two workers started as separate processes (`python -m distributed.cli.dask_sched
 equals the plain loop over load() either way; a worker killed (SIGKILL) in the middle of a
 task loses and duplicates nothing; the planted leaking machine is the first outlier.
 
-Each cluster is started once for the module and always closed (processes killed) at the end,
-failed or not."""
+The process cluster is started once for the module and always torn down (every process
+killed) at the end, failed or not; the LocalCluster is closed by the ingest that starts it."""
 from __future__ import annotations
 
 import contextlib
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import fleetdata as FD
 import pytest
-from conftest import CHILD_ENV
+from conftest import CHILD_ENV, run_cli
 
 distributed = pytest.importorskip("distributed")
 pytest.importorskip("dask.dataframe")
@@ -38,29 +38,16 @@ def lab(tmp_path_factory):
 
 # --- a LocalCluster of two worker processes -----------------------------------------------------
 
-@pytest.fixture(scope="module")
-def local_client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, host="127.0.0.1") as cluster, \
-            distributed.Client(cluster, set_as_default=False) as client:
-        yield client
-
-
-def test_local_cluster_ingest_equals_the_plain_loop(lab, local_client, tmp_path):
+def test_a_local_cluster_of_two_worker_processes(lab, tmp_path):
+    """What `fleet ingest` runs without --scheduler on a machine with CPUs to spare: a
+    LocalCluster, here of two worker processes (one scan thread each)."""
     root, info = lab
-    r = fleet.ingest([root], tmp_path / "ds", labels_from=FD.REGEX, client=local_client)
+    r = fleet.ingest([root], tmp_path / "ds", labels_from=FD.REGEX, workers=2)
     assert r.ok and len(r.ingested) == 12
-    assert len({s["worker"] for s in r.ingested}) == 2           # both processes took dumps
-    assert all(s["worker"].split(":")[1] != str(os.getpid()) for s in r.ingested)
+    assert r.where == "on a local Dask cluster of 2 worker processes"
+    workers = {s["worker"] for s in r.ingested}
+    assert len(workers) == 2 and all(w.split(":")[1] != str(os.getpid()) for w in workers)
     assert FD.dataset_loop(tmp_path / "ds") == FD.plain_loop(info["files"])
-    # queries computed on the cluster give what they give in this process
-    for by in ("host", "stack", "comm,kernel"):
-        assert fleet.top(tmp_path / "ds", by, client=local_client).rows == \
-            fleet.top(tmp_path / "ds", by).rows
-    on_cluster = fleet.outliers(tmp_path / "ds", "stack", "host", client=local_client)
-    assert on_cluster.rows == fleet.outliers(tmp_path / "ds", "stack", "host").rows
-    leak = fleet.stack_hash(info["leak_stack"])
-    assert (on_cluster[0]["key"], on_cluster[0]["host"]) == (leak, FD.LEAKY)
 
 
 # --- a scheduler and two workers as separate processes -------------------------------------------
@@ -123,21 +110,25 @@ def _cli(args: list[str], **kw) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=CHILD_ENV, **kw)
 
 
-def test_scheduler_and_workers_as_processes_through_the_command_line(lab, cluster, tmp_path):
+def test_scheduler_and_workers_as_processes_through_the_command_line(lab, cluster, tmp_path, capsys):
     root, info = lab
-    procs, _ = cluster
-    p = _cli(["ingest", root, "--out", tmp_path / "ds", "--labels-from", FD.REGEX,
-              "--scheduler", procs.address])
-    out, err = p.communicate(timeout=TIMEOUT)
-    assert p.returncode == 0, err
-    assert err == b"" and b"ingested 12 dumps" in out and procs.address.encode() in out
-    assert FD.dataset_loop(tmp_path / "ds") == FD.plain_loop(info["files"])
-    q = _cli(["outliers", tmp_path / "ds", "--by", "stack", "--across", "host", "--format", "json",
-              "--scheduler", procs.address])
-    out, err = q.communicate(timeout=TIMEOUT)
-    assert q.returncode == 0, err
-    first = json.loads(out)[0]
-    assert (first["key"], first["host"]) == (fleet.stack_hash(info["leak_stack"]), FD.LEAKY)
+    procs, client = cluster
+    ds = tmp_path / "ds"
+    rc, out, err = run_cli(["fleet", "ingest", root, "--out", ds, "--labels-from", FD.REGEX,
+                            "--scheduler", procs.address], capsys=capsys)
+    assert (rc, err) == (0, "")
+    assert "ingested 12 dumps" in out and procs.address in out
+    assert FD.dataset_loop(ds) == FD.plain_loop(info["files"])
+    # the queries computed on the cluster give what they give in this process
+    rc, out, err = run_cli(["fleet", "outliers", ds, "--by", "stack", "--across", "host",
+                            "--format", "json", "--scheduler", procs.address], capsys=capsys)
+    assert (rc, err) == (0, "")
+    on_cluster = json.loads(out)
+    assert on_cluster == fleet.outliers(ds, "stack", "host").to_records()
+    assert (on_cluster[0]["key"], on_cluster[0]["host"]) == \
+        (fleet.stack_hash(info["leak_stack"]), FD.LEAKY)
+    for by in ("host", "comm,kernel"):
+        assert fleet.top(ds, by, client=client).rows == fleet.top(ds, by).rows
 
 
 def _serve_fifo(fifo: Path, data: bytes, upto: int, deadline: float) -> int:
