@@ -110,6 +110,85 @@ def test_compressed_show_stacks_and_real_dumps(tmp_path):
     assert full == FD.plain_loop({str(files[0]): {}})
 
 
+def _gen(path: Path, **kw) -> Path:
+    from pageowner_fast import gen
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        gen.generate(f, **kw)
+    return path
+
+
+def test_normalize_keys_two_builds_of_one_kernel_alike(tmp_path):
+    """stack_variant=1 is another build of the same kernel: other offsets and compiler
+    suffixes, the same call paths. Normalised, their stacks hash alike (as `diff --normalize`
+    matches them); raw, they do not."""
+    a = _gen(tmp_path / "in" / "a.txt", blocks=600, seed=4, n_paths=300)
+    b = _gen(tmp_path / "in" / "b.txt", blocks=600, seed=4, n_paths=300, stack_variant=1)
+    for normalize in (False, True):
+        out = tmp_path / f"ds{normalize}"
+        fleet.ingest([a, b], out, labels_from=r"(?P<build>[ab])\.txt", normalize=normalize, workers=0)
+        assert FD.dataset_loop(out) == FD.plain_loop({str(a): {}, str(b): {}}, normalize=normalize)
+        per = {k["key"]: k for k in fleet.top(out, "build,stack")}
+        sa = {s for build, s in per if build == "a"}
+        sb = {s for build, s in per if build == "b"}
+        assert (sa == sb) if normalize else len(sa & sb) < len(sa) // 4
+    assert json.loads((tmp_path / "dsTrue" / "_fleet.json").read_text())["normalize"] is True
+
+
+def test_partition_by_another_label_and_no_labels_at_all(tmp_path, lab):
+    _, info = lab
+    files = sorted(info["files"])[:4]
+    fleet.ingest(files, tmp_path / "k", labels_from=FD.REGEX, partition_by="taken", workers=0)
+    assert sorted(p.name for p in (tmp_path / "k" / "aggregates").iterdir()) == ["taken=100", "taken=200"]
+    assert {r["key"] for r in fleet.top(tmp_path / "k", "host")} == {"h0", "h1"}
+    assert FD.dataset_loop(tmp_path / "k") == FD.plain_loop({f: {} for f in files})
+    # no labels: one flat folder; the machines can still be the dumps themselves
+    fleet.ingest(files, tmp_path / "n", workers=0)
+    assert all(p.is_file() for p in (tmp_path / "n" / "aggregates").iterdir())
+    assert len(fleet.top(tmp_path / "n", "dump_id")) == 4
+    assert fleet.outliers(tmp_path / "n", "stack", "dump_id").meta["machines"] == 4
+
+
+def test_an_old_kernel_without_comms_has_null_comms(tmp_path):
+    """A 4.6-era dump prints no pid, tgid or comm: its rows have comm null, the rest as usual."""
+    old = _gen(tmp_path / "old.txt", blocks=400, seed=2, era="4.6", n_paths=200)
+    fleet.ingest([old], tmp_path / "ds", labels=["host=old"], workers=0)
+    rows = FD.dataset_loop(tmp_path / "ds")
+    assert rows and all(k[2] is None for k in rows)
+    assert sum(v[0] for v in rows.values()) == int(pf.load(old).pages.sum())
+    assert {k[1] for k in rows} == {k[1] for k in FD.plain_loop({str(old): {}})}
+
+
+def test_progress_is_called_once_per_dump(tmp_path, lab):
+    _, info = lab
+    files = sorted(info["files"])[:3]
+    calls = []
+    fleet.ingest(files, tmp_path / "ds", labels_from=FD.REGEX, workers=0,
+                 progress=lambda d, n: calls.append((d, n)))
+    assert calls == [(0, 3), (1, 3), (2, 3), (3, 3)]
+
+
+def test_small_dumps_share_tasks_and_a_pipe_has_its_own():
+    from pageowner_fast.fleet.cluster import BATCH_BYTES, batches, task_key
+    from pageowner_fast.fleet.task import Job
+
+    def job(i, size, regular=True):
+        return Job(f"/d/{i}", f"{i:032x}", size, 0, regular)
+    small = [job(i, 3 << 20) for i in range(200)]
+    got = batches(small, threads=2)
+    assert [j for b in got for j in b] == small                    # all, once, in order
+    assert len(got) == 10 and all(sum(j.size for j in b) <= BATCH_BYTES for b in got)
+    few = batches(small[:16], threads=2)                          # 4 tasks per thread at least
+    assert len(few) == 8 and all(len(b) == 2 for b in few)
+    big = batches([job(1, 1 << 30), job(2, 1 << 30)], threads=1)
+    assert [len(b) for b in big] == [1, 1]
+    nine = [job(i, 10, regular=i != 1) for i in range(9)]          # 3 a task; #1 is a pipe
+    mixed = batches(nine, threads=1)
+    assert [[int(j.path[3:]) for j in b] for b in mixed] == [[1], [0, 2, 3], [4, 5, 6], [7, 8]]
+    assert task_key(mixed[0]) == f"pageowner-fast-ingest-{1:032x}"
+    assert task_key(mixed[1]) == f"pageowner-fast-ingest-{0:032x}-and-2"
+
+
 # --- labels ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value", ["a/b", "..", "x..y", ".", "a=b", "a\\b", "a%2Fb", "tab\there",

@@ -12,19 +12,50 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-from collections.abc import Callable, Iterator, Sequence
+import math
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .. import _engine
 from ..exceptions import PageOwnerError, UsageError
 from . import _deps
-from .task import Job, Settings
+from .task import Job, Settings, run, run_batch
 
-TaskFn = Callable[[Job, Settings], dict[str, Any]]
 Outcome = tuple[Job, "dict[str, Any] | BaseException"]
 
 SMALL_COUNT = 4              # this many inputs or fewer ...
 SMALL_BYTES = 256 << 20      # ... of at most this many bytes: no cluster, run them here
+BATCH_BYTES = 64 << 20       # small dumps share a task up to this many input bytes ...
+TASKS_PER_THREAD = 4         # ... while every worker thread still gets this many tasks
+
+
+def batches(jobs: Sequence[Job], threads: int) -> list[list[Job]]:
+    """The jobs in tasks: consecutive dumps together up to BATCH_BYTES of input, and at most
+    as many per task as leaves TASKS_PER_THREAD tasks for each of ``threads`` worker threads
+    (for balance, and so that a retry redoes little). An input of unknown size (a pipe, a
+    device) is a task of its own."""
+    cap = max(1, math.ceil(len(jobs) / (TASKS_PER_THREAD * max(1, threads))))
+    out: list[list[Job]] = []
+    cur: list[Job] = []
+    size = 0
+    for j in jobs:
+        if not j.regular:
+            out.append([j])
+            continue
+        if cur and (size + j.size > BATCH_BYTES or len(cur) >= cap):
+            out.append(cur)
+            cur, size = [], 0
+        cur.append(j)
+        size += j.size
+    if cur:
+        out.append(cur)
+    return out
+
+
+def task_key(batch: Sequence[Job]) -> str:
+    """A batch's Dask key: its first dump's id (and how many more): stable across retries."""
+    more = f"-and-{len(batch) - 1}" if len(batch) > 1 else ""
+    return f"pageowner-fast-ingest-{batch[0].dump_id}{more}"
 
 
 def _version() -> str:
@@ -38,7 +69,8 @@ class Runner:
     describe = ""
     threads: int | None = 1
 
-    def map(self, fn: TaskFn, jobs: Sequence[Job], settings: Settings) -> Iterator[Outcome]:
+    def map(self, jobs: Sequence[Job], settings: Settings) -> Iterator[Outcome]:
+        """(job, its summary or the exception that stopped it), as each finishes."""
         raise NotImplementedError
 
 
@@ -48,16 +80,16 @@ class InProcess(Runner):
     describe = "in this process"
     threads = None
 
-    def map(self, fn: TaskFn, jobs: Sequence[Job], settings: Settings) -> Iterator[Outcome]:
+    def map(self, jobs: Sequence[Job], settings: Settings) -> Iterator[Outcome]:
         for job in jobs:
             try:
-                yield job, fn(job, settings)
+                yield job, run(job, settings)
             except Exception as e:   # one bad input never stops the others
                 yield job, e
 
 
 class DaskRunner(Runner):
-    """Futures on a distributed Client, one task per job, keyed by the dump's id."""
+    """Futures on a distributed Client, one task per batch of jobs (`batches`)."""
 
     def __init__(self, client: Any, describe: str) -> None:
         self.client = client
@@ -78,19 +110,23 @@ class DaskRunner(Runner):
             raise PageOwnerError(f"Dask worker {w} runs pageowner-fast {v}, this process "
                                  f"{__version__}: install the same version on every worker")
 
-    def map(self, fn: TaskFn, jobs: Sequence[Job], settings: Settings) -> Iterator[Outcome]:
+    def map(self, jobs: Sequence[Job], settings: Settings) -> Iterator[Outcome]:
         distributed = _deps.need("distributed")
         if not jobs:
             return
-        by_key = {f"pageowner-fast-ingest-{j.dump_id}": j for j in jobs}
-        futures = self.client.map(fn, list(jobs), settings=settings, key=list(by_key), pure=False)
+        threads = sum(self.client.nthreads().values())
+        by_key = {task_key(b): b for b in batches(jobs, threads)}
+        futures = self.client.map(run_batch, list(by_key.values()), settings=settings,
+                                  key=list(by_key), pure=False)
         for fut in distributed.as_completed(futures, loop=self.client.loop):
-            job = by_key[fut.key]
+            batch = by_key[fut.key]
             if fut.status == "error":
                 exc = fut.exception()
-                yield job, exc if isinstance(exc, BaseException) else RuntimeError(str(exc))
+                err = exc if isinstance(exc, BaseException) else RuntimeError(str(exc))
+                for job in batch:
+                    yield job, err
             else:
-                yield job, fut.result()
+                yield from zip(batch, fut.result())
             fut.release()
 
 

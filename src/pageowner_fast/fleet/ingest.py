@@ -22,7 +22,7 @@ from . import _deps
 from .cluster import runner
 from .labels import PathLabels, check_name, merge, parse_labels
 from .layout import DUMPS, STACKS, Dataset, Meta, dump_id
-from .task import Job, Settings, run
+from .task import Job, Settings
 
 Report = Callable[[str], None]
 Progress = Callable[[int, int], None]
@@ -172,7 +172,7 @@ def ingest(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
             settings = Settings(ds.root, ds.meta, ps, threads if threads is not None else r.threads)
             if progress is not None:
                 progress(0, len(jobs))
-            for done, (job, got) in enumerate(r.map(run, jobs, settings), 1):
+            for done, (job, got) in enumerate(r.map(jobs, settings), 1):
                 err = _message(got) if isinstance(got, BaseException) else got.get("error")
                 if err is not None:
                     msg = err if err.startswith(job.path) else f"{job.path}: {err}"

@@ -106,15 +106,17 @@ def top(dataset: DatasetArg, by: str | Sequence[str] = "stack", *, where: WhereA
     ds = read.dataset_path(dataset)
     names = _keys(ds, by)
     w = read.parse_where(ds, where)
-    df = read.aggregates(ds, [*names, "dump_id", "pages", "bytes", "blocks"], w)
-    per_dump = df.groupby([*names, "dump_id"], dropna=False)[["pages", "bytes", "blocks"]].sum().reset_index()
-    g = per_dump.groupby(names, dropna=False).agg(
-        {"pages": "sum", "bytes": "sum", "blocks": "sum", "dump_id": "count"})
+    per = list(dict.fromkeys([*names, "dump_id"]))
+    df = read.aggregates(ds, [*per, "pages", "bytes", "blocks"], w)
+    # per key and dump first: then each row of the second sum is one dump
+    per_dump = df.groupby(per, dropna=False)[["pages", "bytes", "blocks"]].sum().reset_index()
+    g = per_dump.assign(dumps=1).groupby(names, dropna=False)[
+        ["pages", "bytes", "blocks", "dumps"]].sum()
     with _compute_on(scheduler, client) as compute:
         res = compute(g).reset_index()
     rows = []
     n = len(names)
-    for rec in res[[*names, "pages", "bytes", "blocks", "dump_id"]].itertuples(index=False, name=None):
+    for rec in res[[*names, "pages", "bytes", "blocks", "dumps"]].itertuples(index=False, name=None):
         rows.append({"key": _key_of(rec[:n]), "pages": int(rec[n]), "bytes": int(rec[n + 1]),
                      "blocks": int(rec[n + 2]), "dumps": int(rec[n + 3])})
     rows.sort(key=lambda r: (-r["pages"], -r["blocks"], sort_token(r["key"])))
