@@ -8,8 +8,12 @@ process, and with two -- side by side in one run, alternating, medians of a few 
 Each repetition writes a fresh dataset. Reported per configuration: the median wall time of
 the whole ingest (listing and checking the inputs, starting the cluster, the tasks, merging the
 stacks and dumps tables), the median time of the tasks alone (from the moment the cluster is
-up to the last result), dumps/s and GB/s of input over both, and what one dump leaves behind:
-rows, the bytes of its files in the dataset, and the bytes of the summary a task sends back.
+up -- its workers warmed, see `cluster.DaskRunner.check_workers` -- to the last result),
+dumps/s and GB/s of input over both; the task-seconds (the sum of every dump's own time inside
+its task), hence dumps/s per worker and how many workers were busy on average (task-seconds /
+tasks s: below the worker count when the machine's cores are taken by other work); and what
+one dump leaves behind: rows, the bytes of its files in the dataset, and the bytes of the
+summary a task sends back to the driver.
 
 The inputs are cached under bench/.cache (bench/_gencache.py); the first run generates them.
 Machine noise: read the ratios; the numbers are medians over alternating runs.
@@ -57,8 +61,13 @@ def one_run(files: list[str], workers: int, out: Path) -> dict:
     per_file = {t: sum(p.stat().st_size for p in (out / t).rglob("*.parquet"))
                 for t in ("aggregates", "stacks", "dumps")}
     return {"wall": wall, "tasks": marks["end"] - marks["up"], "rows": r.rows,
+            "work": sum(s["seconds"] for s in r.ingested),
             "files_bytes": per_file, "summary_bytes": statistics.median(
                 len(pickle.dumps(s)) for s in r.ingested), "where": r.where}
+
+
+def _load(la: tuple[float, float, float] | None) -> str:
+    return "?" if la is None else f"{la[0]:.1f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     nbytes = sum(os.path.getsize(f) for f in files)
     print(f"{len(files)} dumps, {nbytes / 1e9:.2f} GB ({nbytes / len(files) / 2**20:.1f} MiB each); "
           f"inputs ready in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    load0 = os.getloadavg() if hasattr(os, "getloadavg") else None
     runs: dict[int, list[dict]] = {w: [] for _, w in CONFIGS}
     work = Path(tempfile.mkdtemp(prefix="bench_fleet_"))
     try:
@@ -94,7 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, w in CONFIGS:
         wall = statistics.median(r["wall"] for r in runs[w])
         tasks = statistics.median(r["tasks"] for r in runs[w])
-        rows.append({"config": name, "workers": w, "wall_s": wall, "tasks_s": tasks,
+        work = statistics.median(r["work"] for r in runs[w])
+        rows.append({"config": name, "workers": w, "wall_s": wall, "tasks_s": tasks, "work_s": work,
+                     "dumps_per_worker_s": len(files) / work,
+                     "busy_workers": work / tasks,
                      "dumps_per_s": len(files) / wall, "gb_per_s": nbytes / 1e9 / wall,
                      "dumps_per_s_tasks": len(files) / tasks, "gb_per_s_tasks": nbytes / 1e9 / tasks,
                      "speedup": base / wall, "speedup_tasks": base_tasks / tasks})
@@ -102,14 +115,19 @@ def main(argv: list[str] | None = None) -> int:
     facts = {"dumps": len(files), "input_bytes": nbytes, "rows_per_dump": last["rows"] / len(files),
              "dataset_bytes_per_dump": {k: v / len(files) for k, v in last["files_bytes"].items()},
              "task_summary_bytes": last["summary_bytes"], "reps": args.reps,
-             "cpus": os.cpu_count(), "python": platform.python_version()}
-    print(f"\n{len(files)} dumps, {nbytes / 1e9:.2f} GB; medians of {args.reps} alternating runs\n")
-    print("| ingest | wall s | dumps/s | GB/s | speed-up | tasks s | dumps/s (tasks) | GB/s (tasks) | speed-up (tasks) |")
-    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+             "cpus": os.cpu_count(), "python": platform.python_version(),
+             "loadavg_before": load0, "loadavg_after": os.getloadavg() if load0 else None}
+    print(f"\n{len(files)} dumps, {nbytes / 1e9:.2f} GB; medians of {args.reps} alternating runs; "
+          f"{facts['cpus']} CPUs, load average {_load(load0)} before, {_load(facts['loadavg_after'])} "
+          "after (other work on the machine)\n")
+    print("| ingest | wall s | dumps/s | GB/s | speed-up | tasks s | dumps/s (tasks) | GB/s (tasks) "
+          "| speed-up (tasks) | task-seconds | dumps/s per worker | busy workers |")
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for r in rows:
         print(f"| {r['config']} | {r['wall_s']:.2f} | {r['dumps_per_s']:.1f} | {r['gb_per_s']:.3f} | "
               f"{r['speedup']:.2f}x | {r['tasks_s']:.2f} | {r['dumps_per_s_tasks']:.1f} | "
-              f"{r['gb_per_s_tasks']:.3f} | {r['speedup_tasks']:.2f}x |")
+              f"{r['gb_per_s_tasks']:.3f} | {r['speedup_tasks']:.2f}x | {r['work_s']:.2f} | "
+              f"{r['dumps_per_worker_s']:.1f} | {r['busy_workers']:.2f} |")
     b = facts["dataset_bytes_per_dump"]
     print(f"\nper dump: {facts['rows_per_dump']:.0f} rows; in the dataset {b['aggregates'] / 1024:.0f} KiB "
           f"of aggregates, {b['stacks'] / 1024:.0f} KiB of stacks (merged), {b['dumps'] / 1024:.1f} KiB "

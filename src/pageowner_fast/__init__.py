@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         timeline,
         top,
     )
+    from . import fleet
     from .dump import Dump, Table, load
     from .groups import GroupTable
     from .stacks import StackFile, load_any, load_stacks
@@ -61,6 +62,8 @@ def __getattr__(name: str) -> Any:
     if name == "engine":  # which scanner is loaded: "cython" or "python"
         from . import _engine
         return _engine.NAME
+    if name == "fleet":   # pf.fleet.ingest(...): the subpackage (Dask only when it runs)
+        return importlib.import_module(".fleet", __name__)
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(name)

@@ -59,7 +59,11 @@ def task_key(batch: Sequence[Job]) -> str:
 
 
 def _version() -> str:
-    """Runs on each worker: the pageowner-fast it imports."""
+    """Runs on each worker before any task: imports what a task needs (the scanner, pyarrow),
+    so that a worker without them fails here, in one clear line, and the first tasks do not
+    pay for the imports; returns the pageowner-fast version the worker runs."""
+    for module in ("pageowner_fast.fleet.task", "pageowner_fast._engine", "pyarrow.parquet"):
+        importlib.import_module(module)
     return str(importlib.import_module("pageowner_fast").__version__)
 
 
