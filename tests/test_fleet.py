@@ -480,6 +480,10 @@ def test_an_empty_dataset_answers_with_empty_tables(tmp_path):
 
 # --- the extra --------------------------------------------------------------------------------
 
+def test_pf_fleet_is_the_subpackage():
+    assert pf.fleet is fleet and pf.fleet.ingest is fleet.ingest
+
+
 def test_the_base_import_stays_light():
     code = ("import sys, pageowner_fast, pageowner_fast.fleet, pageowner_fast.cli.fleet; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "

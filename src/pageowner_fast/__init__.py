@@ -21,6 +21,7 @@ from .exceptions import (
 )
 
 if TYPE_CHECKING:
+    from . import fleet as fleet
     from .analysis import (
         KEYS,
         Grouped,
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
         timeline,
         top,
     )
-    from . import fleet
     from .dump import Dump, Table, load
     from .groups import GroupTable
     from .stacks import StackFile, load_any, load_stacks
