@@ -17,7 +17,7 @@ from typing import Any
 
 from ..analysis import parse_page_size
 from ..analysis.units import PageSize
-from ..exceptions import InputOpenError, PageOwnerError, UsageError
+from ..exceptions import InputOpenError, OutputError, PageOwnerError, UsageError
 from . import _deps
 from .cluster import runner
 from .labels import PathLabels, check_name, merge, parse_labels
@@ -183,9 +183,12 @@ def ingest(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
                     result.ingested.append(got)
                 if progress is not None:
                     progress(done, len(jobs))
-        ds.remove_temporary()
-        committed = set(ds.committed())
-        ds.compact(DUMPS, "dump_id", keep=committed)
-        ds.compact(STACKS, "stack")
+        try:
+            ds.remove_temporary()
+            ds.compact(DUMPS, "dump_id", keep=set(ds.committed()))
+            ds.compact(STACKS, "stack")
+        except OSError as e:   # the dumps are in; the next ingest merges the tables
+            raise OutputError(f"{ds.root}: merging the stacks and dumps tables: "
+                              f"{e.strerror or e}") from None
     result.seconds = time.perf_counter() - t0
     return result

@@ -33,7 +33,7 @@ from typing import Any
 import xxhash
 
 from .._version import __version__
-from ..exceptions import OutputError, UsageError
+from ..exceptions import OutputError, OutputOpenError, UsageError
 from . import _deps
 
 FORMAT = "pageowner-fast fleet dataset"
@@ -99,8 +99,11 @@ class Dataset:
         if d.get("version") != VERSION:
             raise UsageError(f"{root}: fleet dataset version {d.get('version')}, this "
                              f"pageowner-fast reads version {VERSION}")
-        return Meta(list(d["labels"]), d.get("partition_by"), bool(d["normalize"]),
-                    list(d.get("keys", KEYS)))
+        try:
+            return Meta(list(d["labels"]), d.get("partition_by"), bool(d["normalize"]),
+                        list(d.get("keys", KEYS)))
+        except (KeyError, TypeError) as e:
+            raise UsageError(f"{p}: a fleet dataset description without {e}") from None
 
     @classmethod
     def open(cls, root: str | os.PathLike[str]) -> Dataset:
@@ -259,7 +262,11 @@ class Dataset:
             yield
             return
         p = os.path.join(self.root, LOCK)
-        with open(p, "a+b") as f:
+        try:
+            f = open(p, "a+b")
+        except OSError as e:
+            raise OutputOpenError(f"{p}: {e.strerror or e}") from None
+        with f:
             try:
                 fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
