@@ -73,6 +73,12 @@ def make_fleet(root: Path, *, blocks: int = 700) -> dict[str, Any]:
     return {"files": files, "leak_stack": frames_of(leak_stack)}
 
 
+def lab_in(tmp_path_factory) -> tuple[Path, dict[str, Any]]:
+    """(folder, make_fleet's account): the body of each fleet test module's ``lab`` fixture."""
+    root = tmp_path_factory.mktemp("lab")
+    return root, make_fleet(root)
+
+
 def plain_loop(files: dict[str, dict[str, str]], normalize: bool = False) -> dict[tuple, list[int]]:
     """{(path, stack hash, comm, module, allocator, migratetype, memcg): [pages, bytes, blocks]}
     for full dumps, row by row of `load()` (identical blocks folded, with their count) into a

@@ -28,8 +28,7 @@ REAL = Path(__file__).parent / "data" / "real_dumps"
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lab")
-    return root, FD.make_fleet(root)
+    return FD.lab_in(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

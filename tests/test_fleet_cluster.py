@@ -32,8 +32,7 @@ TIMEOUT = 120
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lab")
-    return root, FD.make_fleet(root)
+    return FD.lab_in(tmp_path_factory)
 
 
 # --- a LocalCluster of two worker processes -----------------------------------------------------

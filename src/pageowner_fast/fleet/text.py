@@ -7,16 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..analysis import ResultTable
+from ..render.text import human
 from .ingest import IngestResult
 
 SHOW = 20   # rows shown in text without --top
-
-
-def human(nbytes: float) -> str:
-    for unit, shift in (("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)):
-        if nbytes >= 1 << shift:
-            return f"{nbytes / (1 << shift):.1f} {unit}"
-    return f"{int(nbytes)} B"
 
 
 def _num(v: Any) -> str:
