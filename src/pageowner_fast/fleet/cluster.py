@@ -189,4 +189,6 @@ def runner(*, scheduler: str | None = None, workers: int | None = None, client: 
             "needs an `if __name__ == \"__main__\":` guard (the workers start by importing "
             "it), or run in this process with workers=0") from None
     with cluster, distributed.Client(cluster, set_as_default=False) as c:
-        yield DaskRunner(c, f"on a local Dask cluster of {n} worker process{'es' if n > 1 else ''}")
+        r = DaskRunner(c, f"on a local Dask cluster of {n} worker process{'es' if n > 1 else ''}")
+        r.check_workers()   # the same package, of course: this warms the workers up
+        yield r
