@@ -251,6 +251,9 @@ def growth(dataset: DatasetArg, by: str | Sequence[str] = "stack", across: str =
                          last=per_dump["t"] == per_dump[across].map(pm["max"]))
     n_first = at[at["first"]].groupby(across)["dump_id"].count()
     n_last = at[at["last"]].groupby(across)["dump_id"].count()
+    # the slope from the points present only: with 0 pages at the machine's other dumps,
+    # sum((t - mean t) * (y - mean y)) = sum((t - mean t) * y) over the points present, since
+    # the deviations of t sum to 0 (mean t and s_tt are over all of the machine's dumps)
     p = pages.assign(t=[tmap[v] for v in pages[time].tolist()])
     p = p[p[across].map(pm["s_tt"]) > 0]
     mean_t, s_tt = p[across].map(pm["mean"]), p[across].map(pm["s_tt"])

@@ -1,4 +1,4 @@
-"""The numbers behind `outliers` and `growth`, vectorised over all keys at once with NumPy.
+"""The robust statistics behind `outliers`, vectorised over all keys at once with NumPy.
 
 A key absent from a machine holds 0 pages there: the machines of a key are all the machines
 of the (filtered) fleet, most of them often at 0, so the medians here take those zeros into
@@ -72,12 +72,3 @@ def scores(x: F64, med: F64, mad: F64, *, min_pages: float, rel_floor: float) ->
     do not produce huge scores from a few pages."""
     scale = np.maximum(MAD_SCALE * mad, np.maximum(min_pages, rel_floor * med))
     return (x - med) / scale
-
-
-def slopes(t: F64, y: F64, machine: I64, t_mean: F64, s_tt: F64) -> F64:
-    """Least-squares slope of pages over time per (key, machine), from the points present
-    only: with zeros for the machine's other dumps, sum((t - mean t) * (y - mean y)) is
-    sum((t - mean t) * y) over the points present, since the deviations of t sum to 0.
-    ``t``, ``y``, ``machine``: one entry per point present, of one (key, machine) pair;
-    ``t_mean``, ``s_tt``: per machine, over all of its dumps. Sum it per pair."""
-    return (t - t_mean[machine]) * y / s_tt[machine]
