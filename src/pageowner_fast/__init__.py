@@ -21,6 +21,7 @@ from .exceptions import (
 )
 
 if TYPE_CHECKING:
+    from . import fleet as fleet
     from .analysis import (
         KEYS,
         Grouped,
@@ -65,6 +66,8 @@ def __getattr__(name: str) -> Any:
     if name == "engine":  # which scanner is loaded: "cython" or "python"
         from . import _engine
         return _engine.NAME
+    if name == "fleet":   # pf.fleet.ingest(...): the subpackage (Dask only when it runs)
+        return importlib.import_module(".fleet", __name__)
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(name)

@@ -35,6 +35,7 @@ COMMANDS = {
     "top": "largest consumers by comm, pid, module, allocator, stack, order, gfp, migratetype, "
            "memcg, pageblock type (or several: --by comm,module)",
     "frag": "mixed pageblocks per type and the stacks that mix them (from the PFN lines)",
+    "fleet": "many machines: dumps into a Parquet dataset on Dask (ingest); top, outliers, growth",
     "example": "write the bundled example dump (300 blocks, kernel 6.7+ format): example [PATH|-]",
 }
 
