@@ -591,3 +591,19 @@ def test_page_sums_never_wrap(tmp_path, capsys):
     assert t[0]["pages"] == [1 << 62, 1 << 64]
     rc, out_text, err = run_cli(["top", src, "--by", "comm"], capsys=capsys)
     assert rc == 0 and err == "" and "18,446,744,073,709,551,616" in out_text
+
+
+def test_identical_blocks_fold_to_an_exact_sum(tmp_path, capsys):
+    """Four identical order-62 blocks (the fold of the compiled scanner stops its int64 sum at
+    2**63-1 and says so in stats["pages_overflow"]): the dump's row holds the exact 2**64,
+    with either engine, and nothing is printed on stderr."""
+    src = tmp_path / "in.txt"
+    src.write_bytes(block(order=62) * 4 + block(order=0) * 3)
+    out = tmp_path / "o.txt"
+    rc, _, err = run_cli(["sort", src, out], capsys=capsys)
+    assert (rc, err) == (0, "")
+    assert out.read_bytes().split(b"\n")[0] == b"4 times, 18446744073709551616 pages, allocated by OTHERS :"
+    d = pageowner_fast.load(src, aggregate=True)   # folded rows with the compiled engine
+    assert sum(int(p) for p in d.pages) == (1 << 64) + 3
+    rc, out_text, err = run_cli(["top", src, "--by", "comm"], capsys=capsys)
+    assert rc == 0 and err == "" and "18,446,744,073,709,551,619" in out_text

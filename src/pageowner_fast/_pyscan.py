@@ -1,12 +1,12 @@
 """The pure-Python engine: the reference semantics, the test oracle and the fallback.
 
 It reads its input a chunk at a time and uses Python's `re` with page_owner_sort's own
-patterns (spec §3.2). For these patterns Python's leftmost-first matching gives the same
-match and capture as glibc's POSIX leftmost-longest: the character classes that follow each
-other are disjoint, and the greedy `(.*)` of the comm pattern picks the last `), ts` on the
-line, which is also the longest match. `\\s` is [ \\t\\n\\r\\f\\v] in both, and `.` stops at
-newline in both. It is slow (about 20 MB/s) and is used only when the compiled engine is
-unavailable or when PAGEOWNER_FAST_PUREPYTHON=1.
+patterns (docs/compatibility.md, Field extraction). For these patterns Python's leftmost-first
+matching gives the same match and capture as glibc's POSIX leftmost-longest: the character
+classes that follow each other are disjoint, and the greedy `(.*)` of the comm pattern picks
+the last `), ts` on the line, which is also the longest match. `\\s` is [ \\t\\n\\r\\f\\v] in
+both, and `.` stops at newline in both. It is slow (about 20 MB/s) and is used only when the
+compiled engine is unavailable or when PAGEOWNER_FAST_PUREPYTHON=1.
 
 Linear time whatever a line holds (issue 16): a backtracking engine can take quadratic time
 on some of those patterns -- `ts` before a long run of spaces (the two `\\s*` share it out
@@ -169,11 +169,12 @@ def split_blocks(data: bytes):
 
 
 def split_lines(lines):
-    """Yield (lineno, text, own_pfn_lines, last_pfn_line, truncated) per block, spec §3.1:
-    an empty line ends a block, `PFN` lines are set aside (and stay the "last PFN line"
-    across blocks), runs of empty lines give empty blocks. `lines` is the input split at
-    newlines (its last item is what follows the last newline). A final block without its
-    empty line is yielded with truncated=True (the C tool drops it; we keep it)."""
+    """Yield (lineno, text, own_pfn_lines, last_pfn_line, truncated) per block
+    (docs/compatibility.md, Reading blocks): an empty line ends a block, `PFN` lines are set
+    aside (and stay the "last PFN line" across blocks), runs of empty lines give empty blocks.
+    `lines` is the input split at newlines (its last item is what follows the last newline). A
+    final block without its empty line is yielded with truncated=True (the C tool drops it; we
+    keep it)."""
     it = iter(lines)
     pending = next(it, b"")
     last_pfn = b""

@@ -1,8 +1,9 @@
 # The Cython driver of the native core (src/pageowner_fast/_native/, declared in _scan.pxd).
 #
-# The C code splits blocks (spec §3.1), matches the fields with page_owner_sort's
-# leftmost-match rules (§3.2), classifies the allocator (§3.5), cuts the ts digits (§3.6),
-# interns headers, stacks, comms and modules, and writes the default text layout (§3.9).
+# The C code splits blocks, matches the fields with page_owner_sort's
+# leftmost-match rules, classifies the allocator, cuts the ts digits,
+# interns headers, stacks, comms and modules, and writes the default text layout
+# (docs/compatibility.md says how, section by section).
 # This driver owns the Python objects: it reads file objects into its buffer, runs the
 # threads of a mapped scan, hands the C buffers over to NumPy arrays, and maps the C status
 # codes to exceptions. No Python object is made per block.

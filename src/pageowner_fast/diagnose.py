@@ -45,9 +45,6 @@ def dump_messages(dump: Dump, debug: bool = False) -> Iterator[str]:
         yield f"warning: {st['nul_bytes']} NUL byte(s) in the input were kept as data"
     if st.get("cr_removed") and debug:
         yield f"note: {st['cr_removed']} CRLF line ends were read as LF"
-    if st.get("pages_overflow"):
-        yield (f"warning: {st['pages_overflow']} page count(s) summed while reading passed "
-               "2**63-1 (see docs/compatibility.md, difference 5)")
     if len(dump) == 0:
         yield "warning: the input holds no page_owner blocks"
         return

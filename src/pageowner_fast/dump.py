@@ -24,6 +24,17 @@ __all__ = ["Dump", "Table", "load"]
 _MASK_RE = re.compile(rb"mask\s*0x[0-9a-fA-F]+\(([^)\n]*)\)")
 
 
+def exact_pages(columns: dict[str, npt.NDArray[Any]]) -> npt.NDArray[Any]:
+    """The pages column with exact sums: the compiled scanner stops a folded row's sum at
+    2**63-1 (counting such rows in stats["pages_overflow"]); a folded row's blocks share one
+    text, hence one order, so its exact pages are count x 2**order (Python integers)."""
+    pages, count, order = columns["pages"], columns["count"], columns["order"]
+    exact = pages.astype(object)
+    for i in np.flatnonzero(pages == F.I64_MAX).tolist():
+        exact[i] = int(count[i]) << int(order[i])
+    return exact
+
+
 class Dump(DumpLike):
     """A scanned page_owner dump.
 
@@ -41,6 +52,8 @@ class Dump(DumpLike):
 
     def __init__(self, columns: dict[str, npt.NDArray[Any]], tables: dict[str, Any],
                  stats: dict[str, Any], *, strip_ts: bool = True, source: str = "<dump>") -> None:
+        if stats.get("pages_overflow") and columns["pages"].dtype != object:
+            columns = dict(columns, pages=exact_pages(columns))
         self.columns = columns
         for name, arr in columns.items():
             setattr(self, name, arr)

@@ -1,4 +1,4 @@
-/* The field matchers on leftmost-match cases (spec §3.2: what page_owner_sort's POSIX
+/* The field matchers on leftmost-match cases (docs/compatibility.md, Field extraction: what page_owner_sort's POSIX
  * regexes match), the FIELD_BUFF rule, the PFN line, and the VMALLOC test split into its
  * header and stack parts against the whole-text version. */
 #include "pof_test.h"

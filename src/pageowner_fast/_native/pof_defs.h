@@ -3,7 +3,7 @@
 #ifndef POF_DEFS_H
 #define POF_DEFS_H
 
-/* allocator bits, page_owner_sort's values (spec §3.5) */
+/* allocator bits, page_owner_sort's values (docs/compatibility.md, Allocator) */
 #define POF_ALLOC_CMA 2
 #define POF_ALLOC_SLAB 4
 #define POF_ALLOC_VMALLOC 8
@@ -21,7 +21,7 @@
 #define POF_BAD_MASK 256
 
 /* page_owner_sort's capture buffer: a numeric capture of FIELD_BUFF or more characters is
- * a failed field (spec §3.2, Q36) */
+ * a failed field (docs/compatibility.md, Field extraction: 25 characters or more) */
 #define POF_FIELD_BUFF 25
 #define POF_MODULE_NAME_LEN 64
 

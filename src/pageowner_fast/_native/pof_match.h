@@ -1,6 +1,6 @@
-/* Field matchers: page_owner_sort's POSIX regexes (spec §3.2) as hand-written leftmost
+/* Field matchers: page_owner_sort's POSIX regexes (docs/compatibility.md, Field extraction) as hand-written leftmost
  * matchers, each linear in its input whatever the text holds (the C tool's regex engine is
- * linear too), plus the PFN line parser and the VMALLOC heuristic (§3.5).
+ * linear too), plus the PFN line parser and the VMALLOC heuristic (Allocator).
  *
  * `h[0:n]` is a block's text (or part of it); a matcher given `lim` reports only matches
  * that start before `lim` (the header line), though they may run on past it, as a regex
@@ -56,7 +56,7 @@ ptrdiff_t pof_match_module(const unsigned char *h, ptrdiff_t n, ptrdiff_t *cs, p
  * 1 too big (more than 16 hex digits once leading zeros are dropped). */
 int pof_match_mask(const unsigned char *h, ptrdiff_t n, ptrdiff_t lim, uint64_t *out);
 
-/* --- VMALLOC (spec §3.5) ----------------------------------------------------------------------
+/* --- VMALLOC (docs/compatibility.md, Allocator) ----------------------------------------------------------------------
  * The C tool takes the first `__vmalloc_node_range` of the block and says VMALLOC when an
  * `alloc_pages` starts between the start of the line before it and it. When that first
  * occurrence is on the block's first or second line, its backward walk runs off the start

@@ -5,8 +5,8 @@
  * verdict were seen together before has that row's fields -- POF_FOLD adds it to that row,
  * the row modes copy the row with this block's own ts, PFN line and line number. Otherwise
  * the slow path: the stack's matches come from its cache entry, the ts digits are cut, the
- * header line and stack interned, the allocator classified (spec §3.5), and the fields
- * parsed (§3.2) into a new row -- or, folding, the block joins the row of its twins.
+ * header line and stack interned, the allocator classified (docs/compatibility.md, Allocator), and the fields
+ * parsed (Field extraction) into a new row -- or, folding, the block joins the row of its twins.
  *
  * A match that starts in the header line is searched here; one that starts in the stack
  * comes from the stack's cache entry (leftmost = the header's if it has one). */
@@ -355,7 +355,7 @@ static int find_fields(pof_scanner *s, blk_text *b, const blk_fast *f, blk_field
     }
     if (F->hid < 0 || F->sid < 0)
         return POF_ENOMEM;
-    /* the allocator (spec §3.5): the stale PFN line's verdict, and VMALLOC when the first
+    /* the allocator (docs/compatibility.md, Allocator): the stale PFN line's verdict, and VMALLOC when the first
        `__vmalloc_node_range` is below the stack's first line and the line before it has an
        `alloc_pages` (pof_match.h: never when it is on the first two lines) */
     vm = header_has_vm(s, F->hid, b->h, hl);

@@ -116,7 +116,7 @@ ptrdiff_t pof_scan(pof_scanner *s, const unsigned char *buf, ptrdiff_t end)
             s->nul_bytes += sp->nul;
         }
         if (sp->npfn) {
-            /* a block's allocator verdict comes from the last PFN line read (Q18) */
+            /* a block's allocator verdict comes from the last PFN line read (docs/compatibility.md, Reading blocks) */
             ls = bstart + sp->pfn_pos[sp->npfn - 1];
             s->last_pfn_len = pfn_line(buf + ls, buf + bend, &cma, &slab);
             s->stale_cma = cma;

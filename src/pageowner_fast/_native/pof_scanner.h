@@ -73,7 +73,7 @@ typedef struct {
     pof_fast fast;              /* (header, raw stack, PFN verdict) -> row */
     /* --- parser state carried across chunks ------------------------------------------------ */
     pof_split split;            /* the block being split, and its PFN lines */
-    int stale_cma, stale_slab;  /* verdict of the last PFN line seen (never reset: Q18) */
+    int stale_cma, stale_slab;  /* verdict of the last PFN line seen (never reset: docs/compatibility.md, Reading blocks) */
     ptrdiff_t last_pfn_len;
     int64_t lineno;             /* lines consumed so far */
     /* --- scratch --------------------------------------------------------------------------- */

@@ -1,4 +1,4 @@
-/* The block splitter (spec §3.1): finds the empty line that ends a block and the lines of
+/* The block splitter (docs/compatibility.md, Reading blocks): finds the empty line that ends a block and the lines of
  * the block that start with "PFN", counting its lines, NUL bytes and CR bytes on the way.
  *
  * Three variants with one contract: portable (a newline search per line), SSE2 and AVX2

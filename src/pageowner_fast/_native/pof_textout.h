@@ -1,4 +1,4 @@
-/* The page_owner_sort text writer for the default layout (no --cull; spec §3.9): one
+/* The page_owner_sort text writer for the default layout (no --cull; docs/compatibility.md, Output text): one
  * record per group, "<n> times, <p> pages, allocated by <A>:\n<header><stack>\n", where <A>
  * is each allocator name followed by a space. Millions of records (-a) are written by this
  * loop, not by Python; tests/test_textout.py checks it against compat.iter_text. */
