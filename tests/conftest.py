@@ -11,6 +11,15 @@ from pathlib import Path
 
 import pytest
 
+try:  # no test may fail for being slow on a loaded machine: wall time is the benchmarks' job
+    from hypothesis import HealthCheck, settings
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    pass
+else:
+    settings.register_profile("pageowner-fast", deadline=None,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile("pageowner-fast")
+
 DATA = Path(__file__).parent / "data"
 GOLDEN_DIRS = ("golden", "real_corpus", "real_dumps")
 
