@@ -34,57 +34,13 @@ def same(a, b):
 
 # --- file objects that break their contract ----------------------------------------------------
 
-class GreedyRead:
-    """Seekable, no readinto, and read(n) ignores n: hands out 6 MiB at once (the heap
-    overflow of issue 16: the whole chunk was copied into a 4 MiB buffer)."""
+class Seekable:
+    """A seekable file-like object over `data`, without readinto."""
 
-    name = "greedy.txt"
-
-    def __init__(self, data, piece=6 << 20):
-        self.data, self.pos, self.piece = data, 0, piece
+    def __init__(self, data):
+        self.data, self.pos = data, 0
 
     def read(self, n=-1):
-        out = self.data[self.pos:self.pos + self.piece]
-        self.pos += len(out)
-        return out
-
-    def seekable(self):
-        return True
-
-    def seek(self, pos, whence=0):
-        self.pos = pos
-        return pos
-
-    def tell(self):
-        return self.pos
-
-
-class ReadReturns(GreedyRead):
-    """read() returns `kind` of object."""
-
-    def __init__(self, data, kind):
-        super().__init__(data, 1 << 20)
-        self.kind = kind
-
-    def read(self, n=-1):
-        return self.kind(super().read(n))
-
-
-class Readinto:
-    """readinto() that reports `report(len(b), n)` after filling n bytes."""
-
-    name = "lying.txt"
-
-    def __init__(self, data, report):
-        self.data, self.pos, self.report = data, 0, report
-
-    def readinto(self, b):
-        n = min(len(b), len(self.data) - self.pos)
-        b[:n] = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return self.report(len(b), n) if n else 0
-
-    def read(self, n=-1):   # for pf.load()'s look at the first bytes
         out = self.data[self.pos:self.pos + (n if n >= 0 else len(self.data))]
         self.pos += len(out)
         return out
@@ -98,6 +54,48 @@ class Readinto:
 
     def tell(self):
         return self.pos
+
+
+class GreedyRead(Seekable):
+    """Seekable, no readinto, and read(n) ignores n: hands out 6 MiB at once (the heap
+    overflow of issue 16: the whole chunk was copied into a 4 MiB buffer)."""
+
+    name = "greedy.txt"
+
+    def __init__(self, data, piece=6 << 20):
+        super().__init__(data)
+        self.piece = piece
+
+    def read(self, n=-1):
+        return super().read(self.piece)
+
+
+class ReadReturns(GreedyRead):
+    """read() returns `kind` of object."""
+
+    def __init__(self, data, kind):
+        super().__init__(data, 1 << 20)
+        self.kind = kind
+
+    def read(self, n=-1):
+        return self.kind(super().read(n))
+
+
+class Readinto(Seekable):
+    """readinto() that reports `report(len(b), n)` after filling n bytes (read() is there
+    for pf.load()'s look at the first bytes)."""
+
+    name = "lying.txt"
+
+    def __init__(self, data, report):
+        super().__init__(data)
+        self.report = report
+
+    def readinto(self, b):
+        n = min(len(b), len(self.data) - self.pos)
+        b[:n] = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return self.report(len(b), n) if n else 0
 
 
 def test_read_ignoring_its_size_is_copied_in_pieces():
