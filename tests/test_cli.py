@@ -7,7 +7,7 @@ import pytest
 
 from conftest import CHILD_ENV, PREFIX, block, run_cli, run_subprocess
 
-COMMANDS = ("sort", "gen", "stacks", "diff", "timeline", "top", "example")
+from pageowner_fast.cli import COMMANDS   # every command the dispatcher knows: all walked
 
 
 @pytest.fixture
@@ -40,17 +40,26 @@ def _bad_calls(dump):
         ["top", d, "--page-size", "8000"],
         ["example", "a", "b"],
         ["example", "--bogus"],
+        ["frag"],                          # no input
+        ["frag", d, "--page-size", "3"],
+        ["report", d, "--bogus"],
+        ["report", d, "--baseline"],       # no OLD
+        ["fleet"],                         # no subcommand
+        ["fleet", "bogus"],
+        ["fleet", "top"],                  # no dataset
+        ["fleet", "ingest", d],            # no --out
         ["bogus-command"],
         [],
     ]
 
 
 def test_every_command_is_in_the_walk(dump):
-    walked = {c[0] for c in _bad_calls(dump) if c}
-    assert walked >= set(COMMANDS)
+    calls = _bad_calls(dump)
+    assert {c[0] for c in calls if c} >= set(COMMANDS)
+    assert len(calls) == 30     # the parametrisation below covers them all
 
 
-@pytest.mark.parametrize("i", range(22))
+@pytest.mark.parametrize("i", range(30))
 def test_bad_usage_is_one_line_and_exit_1(dump, tmp_path, monkeypatch, capsys, i):
     monkeypatch.chdir(tmp_path)
     args = _bad_calls(dump)[i]
