@@ -72,14 +72,15 @@ def assert_same(a, b):
 
 
 # --- random dumps -----------------------------------------------------------------------------
-COMMS = [b"bash", b"alloc_pages", b"systemd-journal", b"a (b) c", b"x), ts 7 ns, y", b"x), ts 8 ns, y", b"kworker/u8:2", b"",
+COMMS = [b"bash", b"x), free_ts 12 ns, y", b"alloc_pages", b"systemd-journal", b"a (b) c", b"x), ts 7 ns, y", b"x), ts 8 ns, y", b"kworker/u8:2", b"",
          b"0123456789abcdef", b"(sd-pam)", b"a,b", b"\xff\xfeodd", b"tgid 3 (x)", b"p\x00n"]
 FRAMES = [b" post_alloc_hook+0xca/0xd0", b" get_page_from_freelist+0x5b2/0x1390",
           b" __alloc_pages_noprof+0x1a2/0x350", b" alloc_pages_bulk_noprof+0x1/0x2",
           b" __vmalloc_node_range_noprof+0x3/0x4", b" __vmalloc_area_node+0x1/0x2",
           b" ext4_fill_super+0x5f/0x340 [ext4]", b" foo+0x1/0x2\t[nvme-core]", b"   (null)",
           b" [<ffffffff811682c4>] __alloc_pages_nodemask+0x134/0x230", b" 0xffffffffc0a1b2c3",
-          b" x+0x1/0x2 [bad mod]", b" ts 5 ns", b" free_ts 9 ns", b" order 3,", b" pid 4,",
+          b" x+0x1/0x2 [bad mod]", b" ts 5 ns", b" free_ts 9 ns", b" free_ts 12 ns", b" order 3,", b" pid 4,",
+          b" x+0x1/0x2 [free_ts12ns]", b"[a] +0x1/0x2 [m12]",
           b"Page has been migrated, last migrate reason: compaction", b"Slab cache page",
           b"Charged (via objcg) to memcg system.slice", b"handle: 12", b"nr_base_pages: 7",
           b" +0x1/0x2", b"[m]", b" rapid,", b" mask 0xFF", b" mask 0x000000000000000000ff",
@@ -107,7 +108,11 @@ def header(draw):
                                                      b"99999999999999999999"])) +
                      draw(st.sampled_from([b" ns", b"ns", b"\nns", b" n"])))
     if draw(st.booleans()):
-        parts.append(b", free_ts " + draw(st.sampled_from([b"0", b"5", b""])) + b" ns")
+        # 2 to 19 digits followed by a blank: a slot of the folded scan (pof_fold.c)
+        parts.append(b", free_ts " + draw(st.sampled_from([b"0", b"5", b"", b"12", b"007", b"120",
+                                                           b"1234567890123", b"9999999999999999999",
+                                                           b"18446744073709551616"]))
+                     + draw(st.sampled_from([b" ns", b" ns", b"ns", b"  ns", b" ns, x", b"\nns"])))
     if draw(st.booleans()):
         parts.append(draw(st.sampled_from([b" +0x1/0x2", b" +0x1/0x2 ", b" vmalloc_node_range"])))
     return b"".join(parts)
@@ -338,3 +343,79 @@ def test_line_helpers_agree(parts, i):
         line = text[i:text.index(b"\n", i)]
         assert simd == plain == (text.find(b"ts", i),
                                  (len(line), b"CMA" in line, b"slab" in line))
+
+
+# --- free_ts slots: the folded scan's collation (pof_fold.c) -----------------------------------
+SLOT_LINES = [
+    b"Page allocated via order 0, mask 0x1(X), pid 1, tgid 1 (a), ts %s ns, free_ts %s ns\n",
+    b"Page allocated via order 0, mask 0x1(X), pid 1, tgid 1 (a), ts %s ns, free_ts %s ns, y\n",
+    b"Page allocated via order 0, mask 0x1(X), pid 1, tgid 1 (a), ts %s ns, free_ts %s ns,\n",
+    b"Page allocated via order 1, mask 0x1(X), pid 2, tgid 2 (b), ts %s ns, free_ts %s ns\n",
+    b"Page allocated via order 0, mask 0x1(X), pid 1, tgid 1 (a), ts %s ns, free_ts %sns\n",
+    b"Page allocated via order 0, mask 0x1(X), pid 1, tgid 1 (a), ts %s ns, free_ts %s\tns\n",
+    b"Page allocated via order 0, mask 0x1(X), pid 1, tgid 1 (a), ts %s ns, free_ts x%s ns\n",
+    b"Page allocated via order 0, mask 0x1(X), pid 1, tgid 1 (a), ts %s ns, free_ts \n",
+    b"Page allocated via order 0, mask 0x1(X), pid 1, tgid 1 (a), ts %s ns, free_ts %s\n",
+    b"Page allocated via order 0, mask 0x1(X), pid 1, tgid 1 (a free_ts %s ns), ts %s ns\n",
+    b"Page allocated via order 0, mask 0x1(X), pid 1, free_ts %s ns, ts %s ns\n",
+    b"Page allocated via order 0, mask 0x1(X), pid 1, tgid 1 (a), free_ts %s ns\n",
+    b"free_ts %s ns %s\n",
+    b"\n",
+]
+SLOT_DIGITS = [b"0", b"00", b"1", b"12", b"120", b"1200", b"13", b"007", b"99", b"", b"10",
+               b"9999999999999999999", b"1999999999999999999", b"18446744073709551615",
+               b"123456789012345678901234"]
+SLOT_STACKS = [b" f+0x1/0x2\n", b" g+0x1/0x2 [m]\n f+0x1/0x2\n", b" f+0x1/0x2\nCharged to memcg x\n"]
+
+
+@st.composite
+def slot_dump(draw):
+    blocks = []
+    for _ in range(draw(st.integers(1, 40))):
+        line = draw(st.sampled_from(SLOT_LINES))
+        args = tuple(draw(st.sampled_from(SLOT_DIGITS)) for _ in range(line.count(b"%s")))
+        pfn = draw(st.sampled_from([b"", b"PFN 0x1 type Movable Block 0 type Movable Flags 0x0()\n",
+                                    b"PFN 0x2 type Movable Block 0 type CMA Flags 0x0()\n"]))
+        if line == b"\n":
+            blocks.append(pfn + b"\n")
+            continue
+        blocks.append(line % args + pfn + draw(st.sampled_from(SLOT_STACKS)) + b"\n")
+    return b"".join(blocks)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=slot_dump(), args=st.sampled_from(OPTION_SETS + [["--cull=f"], ["--sort=ft"],
+                                                            ["--sort=T", "--cull=st"]]))
+def test_free_ts_slots_fold_and_order_as_the_reference(data, args):
+    """Header lines whose free_ts digits are a slot of the folded scan: the same output as
+    the reference's one row per block -- the digits folded by sorting, the texts ordered by
+    (class of P, digits left-aligned, their count, S) or compared whole where one P is a
+    prefix of another."""
+    got = _sort_output(lambda strip: _scan.scan_bytes(data, strip_ts=strip, aggregate=True), args)
+    ref = _sort_output(lambda strip: _pyscan.scan_bytes(data, strip_ts=strip), args)
+    assert got == ref
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=slot_dump(), strip=st.booleans())
+def test_free_ts_slot_headers_are_unique_and_in_text_order(data, strip):
+    from pageowner_fast.dump import Table
+    cols, tables, stats = _scan.scan_bytes(data, strip_ts=strip, aggregate=True)
+    headers = list(Table(tables["headers"]))
+    assert len(headers) == len(set(headers))
+    if isinstance(tables["headers"], dict):     # templated: ids in text order
+        assert headers == sorted(headers)
+    ref_cols, ref_tables, _ = _pyscan.scan_bytes(data, strip_ts=strip)
+    ref_headers = list(Table(ref_tables["headers"]))
+    # every block's text is a row's text, and the counts add up per text
+    got = {}
+    for h, s, n in zip(cols["header_id"], cols["stack_id"], cols["count"]):
+        key = headers[h] + list(Table(tables["stacks"]))[s]
+        got[key] = got.get(key, 0) + int(n)
+    want = {}
+    ref_stacks = list(Table(ref_tables["stacks"]))
+    for h, s in zip(ref_cols["header_id"], ref_cols["stack_id"]):
+        key = ref_headers[h] + ref_stacks[s]
+        want[key] = want.get(key, 0) + 1
+    assert got == want
+    assert list(cols["lineno"]) == sorted(cols["lineno"])   # rows in order of first appearance

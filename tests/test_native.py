@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "src" / "pageowner_fast"
 NATIVE = PKG / "_native"
 CTESTS = Path(__file__).resolve().parent / "native"
-UNITS = ["split", "match", "intern", "textout", "scanner"]
+UNITS = ["split", "match", "intern", "textout", "scanner", "sort"]
 
 pytestmark = pytest.mark.skipif(not NATIVE.is_dir(), reason="no source tree (src/pageowner_fast/_native)")
 

@@ -79,7 +79,20 @@ cdef extern from "_native/pof_cols.h":
     void pof_cols_free(pof_cols* c) noexcept nogil
 
 
+cdef extern from "_native/pof_sort.h":
+    int pof_argsort_u64(const uint64_t* keys, size_t n, int64_t* out) noexcept nogil
+
+
 cdef extern from "_native/pof_scanner.h":
+    ctypedef struct pof_htable:
+        char* arena
+        int64_t* offs
+        int32_t* q
+        size_t n
+        int32_t* etpl
+        int8_t* edn
+        uint64_t* edv
+        size_t ne
     ctypedef enum pof_mode:
         POF_FOLD
         POF_ROWS
@@ -101,6 +114,8 @@ cdef extern from "_native/pof_scanner.h":
         int64_t done_bytes
         int saw_cr
         int truncated
+        pof_htable ht
+        int has_ht
     int pof_scanner_init(pof_scanner* s, int strip_ts, int aggregate, size_t size_hint) noexcept nogil
     void pof_scanner_free(pof_scanner* s) noexcept nogil
     ptrdiff_t pof_feed(pof_scanner* s, unsigned char* buf, ptrdiff_t have, ptrdiff_t got) noexcept nogil
@@ -109,6 +124,7 @@ cdef extern from "_native/pof_scanner.h":
                         int release) noexcept nogil
     int pof_scanner_merge(pof_scanner* a, pof_scanner* b) noexcept nogil
     int64_t pof_pages_overflow(const pof_scanner* s) noexcept nogil
+    int pof_fold_finish(pof_scanner* s) noexcept nogil
     int pof_split_parts(const unsigned char* buf, ptrdiff_t size, int parts, ptrdiff_t* starts,
                         int* cma, int* slab) noexcept nogil
 
@@ -132,6 +148,11 @@ cdef extern from "_native/pof_textout.h":
         const int64_t* count
         const int64_t* pages
         const uint8_t* alloc
+        const int32_t* tq
+        const int32_t* etpl
+        const int8_t* edn
+        const uint64_t* edv
+        size_t ne
         const int32_t* hid
         const int32_t* sid
         size_t n

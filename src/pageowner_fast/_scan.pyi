@@ -6,7 +6,9 @@ import numpy as np
 import numpy.typing as npt
 
 Columns = dict[str, np.ndarray]
-Tables = dict[str, Any]     # headers/stacks: (uint8 arena, int64 offsets); comms/modules: list[bytes]
+# headers/stacks: (uint8 arena, int64 offsets); comms/modules: list[bytes]; a folded scan's
+# headers with free_ts slots: {"templates": (arena, offsets, q), "entries": (tpl, dn, dv)}
+Tables = dict[str, Any]
 Stats = dict[str, Any]      # blocks, bytes, nul_bytes, cr_removed, truncated, pages_overflow
 ScanResult = tuple[Columns, Tables, Stats]
 
@@ -27,7 +29,12 @@ def write_text_records(write: Callable[[memoryview], object],
                        sarena: bytes | npt.NDArray[np.uint8], soffs: npt.NDArray[np.int64],
                        count: npt.NDArray[np.int64], pages: npt.NDArray[np.int64],
                        alloc: npt.NDArray[np.uint8], hid: npt.NDArray[np.int32],
-                       sid: npt.NDArray[np.int32], chunk: int = ...) -> None: ...
+                       sid: npt.NDArray[np.int32], chunk: int = ...,
+                       templated: tuple[Any, Any, Any, Any] | None = ...) -> None: ...
+
+def templated_packed(arena: Any, offs: Any, q: Any, etpl: Any, edn: Any,
+                     edv: Any) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]: ...
+def argsort_u64(keys: npt.NDArray[Any]) -> npt.NDArray[np.int64]: ...
 
 def dedup_packed(arena: npt.NDArray[np.uint8], offs: npt.NDArray[np.int64],
                  keys: npt.NDArray[np.uint64]

@@ -157,6 +157,20 @@ cdef tuple _packed(pof_interner* t):
     return arena, offs
 
 
+cdef dict _templated(pof_htable* t):
+    """The header lines of a folded scan with free_ts slots, ids in text order: template k
+    is arena[offs[k]:offs[k+1]] with its digits' place q[k] (-1: none); entry i is template
+    etpl[i] with edn[i] digits of value edv[i] put in at that place (edn[i] < 0: none);
+    "packer" makes all the texts at once (templated_packed)."""
+    return {"packer": templated_packed,
+            "templates": (_adopt(<void**>&t.arena, t.offs[t.n], np.uint8),
+                          _adopt(<void**>&t.offs, t.n + 1, np.int64),
+                          _adopt(<void**>&t.q, t.n, np.int32)),
+            "entries": (_adopt(<void**>&t.etpl, t.ne, np.int32),
+                        _adopt(<void**>&t.edn, t.ne, np.int8),
+                        _adopt(<void**>&t.edv, t.ne, np.uint64))}
+
+
 cdef list _values(pof_interner* t):
     cdef list out = []
     cdef size_t i
@@ -310,13 +324,21 @@ cdef class Scanner:
 
     def result(self):
         """(columns, tables, stats) as _pyscan.scan_bytes returns them; the NumPy columns
-        and the packed tables take over the C buffers."""
+        and the packed tables take over the C buffers. A folded scan whose header lines had
+        free_ts slots gives its headers as templates (see _templated)."""
         cdef pof_cols* c = &self.s.cols
-        cdef size_t n = c.n
+        cdef size_t n
         cdef size_t nh = self.s.headers.n
+        cdef int rc = 0
         if self.taken:
             raise RuntimeError("this Scanner's result() was taken already")
         self.taken = True
+        if self.s.mode == POF_FOLD:
+            with nogil:
+                rc = pof_fold_finish(&self.s)
+            if rc != 0:
+                raise _status_error(rc)
+        n = c.n
         stats = {"blocks": int(self.s.nblocks), "nul_bytes": int(self.s.nul_bytes),
                  "cr_removed": int(self.s.cr_removed), "truncated": bool(self.s.truncated),
                  "bytes": int(self.s.nbytes), "pages_overflow": int(pof_pages_overflow(&self.s))}
@@ -342,7 +364,7 @@ cdef class Scanner:
             "lineno": _adopt(<void**>&c.lineno, n, np.int64),
         }
         pof_cols_free(c)        # what was not taken (block_pages)
-        headers = _packed(&self.s.headers)
+        headers = _templated(&self.s.ht) if self.s.has_ht else _packed(&self.s.headers)
         if self.s.mode == POF_ROWS_TS:
             hkeys = _adopt(<void**>&self.s.hkeys, nh, np.uint64)
             arena, offs, remap = dedup_packed(headers[0], headers[1], hkeys)
@@ -499,12 +521,17 @@ def write_text_records(write, const unsigned char[::1] harena, const int64_t[::1
                        const unsigned char[::1] sarena, const int64_t[::1] soffs,
                        const int64_t[::1] count, const int64_t[::1] pages,
                        const uint8_t[::1] alloc, const int32_t[::1] hid, const int32_t[::1] sid,
-                       Py_ssize_t chunk=1 << 20):
+                       Py_ssize_t chunk=1 << 20, templated=None):
     """Write page_owner_sort's default-layout records through `write(buf)` in chunks of
     about `chunk` bytes: record i is group i's count, pages, allocator and the texts of
     header hid[i] and stack sid[i]. `buf` is a memoryview of a buffer reused once `write`
-    returns (a file's write copies it)."""
+    returns (a file's write copies it). `templated`: (q, etpl, edn, edv) when the header
+    table (harena, hoffs) holds templates (see _templated)."""
     cdef pof_records r
+    cdef const int32_t[::1] tq
+    cdef const int32_t[::1] etpl
+    cdef const int8_t[::1] edn
+    cdef const uint64_t[::1] edv
     cdef Py_ssize_t n = count.shape[0], cap
     cdef ptrdiff_t w
     cdef size_t need = 0
@@ -530,6 +557,22 @@ def write_text_records(write, const unsigned char[::1] harena, const int64_t[::1
     r.sid = &sid[0] if n else NULL
     r.n = n
     r.next = 0
+    r.tq = NULL
+    r.etpl = NULL
+    r.edn = NULL
+    r.edv = NULL
+    r.ne = 0
+    if templated is not None:
+        tq, etpl, edn, edv = templated
+        if tq.shape[0] != <Py_ssize_t>r.nh or not (etpl.shape[0] == edn.shape[0] == edv.shape[0]):
+            raise ValueError("templated: q needs one entry per template, etpl, edn and edv "
+                             "one per header")
+        r.ne = etpl.shape[0]
+        if r.ne:
+            r.tq = &tq[0]
+            r.etpl = &etpl[0]
+            r.edn = &edn[0]
+            r.edv = &edv[0]
     cap = 2 * chunk + 4096
     ba = bytearray(cap)
     mv = memoryview(ba)
@@ -600,6 +643,64 @@ cdef void _gather(const uint8_t[::1] arena, const int64_t[::1] offs, const int64
     for j in range(ids.shape[0]):
         if noffs[j + 1] > noffs[j]:
             memcpy(&out[noffs[j]], &arena[offs[ids[j]]], noffs[j + 1] - noffs[j])
+
+
+def templated_packed(const uint8_t[::1] arena, const int64_t[::1] offs, const int32_t[::1] q,
+                     const int32_t[::1] etpl, const int8_t[::1] edn, const uint64_t[::1] edv):
+    """The texts of a templated header table (see _templated) as (arena, offsets)."""
+    cdef Py_ssize_t ne = etpl.shape[0], nt = q.shape[0], i, total = 0, w = 0, t, a, b, d, k
+    cdef uint64_t v
+    if offs.shape[0] != nt + 1 or edn.shape[0] != ne or edv.shape[0] != ne:
+        raise ValueError("templates and entries do not fit together")
+    for i in range(ne):
+        t = etpl[i]
+        if not 0 <= t < nt or edn[i] > 19 or (edn[i] >= 0 and not 0 <= q[t] <= offs[t + 1] - offs[t]):
+            raise ValueError(f"entry {i} does not fit its template")
+        total += offs[t + 1] - offs[t] + (edn[i] if edn[i] > 0 else 0)
+    out = np.empty(total, dtype=np.uint8)
+    noffs = np.empty(ne + 1, dtype=np.int64)
+    cdef uint8_t[::1] o = out
+    cdef int64_t[::1] no = noffs
+    no[0] = 0
+    for i in range(ne):
+        t = etpl[i]
+        a = offs[t]
+        b = offs[t + 1]
+        d = edn[i]
+        if d < 0:
+            if b > a:
+                memcpy(&o[w], &arena[a], b - a)
+            w += b - a
+        else:
+            if q[t] > 0:
+                memcpy(&o[w], &arena[a], q[t])
+            w += q[t]
+            v = edv[i]
+            for k in range(d - 1, -1, -1):
+                o[w + k] = <uint8_t>(48 + v % 10)
+                v //= 10
+            w += d
+            if b - a > q[t]:
+                memcpy(&o[w], &arena[a + q[t]], b - a - q[t])
+            w += b - a - q[t]
+        no[i + 1] = w
+    return out, noffs
+
+
+def argsort_u64(keys):
+    """The stable order of a uint64 array (a radix sort: linear, unlike NumPy's stable
+    argsort of 64-bit integers)."""
+    cdef const uint64_t[::1] k = np.ascontiguousarray(keys, dtype=np.uint64)
+    cdef Py_ssize_t n = k.shape[0]
+    out = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] o = out
+    cdef int rc = 0
+    if n:
+        with nogil:
+            rc = pof_argsort_u64(&k[0], n, &o[0])
+    if rc != 0:
+        raise _status_error(rc)
+    return out
 
 
 def _bench_intern(list items):

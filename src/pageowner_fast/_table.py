@@ -2,12 +2,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import overload
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
 
 Packed = tuple[bytes, npt.NDArray[np.int64]]
+# A folded scan's header lines with free_ts slots (the compiled scanner's `_templated`):
+# {"templates": (arena, offsets, q), "entries": (template, digit count, digits' value),
+#  "packer": a function of the six arrays that makes every text at once (or absent)}
+Templated = dict[str, Any]
+
+
+def _digits(n: int, v: int) -> bytes:
+    return b"%0*d" % (n, v)
 
 
 class Table(Sequence[bytes]):
@@ -15,24 +23,52 @@ class Table(Sequence[bytes]):
 
     Built from a list of bytes, or from the scanner's packed form ``(arena, offsets)``
     (value i = ``arena[offsets[i]:offsets[i+1]]``), which is turned into a list only if
-    something needs every value as an object."""
+    something needs every value as an object; or from a folded scan's templated header
+    lines (`Templated`: value i is a template with digits put in, the ids in text order),
+    whose texts are made only when asked for."""
 
-    def __init__(self, items: Iterable[bytes] | Packed) -> None:
-        self._arena: bytes | None
+    def __init__(self, items: Iterable[bytes] | Packed | Templated) -> None:
+        self._arena: Any        # bytes, or a uint8 array from the scanner
         self._offs: npt.NDArray[np.int64] | None
         self._list: list[bytes] | None
-        if isinstance(items, tuple):
+        self._tpl: tuple[Any, ...] | None = None
+        self._packer: Any = None
+        self._ranks: npt.NDArray[np.int64] | None = None
+        if isinstance(items, dict):
+            self._tpl = (*items["templates"], *items["entries"])
+            self._packer = items.get("packer")
+            self._arena = self._offs = None
+            self._list = None
+            self._ranks = np.arange(len(self._tpl[3]), dtype=np.int64)   # ids in text order
+        elif isinstance(items, tuple):
             self._arena, self._offs = items
             self._list = None
         else:
             self._arena = self._offs = None
             self._list = list(items)
-        self._ranks: npt.NDArray[np.int64] | None = None
         self._index: dict[bytes, int] | None = None
+
+    def templated(self) -> tuple[Any, ...] | None:
+        """(arena, offsets, q, template, digit count, digits' value) of a templated table
+        (value i is template[i] with the digits put in at its q), or None."""
+        return self._tpl
+
+    def _tpl_value(self, i: int) -> bytes:
+        assert self._tpl is not None
+        arena, offs, q, etpl, edn, edv = self._tpl
+        t = int(etpl[i])
+        base = bytes(memoryview(arena)[int(offs[t]):int(offs[t + 1])])
+        n = int(edn[i])
+        if n < 0:
+            return base
+        k = int(q[t])
+        return base[:k] + _digits(n, int(edv[i])) + base[k:]
 
     @property
     def _items(self) -> list[bytes]:
         if self._list is None:
+            if self._arena is None and self._tpl is not None:
+                self.packed()
             assert self._arena is not None and self._offs is not None
             a, o = memoryview(self._arena), self._offs.tolist()
             self._list = [a[o[i]:o[i + 1]].tobytes() for i in range(len(o) - 1)]
@@ -40,6 +76,11 @@ class Table(Sequence[bytes]):
 
     def packed(self) -> Packed:
         """(arena bytes, int64 offsets) of the values."""
+        if (self._arena is None or self._offs is None) and self._tpl is not None:
+            if self._packer is not None:
+                self._arena, self._offs = self._packer(*self._tpl)
+                return self._arena, self._offs
+            self._list = [self._tpl_value(i) for i in range(len(self))]
         if self._arena is None or self._offs is None:
             items = self._items
             lens = np.fromiter((len(v) for v in items), dtype=np.int64, count=len(items))
@@ -51,6 +92,8 @@ class Table(Sequence[bytes]):
     def __len__(self) -> int:
         if self._list is not None:
             return len(self._list)
+        if self._tpl is not None and self._offs is None:
+            return len(self._tpl[3])
         assert self._offs is not None
         return len(self._offs) - 1
 
@@ -65,13 +108,15 @@ class Table(Sequence[bytes]):
             return self._list[i]
         if isinstance(i, slice):
             return self._items[i]
-        assert self._arena is not None and self._offs is not None
-        n = len(self._offs) - 1
+        n = len(self)
         i = int(i)
         if i < 0:
             i += n
         if not 0 <= i < n:
             raise IndexError("Table index out of range")
+        if self._arena is None and self._tpl is not None:
+            return self._tpl_value(i)
+        assert self._arena is not None and self._offs is not None
         return bytes(memoryview(self._arena)[int(self._offs[i]):int(self._offs[i + 1])])
 
     def __iter__(self) -> Iterator[bytes]:
@@ -94,12 +139,24 @@ class Table(Sequence[bytes]):
     def id_of(self, value: bytes) -> int:
         """The id of `value`, or -1 if it never occurs."""
         if self._index is None:
-            if len(self) > 100_000:  # a one-off look-up needs no index of a huge table
+            # a one-off look-up needs no index of a huge table (nor of a templated one,
+            # whose ids are in text order: a binary search)
+            if len(self) > 100_000 or (self._tpl is not None and self._list is None):
                 return self._find(value)
             self._index = {v: i for i, v in enumerate(self._items)}
         return self._index.get(value, -1)
 
     def _find(self, value: bytes) -> int:
+        if self._tpl is not None and self._list is None:
+            # ids in text order: a binary search, a handful of texts made
+            lo, hi = 0, len(self)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if self._tpl_value(mid) < value:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            return lo if lo < len(self) and self._tpl_value(lo) == value else -1
         if self._list is not None:
             try:
                 return self._list.index(value)
@@ -122,4 +179,4 @@ class Table(Sequence[bytes]):
 
     def text(self, i: int) -> str:
         """Value i decoded as UTF-8 (invalid bytes as ``\\xNN``)."""
-        return self._items[i].decode("utf-8", "backslashreplace")
+        return self[i].decode("utf-8", "backslashreplace")

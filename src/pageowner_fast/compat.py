@@ -35,12 +35,15 @@ def write_text(write: Write, dump: DumpLike, groups: Groups, opts: SortOptions) 
             pass        # the pure-Python engine: the writer below
         else:
             rep = groups.rep
-            write_text_records(write, *dump.headers.packed(), *dump.stacks.packed(),
+            tpl = dump.headers.templated()
+            harena, hoffs = (tpl[0], tpl[1]) if tpl is not None else dump.headers.packed()
+            write_text_records(write, harena, hoffs, *dump.stacks.packed(),
                                np.ascontiguousarray(groups.count, dtype=np.int64),
                                np.ascontiguousarray(groups.pages, dtype=np.int64),
                                np.ascontiguousarray(dump.allocator[rep], dtype=np.uint8),
                                np.ascontiguousarray(dump.header_id[rep], dtype=np.int32),
-                               np.ascontiguousarray(dump.stack_id[rep], dtype=np.int32))
+                               np.ascontiguousarray(dump.stack_id[rep], dtype=np.int32),
+                               templated=tpl[2:] if tpl is not None else None)
             return
     for chunk in iter_text(dump, groups, opts):
         write(chunk)

@@ -207,8 +207,49 @@ def _cull_keys(dump: DumpLike, rows: IntArray, cull: frozenset[str]) -> list[npt
     return keys
 
 
+# Below this many rows NumPy's sorts are as fast as packing the keys.
+PACK_MIN_ROWS = 1 << 15
+
+
+def _packed_key(keys: list[npt.NDArray[Any]]) -> npt.NDArray[np.uint64] | None:
+    """The keys (integers) as one uint64 per row that orders as they do, or None when
+    their ranges need more than 64 bits together."""
+    parts = []
+    total = 0
+    for k in keys:
+        if k.dtype.kind not in "iub" or len(k) == 0:
+            return None
+        lo, hi = int(k.min()), int(k.max())
+        bits = (hi - lo).bit_length()
+        total += bits
+        if total > 64:
+            return None
+        parts.append((k, lo, bits))
+    out = np.zeros(len(keys[0]), dtype=np.uint64)
+    for k, lo, bits in parts:
+        if bits == 0:
+            continue
+        out <<= np.uint64(bits)
+        # k - lo, exact: the difference is below 2**bits, computed modulo 2**64
+        out |= k.astype(np.uint64) - np.uint64(lo % (1 << 64))
+    return out
+
+
+def _argsort_u64(key: npt.NDArray[np.uint64]) -> IntArray:
+    try:
+        from ._scan import argsort_u64
+    except ImportError:
+        return np.argsort(key, kind="stable")
+    return argsort_u64(key)
+
+
 def _lexsort(keys: list[npt.NDArray[Any]]) -> IntArray:
-    """Stable sort by keys[0], then keys[1], ... (np.lexsort takes the primary key last)."""
+    """Stable sort by keys[0], then keys[1], ... (np.lexsort takes the primary key last).
+    Many rows: the keys packed into one uint64 where they fit, radix-sorted."""
+    if len(keys[0]) >= PACK_MIN_ROWS:
+        packed = _packed_key(keys)
+        if packed is not None:
+            return _argsort_u64(packed)
     if len(keys) == 1:
         return np.argsort(keys[0], kind="stable")
     return np.lexsort(keys[::-1])
@@ -219,7 +260,8 @@ def cull(dump: DumpLike, rows: IntArray, cull: frozenset[str]) -> Groups:
     if len(rows) == 0:
         z = np.zeros(0, dtype=np.int64)
         return Groups(z, z.copy(), z.copy())
-    lazy = not cull and len(dump.headers) > LAZY_TEXT_RANKS
+    lazy = (not cull and len(dump.headers) > LAZY_TEXT_RANKS
+            and getattr(dump.headers, "templated", lambda: None)() is None)
     keys: list[npt.NDArray[Any]]
     if lazy:  # equal texts are equal (header id, stack id) pairs: group by the ids
         hid = dump.header_id[rows]

@@ -258,6 +258,65 @@ static void test_digits_sensitive(void)
     CHECK_EQ(pof_digits_sensitive(TXT(t), n, cs, ce), 0);
 }
 
+/* pof_ts_slot_in_header: one pass gives what pof_ts_in_header and pof_free_ts_in_header
+ * give separately (the ts match first: when it is undecided the slot is not looked for). */
+static void check_slot_line(const char *line)
+{
+    ptrdiff_t n = (ptrdiff_t)strlen(line), cs = -7, ce = -7, cs2 = -7, ce2 = -7, fs = -7,
+              fe = -7, fs2 = -7, fe2 = -7;
+    uint64_t v = 0, v2 = 0;
+    int fr = -9, r = pof_ts_in_header((const unsigned char *)line, n, &v, &cs, &ce);
+    int r2 = pof_ts_slot_in_header((const unsigned char *)line, n, &v2, &cs2, &ce2, &fr, &fs2, &fe2);
+    int fr_want = pof_free_ts_in_header((const unsigned char *)line, n, &fs, &fe);
+    CHECK_EQ(r2, r);
+    if (r >= 0 && r != 2) {
+        CHECK_EQ(cs2, cs);
+        CHECK_EQ(ce2, ce);
+        if (r == 0)
+            CHECK(v2 == v);
+    }
+    if (r == 2) {
+        CHECK_EQ(fr, 2);
+    } else {
+        CHECK_EQ(fr, fr_want);
+        if (fr == 0) {
+            CHECK_EQ(fs2, fs);
+            CHECK_EQ(fe2, fe);
+        }
+    }
+    if (pt_failures)
+        NOTE("%s", line);
+}
+
+static void test_ts_slot(void)
+{
+    static const char *const LINES[] = {
+        "Page allocated via order 0, mask 0x1(X), pid 1, tgid 1 (x), ts 12 ns, free_ts 345 ns\n",
+        "Page allocated via order 0, mask 0x1(X), pid 1, tgid 1 (x), ts 12 ns\n",
+        "free_ts 3 ns, ts 4 ns\n", "x free_ts 3\n", "ts 5 ns free_ts 6\n", "ts 5\n",
+        "free_ts 12 ns ts 3 ns\n", "free_ts ns, ts 1 ns, free_ts 4 ns\n", "ts 1 ns, free_ts\n",
+        "(x free_ts 9 ns), ts 1 ns, free_ts 22 ns\n", "ts 1 ns,free_ts 22ns\n",
+        "ts 1 ns, xfree_ts 1 ns\n", "tsfree_ts 5 ns\n", "free_tsfree_ts 5 ns\n", "\n", "",
+        "ts 99999999999999999999 ns, free_ts 1 ns\n", "ts 1 ns, fre_ts 2 ns, free_ts 3 ns\n"};
+    size_t i, k;
+    char buf[128];
+    for (i = 0; i < sizeof LINES / sizeof *LINES; i++)
+        check_slot_line(LINES[i]);
+    for (k = 0; k < 20000; k++) {    /* random lines over a small alphabet */
+        static const char *const BITS[] = {"ts", " ", "1", "23", "ns", "free_", "free_ts", ",",
+                                           "x", "\n", "n", "s"};
+        size_t len = 0, parts = pt_below(12);
+        for (i = 0; i < parts && len < 100; i++) {
+            const char *b = BITS[pt_below(12)];
+            memcpy(buf + len, b, strlen(b));
+            len += strlen(b);
+        }
+        buf[len++] = '\n';
+        buf[len] = 0;
+        check_slot_line(buf);
+    }
+}
+
 int main(void)
 {
     test_fields();
@@ -268,5 +327,6 @@ int main(void)
     test_pfn();
     test_vmalloc();
     test_digits_sensitive();
+    test_ts_slot();
     return pt_done("test_match");
 }

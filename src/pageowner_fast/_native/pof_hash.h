@@ -47,6 +47,12 @@ POF_INLINE uint64_t pof_key_place(ptrdiff_t cs, ptrdiff_t len)
     return pof_mix((((uint64_t)cs << 32) | (uint64_t)len) ^ POF_K5, POF_K6);
 }
 
+/* Where a header line's free_ts slot sat (POF_FOLD), mixed apart from pof_key_place. */
+POF_INLINE uint64_t pof_key_slot(ptrdiff_t fs, ptrdiff_t len)
+{
+    return pof_mix((((uint64_t)fs << 32) | (uint64_t)len) ^ POF_K2, POF_K5 ^ POF_K1);
+}
+
 /* A block's shortcut key: its header line (ts digits cut), its stack, the PFN verdict it
  * inherits (CMA/slab bits) and, when the header had a ts match, where the digits were. */
 POF_INLINE pof_h128 pof_key_block(pof_h128 header, pof_h128 stack, unsigned verdict,

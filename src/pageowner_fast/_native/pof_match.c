@@ -151,6 +151,80 @@ int pof_ts_in_header(const unsigned char *h, ptrdiff_t hl, uint64_t *v, ptrdiff_
     }
 }
 
+/* From h[k] (after a "ts"): \s*([0-9]*)\s*ns within h[0:hl]? 0 yes (capture h[*a:*b]),
+ * -1 no, 2 it ran into the line end. */
+POF_INLINE int ts_tail(const unsigned char *h, ptrdiff_t k, ptrdiff_t hl, ptrdiff_t *a,
+                       ptrdiff_t *b)
+{
+    ptrdiff_t j = skip_space(h, k, hl);
+    *a = j;
+    *b = j = skip_digits(h, j, hl);
+    j = skip_space(h, j, hl);
+    if (j + 1 >= hl)
+        return 2;
+    return h[j] == 'n' && h[j + 1] == 's' ? 0 : -1;
+}
+
+int pof_ts_slot_in_header(const unsigned char *h, ptrdiff_t hl, uint64_t *v, ptrdiff_t *cs,
+                          ptrdiff_t *ce, int *fr, ptrdiff_t *fs, ptrdiff_t *fe)
+{
+    ptrdiff_t i = 0, k, a, b;
+    int tr = -1, r;
+    *fr = -1;
+    for (;;) {
+        k = pof_find_ts(h, i, hl);
+        POF_WORK((k < 0 ? hl : k + 2) - i);
+        if (k < 0)
+            break;
+        if (*fr == -1 && k >= 5 && memcmp(h + k - 5, "free_", 5) == 0) {
+            r = ts_tail(h, k + 2, hl, &a, &b);
+            if (r >= 0) {
+                *fr = r;
+                *fs = a;
+                *fe = b;
+            }
+        }
+        if (tr == -1) {
+            r = ts_tail(h, k + 2, hl, &a, &b);
+            if (r == 2) {
+                *fr = 2;
+                return 2;
+            }
+            if (r == 0) {
+                *cs = a;
+                *ce = b;
+                tr = conv_u64(h, a, b, POF_U64_MAX, v) == 0 ? 0 : 1;
+                /* a later "free_ts" starts after this match's "ns": 7 bytes at least */
+                if (*fr == -1 && hl - b < 9)
+                    break;
+            }
+        }
+        if (tr != -1 && *fr != -1)
+            break;
+        i = k + 1;
+    }
+    return tr;
+}
+
+int pof_free_ts_in_header(const unsigned char *h, ptrdiff_t hl, ptrdiff_t *cs, ptrdiff_t *ce)
+{
+    ptrdiff_t i = 0, k, j;
+    for (;;) {
+        k = pof_find(h, i, hl, "free_ts", 7);
+        if (k < 0)
+            return -1;
+        j = skip_space(h, k + 7, hl);
+        *cs = j;
+        *ce = j = skip_digits(h, j, hl);
+        j = skip_space(h, j, hl);
+        if (j + 1 >= hl)
+            return 2;
+        if (h[j] == 'n' && h[j + 1] == 's')
+            return 0;
+        i = k + 1;
+    }
+}
+
 /* The last `)` in h[from:eol) followed by `,\s*ts` (the \s* may cross newlines), or -1. */
 static ptrdiff_t last_comm_close(const unsigned char *h, ptrdiff_t from, ptrdiff_t eol, ptrdiff_t n)
 {

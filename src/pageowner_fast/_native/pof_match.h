@@ -44,6 +44,17 @@ int pof_conv_u64(const unsigned char *h, ptrdiff_t s, ptrdiff_t e, uint64_t limi
 int pof_ts_in_header(const unsigned char *h, ptrdiff_t hl, uint64_t *v, ptrdiff_t *cs,
                      ptrdiff_t *ce);
 
+/* pof_ts_in_header() and, in the same pass over the line's "ts" pairs, the free_ts match
+ * (*fr: -1 none, 0 found -- the capture h[*fs:*fe] --, 2 undecided). When the ts match is
+ * undecided (2) the free_ts one is not looked for (*fr = 2). */
+int pof_ts_slot_in_header(const unsigned char *h, ptrdiff_t hl, uint64_t *v, ptrdiff_t *cs,
+                          ptrdiff_t *ce, int *fr, ptrdiff_t *fs, ptrdiff_t *fe);
+
+/* The free_ts match among matches starting in the header line h[0:hl], reading nothing
+ * past the line: -1 none, 0 found (the capture is h[*cs:*ce], digits only), 2 undecided
+ * (an attempt ran into the line end). The collation of texts folds on its digits. */
+int pof_free_ts_in_header(const unsigned char *h, ptrdiff_t hl, ptrdiff_t *cs, ptrdiff_t *ce);
+
 /* Leftmost `tgid\s*[0-9]*\s*\((.*)\),\s*ts`: the greedy capture ends at the last `),\s*ts`
  * on the line of the `(`. Each line's last such `)` is found once. */
 ptrdiff_t pof_match_comm(const unsigned char *h, ptrdiff_t n, ptrdiff_t lim, ptrdiff_t *cs,

@@ -8,6 +8,14 @@
  * header line and stack interned, the allocator classified (docs/compatibility.md, Allocator), and the fields
  * parsed (Field extraction) into a new row -- or, folding, the block joins the row of its twins.
  *
+ * Folding, the free_ts digits of a header line are a slot too (6.1-era dumps print
+ * `free_ts N ns` and N differs in nearly every block): the shortcut's key leaves them out,
+ * so such a block finds its row (a "shape") however its digits go, and is recorded as an
+ * event -- the shape and its digits -- that pof_fold.c folds after the scan. The digits
+ * are part of the text; they change no other field (they are digits where no other match
+ * can read them: checked on the slow path, where a comm or module capture over them makes
+ * the line an ordinary one).
+ *
  * A match that starts in the header line is searched here; one that starts in the stack
  * comes from the stack's cache entry (leftmost = the header's if it has one). */
 #include <stdlib.h>
@@ -60,6 +68,9 @@ typedef struct {
     pof_h128 key;               /* header (digits cut), raw stack, PFN verdict, digits' place */
     int has_hkey;               /* POF_ROWS_TS: the header line's key, from hashes made anyway */
     uint64_t hkey;
+    int d_ok;                   /* POF_FOLD: a free_ts slot h[fs:fe], left out of the key */
+    ptrdiff_t fs, fe;
+    uint64_t dv;                /* its digits' value */
 } blk_fast;
 
 /* What the slow path finds out. */
@@ -69,6 +80,7 @@ typedef struct {
     int32_t hid, sid;
     uint8_t alloc;
     int stripped_stack;         /* the ts digits were cut from the stack part */
+    int dslot;                  /* hid is a template of `dtpl` (the free_ts slot cut) */
 } blk_fields;
 
 static int reserve_text(pof_scanner *s, size_t want)
@@ -107,6 +119,21 @@ static const char *cut(pof_scanner *s, const unsigned char *h, ptrdiff_t hl, ptr
         return NULL;
     memcpy(s->scratch, h, (size_t)cs);
     memcpy(s->scratch + cs, h + ce, (size_t)(hl - ce));
+    POF_WORK(hl);
+    return s->scratch;
+}
+
+/* h[0:hl] without h[a1:b1] and h[a2:b2] (b1 <= a2; an empty range cuts nothing), into the
+ * scratch buffer; *len: what is left. */
+static const char *cut2(pof_scanner *s, const unsigned char *h, ptrdiff_t hl, ptrdiff_t a1,
+                        ptrdiff_t b1, ptrdiff_t a2, ptrdiff_t b2, ptrdiff_t *len)
+{
+    if ((size_t)hl > s->scratch_cap && reserve_scratch(s, (size_t)hl) != 0)
+        return NULL;
+    memcpy(s->scratch, h, (size_t)a1);
+    memcpy(s->scratch + a1, h + b1, (size_t)(a2 - b1));
+    memcpy(s->scratch + a1 + (a2 - b1), h + b2, (size_t)(hl - b2));
+    *len = hl - (b1 - a1) - (b2 - a2);
     POF_WORK(hl);
     return s->scratch;
 }
@@ -214,20 +241,65 @@ static void fold_into(pof_scanner *s, size_t g, int64_t count, int64_t pages)
 
 /* --- the shortcut ---------------------------------------------------------------------------- */
 
+/* POF_FOLD: the free_ts slot of the header line, if it has one the shortcut may leave out:
+ * a match decided on the line, 2 to 19 digits (a value, never a failed field) followed by
+ * a byte below '0' (pof_fold.c orders texts by that), apart from the ts digits that are
+ * cut. Its value into f->dv. */
+static void find_slot(const blk_text *b, const blk_ts *ts, int cut_ts, int fr, ptrdiff_t fs,
+                      ptrdiff_t fe, blk_fast *f)
+{
+    ptrdiff_t k;
+    uint64_t v = 0;
+    if (fr != 0 || fe - fs < 2 || fe - fs > 19 || b->h[fe] >= '0')
+        return;
+    if (cut_ts && fs < ts->ce && ts->cs < fe)
+        return;
+    for (k = fs; k < fe; k++)
+        v = v * 10 + (uint64_t)(b->h[k] - '0');
+    f->d_ok = 1;
+    f->fs = fs;
+    f->fe = fe;
+    f->dv = v;
+}
+
 static int fast_key(pof_scanner *s, const blk_text *b, blk_fast *f)
 {
     pof_h128 h1, h2;
     blk_ts *ts = &f->ts;
-    ts->r = pof_ts_in_header(b->h, b->hl, &ts->v, &ts->cs, &ts->ce);
+    int cut_ts, fr = -1;
+    ptrdiff_t fs = 0, fe = 0;
+    if (s->dslots)
+        ts->r = pof_ts_slot_in_header(b->h, b->hl, &ts->v, &ts->cs, &ts->ce, &fr, &fs, &fe);
+    else
+        ts->r = pof_ts_in_header(b->h, b->hl, &ts->v, &ts->cs, &ts->ce);
     f->ok = ts->r != 2;
     f->has_hkey = 0;
+    f->d_ok = 0;
     if (!f->ok)
         return 0;
-    if ((s->strip_ts || s->mode == POF_ROWS_TS) && ts->r >= 0 && ts->ce > ts->cs) {
+    cut_ts = (s->strip_ts || s->mode == POF_ROWS_TS) && ts->r >= 0 && ts->ce > ts->cs;
+    if (fr == 0)
+        find_slot(b, ts, cut_ts, fr, fs, fe, f);
+    if (cut_ts && !f->d_ok) {
         const char *c = cut(s, b->h, b->hl, ts->cs, ts->ce);
         if (c == NULL)
             return POF_ENOMEM;
         h1 = pof_hash(c, (size_t)(b->hl - (ts->ce - ts->cs)));
+    } else if (f->d_ok) {
+        ptrdiff_t a1 = cut_ts ? ts->cs : 0, b1 = cut_ts ? ts->ce : 0, len;
+        ptrdiff_t a2 = f->d_ok ? f->fs : b1, b2 = f->d_ok ? f->fe : b1;
+        const char *c;
+        if (a2 < a1) {          /* the slot before the ts digits */
+            ptrdiff_t t1 = a1, t2 = b1;
+            a1 = a2;
+            b1 = b2;
+            a2 = t1;
+            b2 = t2;
+        }
+        c = cut2(s, b->h, b->hl, a1, b1, a2, b2, &len);
+        if (c == NULL)
+            return POF_ENOMEM;
+        h1 = pof_hash(c, (size_t)len);
     } else {
         h1 = pof_hash(b->h, (size_t)b->hl);
     }
@@ -241,6 +313,8 @@ static int fast_key(pof_scanner *s, const blk_text *b, blk_fast *f)
        "free_ts  ns", whose fields differ) */
     f->key = pof_key_block(h1, h2, (unsigned)s->stale_cma | ((unsigned)s->stale_slab << 1),
                            ts->r >= 0, ts->cs, ts->ce - ts->cs);
+    if (f->d_ok)
+        f->key.lo ^= pof_key_slot(f->fs, f->fe - f->fs);
     return 0;
 }
 
@@ -297,6 +371,41 @@ static int header_or_stack(const blk_text *b, pof_field field, const pof_stackin
     return si->r[field];
 }
 
+/* Whether the comm or the module capture of the block's text overlaps t[fs:fe) (then its
+ * digits are read by another field too): 1 yes, 0 no, or POF_ENOMEM. */
+static int slot_read_elsewhere(pof_scanner *s, blk_text *b, ptrdiff_t fs, ptrdiff_t fe)
+{
+    ptrdiff_t n = b->hl + b->sn, cs, ce;
+    if (join(s, b) != 0)
+        return POF_ENOMEM;
+    if (pof_match_comm(b->t, n, b->hl, &cs, &ce) >= 0 && cs < fe && fs < ce)
+        return 1;
+    return pof_match_module(b->t, n, &cs, &ce) >= 0 && cs < fe && fs < ce;
+}
+
+/* The template of a header line with a free_ts slot h[fs:fe]: the line without its ts
+ * digits h[cs:ce] (none when cs == ce) and without the slot, then the slot's place in what
+ * is left (int32), interned in `dtpl`. */
+static int32_t intern_template(pof_scanner *s, const unsigned char *h, ptrdiff_t hl,
+                               ptrdiff_t cs, ptrdiff_t ce, ptrdiff_t fs, ptrdiff_t fe)
+{
+    ptrdiff_t len;
+    int32_t q;
+    if (reserve_scratch(s, (size_t)hl + 4) != 0)
+        return POF_ENOMEM;
+    if (ce <= cs)
+        cs = ce = fe;           /* nothing to cut there */
+    if (cs < fs) {
+        cut2(s, h, hl, cs, ce, fs, fe, &len);
+        q = (int32_t)(fs - (ce - cs));
+    } else {
+        cut2(s, h, hl, fs, fe, cs, ce, &len);
+        q = (int32_t)fs;
+    }
+    memcpy(s->scratch + len, &q, sizeof q);
+    return pof_intern(&s->dtpl, s->scratch, (size_t)len + sizeof q);
+}
+
 static int find_fields(pof_scanner *s, blk_text *b, const blk_fast *f, blk_fields *F)
 {
     ptrdiff_t n = b->hl + b->sn, hl = b->hl, cs, ce;
@@ -326,20 +435,33 @@ static int find_fields(pof_scanner *s, blk_text *b, const blk_fast *f, blk_field
     }
     cs = ts->cs;
     ce = ts->ce;
+    F->dslot = 0;
+    if (f->d_ok) {              /* the free_ts slot, unless a comm or module capture reads it */
+        int r = slot_read_elsewhere(s, b, f->fs, f->fe);
+        if (r < 0)
+            return POF_ENOMEM;
+        F->dslot = !r;
+    }
     if (s->strip_ts && ce > cs) {
         if (ce <= hl) {         /* the usual case: the digits are in the header line */
-            const char *c = cut(s, b->h, hl, cs, ce);
-            if (c == NULL)
-                return POF_ENOMEM;
-            F->hid = pof_intern(&s->headers, c, (size_t)(hl - (ce - cs)));
+            if (F->dslot) {
+                F->hid = intern_template(s, b->h, hl, cs, ce, f->fs, f->fe);
+            } else {
+                const char *c = cut(s, b->h, hl, cs, ce);
+                if (c == NULL)
+                    return POF_ENOMEM;
+                F->hid = pof_intern(&s->headers, c, (size_t)(hl - (ce - cs)));
+            }
             F->sid = out_stack(s, si, b->s, b->sn, 0);
         } else if (in_stack) {
-            F->hid = pof_intern(&s->headers, b->h, (size_t)hl);
+            F->hid = F->dslot ? intern_template(s, b->h, hl, 0, 0, f->fs, f->fe)
+                              : pof_intern(&s->headers, b->h, (size_t)hl);
             F->sid = out_stack(s, si, b->s, b->sn, 1);
             F->stripped_stack = 1;
         } else {                /* a header match whose digits sit on the next line */
             if (join(s, b) != 0 || reserve_scratch(s, (size_t)n) != 0)
                 return POF_ENOMEM;
+            F->dslot = 0;       /* (never set: the shortcut saw an undecided ts) */
             memcpy(s->scratch, b->t, (size_t)cs);
             memcpy(s->scratch + cs, b->t + ce, (size_t)(n - ce));
             F->hid = pof_intern(&s->headers, s->scratch, (size_t)hl);
@@ -349,6 +471,8 @@ static int find_fields(pof_scanner *s, blk_text *b, const blk_fast *f, blk_field
     } else {
         if (s->mode == POF_ROWS_TS)
             F->hid = add_header(s, b->h, hl, f->has_hkey ? f->hkey : pof_hash(b->h, (size_t)hl).lo);
+        else if (F->dslot)
+            F->hid = intern_template(s, b->h, hl, 0, 0, f->fs, f->fe);
         else
             F->hid = pof_intern(&s->headers, b->h, (size_t)hl);
         F->sid = out_stack(s, si, b->s, b->sn, 0);
@@ -358,7 +482,7 @@ static int find_fields(pof_scanner *s, blk_text *b, const blk_fast *f, blk_field
     /* the allocator (docs/compatibility.md, Allocator): the stale PFN line's verdict, and VMALLOC when the first
        `__vmalloc_node_range` is below the stack's first line and the line before it has an
        `alloc_pages` (pof_match.h: never when it is on the first two lines) */
-    vm = header_has_vm(s, F->hid, b->h, hl);
+    vm = F->dslot ? pof_find_vm(b->h, hl) >= 0 : header_has_vm(s, F->hid, b->h, hl);
     if (vm < 0)
         return POF_ENOMEM;
     F->alloc = (uint8_t)((s->stale_cma ? POF_ALLOC_CMA : 0) | (s->stale_slab ? POF_ALLOC_SLAB : 0));
@@ -459,10 +583,35 @@ static int new_row(pof_scanner *s, const blk_text *b, const blk_fields *F)
     return 0;
 }
 
+/* POF_FOLD: a block of shape row g with a free_ts slot, as an event. */
+static int add_event(pof_scanner *s, const blk_text *b, const blk_fast *f, int32_t g)
+{
+    pof_event *e = pof_ev_push(s);
+    int mt = -1, bmt = -1;
+    if (e == NULL)
+        return POF_ENOMEM;
+    e->dv = f->dv;
+    e->dn = (int8_t)(f->fe - f->fs);
+    e->g = g;
+    e->flags = (uint8_t)(f->ts.r == 0 ? POF_EV_TS_OK : f->ts.r == 1 ? POF_EV_TS_BAD
+                                                                   : POF_EV_TS_SHAPE);
+    if (b->pl == NULL)
+        e->flags |= POF_EV_NO_PFN;
+    e->ts = f->ts.r == 0 ? f->ts.v : POF_U64_MAX;
+    e->lineno = b->lineno;
+    e->pfn = e->block = -1;
+    if (b->pl != NULL)
+        pof_parse_pfn_line(b->pl, b->pll, &e->pfn, &mt, &e->block, &bmt);
+    e->mt = (int8_t)mt;
+    e->bmt = (int8_t)bmt;
+    return 0;
+}
+
 /* POF_FOLD: blocks with the same collation text and allocator are one row, and so are
  * their fields -- unless cutting the ts digits hid a difference in another field (a comm
  * or free_ts overlapping them): then the digits, and where they were, join the key (this
- * block's own digits decide: blocks with the same cut text may have had them elsewhere). */
+ * block's own digits decide: blocks with the same cut text may have had them elsewhere).
+ * A header line with a free_ts slot makes a shape row, and the block an event. */
 static int fold_block(pof_scanner *s, blk_text *b, const blk_fast *f, const blk_fields *F)
 {
     ptrdiff_t cs = F->ts.cs, ce = F->ts.ce;
@@ -472,6 +621,7 @@ static int fold_block(pof_scanner *s, blk_text *b, const blk_fast *f, const blk_
     key.hid = F->hid;
     key.sid = F->sid;
     key.alloc = F->alloc;
+    key.dslot = (uint8_t)F->dslot;
     if (s->strip_ts && ce > cs) {
         int sensitive = F->stripped_stack;
         if (!sensitive && ce <= b->hl) {
@@ -489,15 +639,21 @@ static int fold_block(pof_scanner *s, blk_text *b, const blk_fast *f, const blk_
     g = pof_intern(&s->groups, &key, sizeof key);
     if (g < 0)
         return g;
-    if (f->ok && !key.has_digits && !F->stripped_stack && pof_fast_put(&s->fast, f->key, g) != 0)
+    if (f->ok && !key.has_digits && !F->stripped_stack && f->d_ok == F->dslot &&
+            pof_fast_put(&s->fast, f->key, g) != 0)
         return POF_ENOMEM;
     if ((size_t)g < s->cols.n) {
+        if (F->dslot)
+            return add_event(s, b, f, g);
         fold_into(s, (size_t)g, 1, s->cols.block_pages[g]);
         return 0;
     }
-    if (join(s, b) != 0)
+    if (grow((void **)&s->dgroup, &s->dgroup_cap, (size_t)g + 1, 1, 1024) != 0)
         return POF_ENOMEM;
-    return new_row(s, b, F);
+    s->dgroup[g] = (uint8_t)F->dslot;
+    if (join(s, b) != 0 || new_row(s, b, F) != 0)
+        return POF_ENOMEM;
+    return F->dslot ? add_event(s, b, f, g) : 0;
 }
 
 static int block_fields(pof_scanner *s, blk_text *b)
@@ -509,6 +665,8 @@ static int block_fields(pof_scanner *s, blk_text *b)
         return POF_ENOMEM;
     if (f.ok && (g = pof_fast_get(&s->fast, f.key)) >= 0) {
         if (s->mode == POF_FOLD) {
+            if (f.d_ok)         /* a key with a slot's place is a shape's */
+                return add_event(s, b, &f, g);
             fold_into(s, (size_t)g, 1, s->cols.block_pages[g]);
             return 0;
         }

@@ -21,6 +21,7 @@ int pof_scanner_init(pof_scanner *s, int strip_ts, int aggregate, size_t size_hi
     memset(s, 0, sizeof *s);
     s->mode = aggregate ? POF_FOLD : strip_ts ? POF_ROWS : POF_ROWS_TS;
     s->strip_ts = strip_ts != 0;
+    s->dslots = s->mode == POF_FOLD;
     /* folding with the ts kept: (nearly) every header line is new; size its table once
        instead of growing it through a dozen rehashes (~1 block per 400 bytes, x1.6) */
     if (size_hint > 0 && s->mode == POF_FOLD && !strip_ts)
@@ -35,9 +36,36 @@ int pof_scanner_init(pof_scanner *s, int strip_ts, int aggregate, size_t size_hi
     if (pof_interner_init(&s->headers, hcap) || pof_interner_init(&s->stacks, 1 << 12) ||
             pof_interner_init(&s->comms, 1 << 10) || pof_interner_init(&s->modules, 1 << 6) ||
             pof_interner_init(&s->raw_stacks, 1 << 12) || pof_interner_init(&s->groups, 1 << 12) ||
+            pof_interner_init(&s->dtpl, 1 << 10) ||
             pof_fast_init(&s->fast, 1 << 12) || s->split.pfn_pos == NULL || s->split.pfn_idx == NULL)
         return POF_ENOMEM;
     return 0;
+}
+
+pof_event *pof_ev_push(pof_scanner *s)
+{
+    size_t c = s->nev >> POF_EV_CHUNK_BITS;
+    if (c >= s->ev_chunks) {
+        pof_event **p = (pof_event **)realloc(s->ev, (c + 1) * sizeof *p);
+        if (p == NULL)
+            return NULL;
+        s->ev = p;
+        p[c] = (pof_event *)malloc(POF_EV_CHUNK * sizeof(pof_event));
+        if (p[c] == NULL)
+            return NULL;
+        s->ev_chunks = c + 1;
+    }
+    return pof_ev(s, s->nev++);
+}
+
+void pof_ev_free(pof_scanner *s)
+{
+    size_t c;
+    for (c = 0; c < s->ev_chunks; c++)
+        free(s->ev[c]);
+    free(s->ev);
+    s->ev = NULL;
+    s->ev_chunks = s->nev = 0;
 }
 
 void pof_scanner_free(pof_scanner *s)
@@ -49,7 +77,12 @@ void pof_scanner_free(pof_scanner *s)
     pof_interner_free(&s->modules);
     pof_interner_free(&s->raw_stacks);
     pof_interner_free(&s->groups);
+    pof_interner_free(&s->dtpl);
     pof_fast_free(&s->fast);
+    pof_ev_free(s);
+    pof_htable_free(&s->ht);
+    free(s->dgroup);
+    s->dgroup = NULL;
     free(s->hkeys);
     free(s->info);
     free(s->header_vm);
@@ -240,9 +273,25 @@ int64_t pof_pages_overflow(const pof_scanner *s)
     return k;
 }
 
+/* Append b's events to a's, their shape rows mapped by rowmap, their line numbers moved. */
+static int merge_events(pof_scanner *a, const pof_scanner *b, const int32_t *rowmap,
+                        int64_t line_off)
+{
+    size_t i;
+    for (i = 0; i < b->nev; i++) {
+        pof_event *e = pof_ev_push(a);
+        if (e == NULL)
+            return POF_ENOMEM;
+        *e = *pof_ev(b, i);
+        e->g = rowmap[e->g];
+        e->lineno += line_off;
+    }
+    return 0;
+}
+
 int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
 {
-    int32_t *hm = NULL, *sm = NULL, *cm = NULL, *mm = NULL, g;
+    int32_t *hm = NULL, *sm = NULL, *cm = NULL, *mm = NULL, *dm = NULL, *rowmap = NULL, g;
     pof_cols *ca = &a->cols, *cb = &b->cols;
     size_t i, r, base = a->headers.n;
     int64_t line_off = a->lineno;
@@ -251,7 +300,9 @@ int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
     sm = (int32_t *)malloc((b->stacks.n + 1) * sizeof(int32_t));
     cm = (int32_t *)malloc((b->comms.n + 1) * sizeof(int32_t));
     mm = (int32_t *)malloc((b->modules.n + 1) * sizeof(int32_t));
-    if (hm == NULL || sm == NULL || cm == NULL || mm == NULL)
+    dm = (int32_t *)malloc((b->dtpl.n + 1) * sizeof(int32_t));
+    rowmap = (int32_t *)malloc((cb->n + 1) * sizeof(int32_t));
+    if (hm == NULL || sm == NULL || cm == NULL || mm == NULL || dm == NULL || rowmap == NULL)
         goto out;
     if (a->mode == POF_ROWS_TS) {
         /* b's header lines (and their keys) appended as they are, in one copy */
@@ -273,19 +324,25 @@ int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
     }
     if (pof_interner_remap(&b->stacks, &a->stacks, sm) != 0 ||
             pof_interner_remap(&b->comms, &a->comms, cm) != 0 ||
-            pof_interner_remap(&b->modules, &a->modules, mm) != 0)
+            pof_interner_remap(&b->modules, &a->modules, mm) != 0 ||
+            pof_interner_remap(&b->dtpl, &a->dtpl, dm) != 0)
         goto out;
     for (i = 0; i < cb->n; i++) {
+        int dslot = 0;
         if (a->mode == POF_FOLD) {
             size_t len;
             pof_group_key key;
             memcpy(&key, pof_interner_value(&b->groups, i, &len), sizeof key);
-            key.hid = hm[key.hid];
+            dslot = key.dslot;
+            key.hid = dslot ? dm[key.hid] : hm[key.hid];
             key.sid = sm[key.sid];
             g = pof_intern(&a->groups, &key, sizeof key);
             if (g < 0)
                 goto out;
+            rowmap[i] = g;
             if ((size_t)g < ca->n) {
+                if (dslot)
+                    continue;       /* a shape: its blocks are events */
                 ca->count[g] += cb->count[i];
                 if (ca->pages[g] > INT64_MAX - cb->pages[i]) {
                     ca->pages[g] = INT64_MAX;
@@ -295,18 +352,32 @@ int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
                 }
                 continue;
             }
+            if ((size_t)g + 1 > a->dgroup_cap) {
+                size_t cap = a->dgroup_cap ? a->dgroup_cap : 1024;
+                uint8_t *d;
+                while (cap < (size_t)g + 1)
+                    cap *= 2;
+                d = (uint8_t *)realloc(a->dgroup, cap);
+                if (d == NULL)
+                    goto out;
+                a->dgroup = d;
+                a->dgroup_cap = cap;
+            }
+            a->dgroup[g] = (uint8_t)dslot;
         }
         if (pof_cols_reserve(ca, ca->n + 1) != 0)
             goto out;
         r = ca->n;
         pof_cols_copy_row(ca, r, cb, i);
-        ca->header_id[r] = hm[cb->header_id[i]];
+        ca->header_id[r] = dslot ? dm[cb->header_id[i]] : hm[cb->header_id[i]];
         ca->stack_id[r] = sm[cb->stack_id[i]];
         ca->comm_id[r] = cm[cb->comm_id[i]];
         ca->module_id[r] = mm[cb->module_id[i]];
         ca->lineno[r] = cb->lineno[i] + line_off;
         ca->n = r + 1;
     }
+    if (merge_events(a, b, rowmap, line_off) != 0)
+        goto out;
     a->lineno += b->lineno;
     a->nblocks += b->nblocks;
     a->nul_bytes += b->nul_bytes;
@@ -321,6 +392,8 @@ out:
     free(sm);
     free(cm);
     free(mm);
+    free(dm);
+    free(rowmap);
     return rc;
 }
 

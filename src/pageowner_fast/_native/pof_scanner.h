@@ -44,13 +44,52 @@ typedef struct {
 
 /* POF_FOLD: the key of a row, interned as bytes (padding zeroed). */
 typedef struct {
-    int32_t hid;
+    int32_t hid;                /* in `headers`, or in `dtpl` when dslot */
     int32_t sid;
     uint64_t digits;            /* the ts digits and their place, when cutting them hid a
                                    difference in another field (pof_rows.c) */
     uint8_t alloc;
     uint8_t has_digits;
+    uint8_t dslot;
 } pof_group_key;
+
+/* POF_FOLD: a block of a row whose header line has a free_ts slot (pof_rows.c): the row
+ * (a "shape": every field but the per-block ones) and this block's own values. The events
+ * are folded after the scan by sorting (pof_fold.c), not by a table per distinct text. */
+typedef struct {
+    uint64_t dv;                /* the free_ts digits' value ... */
+    uint64_t ts;                /* this block's ts (ts_r: pof_ts_in_header's result) */
+    int64_t lineno;
+    int64_t pfn;
+    int64_t block;
+    int32_t g;                  /* the shape row */
+    int8_t dn;                  /* ... and their count (2..19) */
+    uint8_t flags;              /* POF_EV_TS_*: this block's ts match; POF_EV_NO_PFN */
+    int8_t mt, bmt;
+} pof_event;
+
+#define POF_EV_TS_OK 0          /* a ts in the header line: ts */
+#define POF_EV_TS_BAD 1         /* a ts match there that does not convert */
+#define POF_EV_TS_SHAPE 2       /* none there: the stack's, as the shape's */
+#define POF_EV_TS_MASK 3
+#define POF_EV_NO_PFN 4         /* the block has no PFN line of its own */
+
+#define POF_EV_CHUNK_BITS 15    /* events are kept in chunks of 2^15 (never moved) */
+#define POF_EV_CHUNK ((size_t)1 << POF_EV_CHUNK_BITS)
+
+/* The header lines of a folded scan with free_ts slots, in text order (pof_fold.c):
+ * template t is arena[offs[t]:offs[t+1]] with the digits at q[t] (-1: a whole line);
+ * entry i is template etpl[i] with edn[i] digits of value edv[i] put in (edn < 0: none). */
+typedef struct {
+    char *arena;
+    int64_t *offs;
+    int32_t *q;
+    size_t n;
+    int32_t *etpl;
+    int8_t *edn;
+    uint64_t *edv;
+    size_t ne;
+} pof_htable;
 
 typedef struct {
     pof_mode mode;
@@ -70,6 +109,15 @@ typedef struct {
     uint8_t *header_vm;         /* per header id: holds `__vmalloc_node_range` */
     size_t nheader_vm, header_vm_cap;
     pof_interner groups;        /* POF_FOLD: group key -> row */
+    pof_interner dtpl;          /* POF_FOLD: header templates with a free_ts slot: the
+                                   line with its digits cut, then the slot's place (int32) */
+    uint8_t *dgroup;            /* per row: 1 when its blocks are events */
+    size_t dgroup_cap;
+    pof_event **ev;             /* the events, in chunks */
+    size_t nev, ev_chunks;
+    int dslots;                 /* POF_FOLD: fold free_ts digits as events */
+    pof_htable ht;              /* after pof_fold_finish, when there were events */
+    int has_ht;
     pof_fast fast;              /* (header, raw stack, PFN verdict) -> row */
     /* --- parser state carried across chunks ------------------------------------------------ */
     pof_split split;            /* the block being split, and its PFN lines */
@@ -125,6 +173,21 @@ int64_t pof_pages_overflow(const pof_scanner *s);
  * Returns the number of pieces. */
 int pof_split_parts(const unsigned char *buf, ptrdiff_t size, int parts, ptrdiff_t *starts,
                     int *cma, int *slab);
+
+/* POF_FOLD, once the scan (and merge) is complete: fold the events into rows, put the
+ * header lines in text order (s->ht) and the rows in order of first appearance
+ * (pof_fold.c). 0, or a status. */
+int pof_fold_finish(pof_scanner *s);
+void pof_htable_free(pof_htable *t);
+
+POF_INLINE pof_event *pof_ev(const pof_scanner *s, size_t i)
+{
+    return &s->ev[i >> POF_EV_CHUNK_BITS][i & (POF_EV_CHUNK - 1)];
+}
+
+/* Room for one more event: its address, or NULL. */
+pof_event *pof_ev_push(pof_scanner *s);
+void pof_ev_free(pof_scanner *s);
 
 /* internal: one block buf[bstart:bend] (pof_rows.c) */
 int pof_block(pof_scanner *s, const unsigned char *buf, ptrdiff_t bstart, ptrdiff_t bend);

@@ -38,19 +38,41 @@ static int span(const int64_t *offs, size_t nvals, size_t arena_len, int32_t i,
     return 0;
 }
 
+/* header hid of a templated table: its template's span, and the digits (dn < 0: none) at
+ * *q; 0, or POF_EBADID */
+static int tpl_span(const pof_records *r, int32_t hid, int64_t *hs, int64_t *hl, int *dn,
+                    uint64_t *dv, int64_t *q)
+{
+    int32_t t;
+    if (hid < 0 || (size_t)hid >= r->ne)
+        return POF_EBADID;
+    t = r->etpl[hid];
+    if (span(r->hoffs, r->nh, r->harena_len, t, hs, hl) != 0)
+        return POF_EBADID;
+    *dn = r->edn[hid];
+    *dv = r->edv[hid];
+    *q = r->tq[t];
+    if (*dn > 19 || (*dn >= 0 && (*q < 0 || *q > *hl)))
+        return POF_EBADID;
+    return 0;
+}
+
 ptrdiff_t pof_records_write(pof_records *r, char *out, size_t cap, size_t target, size_t *need)
 {
     size_t w = 0, k;
     *need = 0;
     for (; r->next < r->n && w < target; r->next++) {
         size_t i = r->next, want;
-        int64_t hs, hl, ss, sl;
+        int64_t hs, hl, ss, sl, q = 0;
+        int dn = -1;
+        uint64_t dv = 0;
         uint8_t a = r->alloc[i];
-        if (span(r->hoffs, r->nh, r->harena_len, r->hid[i], &hs, &hl) != 0 ||
+        if ((r->etpl != NULL ? tpl_span(r, r->hid[i], &hs, &hl, &dn, &dv, &q)
+                             : span(r->hoffs, r->nh, r->harena_len, r->hid[i], &hs, &hl)) != 0 ||
                 span(r->soffs, r->ns, r->sarena_len, r->sid[i], &ss, &sl) != 0)
             return POF_EBADID;
-        /* 2 x 20 digits, the fixed text (41), the names (24), then the texts */
-        want = 128 + (size_t)hl + (size_t)sl;
+        /* 2 x 20 digits, the fixed text (41), the names (24), the digits put in, the texts */
+        want = 148 + (size_t)hl + (size_t)sl;
         if (w + want > cap) {
             if (w == 0)
                 *need = want;
@@ -70,9 +92,24 @@ ptrdiff_t pof_records_write(pof_records *r, char *out, size_t cap, size_t target
         }
         out[w++] = ':';
         out[w++] = '\n';
-        if (hl)
-            memcpy(out + w, r->harena + hs, (size_t)hl);
-        w += (size_t)hl;
+        if (dn >= 0) {          /* template[:q], the digits, template[q:] */
+            int d;
+            if (q)
+                memcpy(out + w, r->harena + hs, (size_t)q);
+            w += (size_t)q;
+            for (d = dn; d > 0; d--) {
+                out[w + (size_t)d - 1] = (char)('0' + dv % 10);
+                dv /= 10;
+            }
+            w += (size_t)dn;
+            if (hl > q)
+                memcpy(out + w, r->harena + hs + q, (size_t)(hl - q));
+            w += (size_t)(hl - q);
+        } else {
+            if (hl)
+                memcpy(out + w, r->harena + hs, (size_t)hl);
+            w += (size_t)hl;
+        }
         if (sl)
             memcpy(out + w, r->sarena + ss, (size_t)sl);
         w += (size_t)sl;

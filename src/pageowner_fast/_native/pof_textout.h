@@ -15,6 +15,14 @@ typedef struct {
     const unsigned char *sarena;
     const int64_t *soffs;
     size_t ns, sarena_len;
+    /* header lines as templates (pof_htable), when etpl != NULL: header i is template
+       etpl[i] (value etpl[i] of harena/hoffs) with edn[i] digits of value edv[i] put in
+       at tq[etpl[i]] (edn[i] < 0: none) */
+    const int32_t *tq;
+    const int32_t *etpl;
+    const int8_t *edn;
+    const uint64_t *edv;
+    size_t ne;
     /* the records */
     const int64_t *count, *pages;
     const uint8_t *alloc;

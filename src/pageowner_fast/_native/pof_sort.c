@@ -1,0 +1,147 @@
+/* Sorting (see pof_sort.h). */
+#include <stdlib.h>
+
+#include "pof_sort.h"
+#include "pof_defs.h"
+
+#define DIGIT_BITS 11
+#define NDIGITS 6                       /* ceil(64 / 11) */
+#define RADIX (1u << DIGIT_BITS)
+#define SMALL 48                        /* below this, insertion sort */
+
+int pof_argsort_u64(const uint64_t *keys, size_t n, int64_t *out)
+{
+    size_t *hist, i, d;
+    int64_t *tmp, *src, *dst;
+    if (n < SMALL) {
+        for (i = 0; i < n; i++) {
+            size_t j = i;
+            while (j > 0 && keys[out[j - 1]] > keys[i]) {
+                out[j] = out[j - 1];
+                j--;
+            }
+            out[j] = (int64_t)i;
+        }
+        return 0;
+    }
+    hist = (size_t *)calloc((size_t)NDIGITS * RADIX, sizeof(size_t));
+    tmp = (int64_t *)malloc(n * sizeof(int64_t));
+    if (hist == NULL || tmp == NULL) {
+        free(hist);
+        free(tmp);
+        return POF_ENOMEM;
+    }
+    for (i = 0; i < n; i++) {           /* every digit's histogram in one pass */
+        uint64_t k = keys[i];
+        for (d = 0; d < NDIGITS; d++)
+            hist[d * RADIX + ((k >> (d * DIGIT_BITS)) & (RADIX - 1))]++;
+    }
+    for (i = 0; i < n; i++)
+        out[i] = (int64_t)i;
+    src = out;
+    dst = tmp;
+    for (d = 0; d < NDIGITS; d++) {
+        size_t *h = hist + d * RADIX, sum = 0, c;
+        unsigned shift = (unsigned)(d * DIGIT_BITS);
+        if (h[(keys[0] >> shift) & (RADIX - 1)] == n)
+            continue;                   /* the same digit everywhere: order unchanged */
+        for (c = 0; c < RADIX; c++) {
+            size_t t = h[c];
+            h[c] = sum;
+            sum += t;
+        }
+        for (i = 0; i < n; i++) {
+            int64_t j = src[i];
+            dst[h[(keys[j] >> shift) & (RADIX - 1)]++] = j;
+        }
+        {
+            int64_t *t = src;
+            src = dst;
+            dst = t;
+        }
+    }
+    if (src != out)
+        memcpy(out, src, n * sizeof(int64_t));
+    free(hist);
+    free(tmp);
+    return 0;
+}
+
+static void insertion(pof_sortkey *r, size_t n)
+{
+    size_t i, j;
+    for (i = 1; i < n; i++) {
+        pof_sortkey x = r[i];
+        for (j = i; j > 0 && pof_sortkey_lt(&x, &r[j - 1]); j--)
+            r[j] = r[j - 1];
+        r[j] = x;
+    }
+}
+
+void pof_sort_keys(pof_sortkey *r, size_t n, pof_sortkey *tmp)
+{
+    size_t w, lo, i;
+    pof_sortkey *src = r, *dst = tmp;
+    if (n < 2)
+        return;
+    for (lo = 0; lo < n; lo += 16)
+        insertion(r + lo, n - lo < 16 ? n - lo : 16);
+    for (w = 16; w < n; w *= 2) {       /* bottom-up merges of runs of w */
+        for (lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t a = lo, b = mid, k = lo;
+            if (mid == hi || !pof_sortkey_lt(&src[mid], &src[mid - 1])) {
+                memcpy(dst + lo, src + lo, (hi - lo) * sizeof *src);
+                continue;
+            }
+            while (a < mid && b < hi)
+                dst[k++] = pof_sortkey_lt(&src[b], &src[a]) ? src[b++] : src[a++];
+            while (a < mid)
+                dst[k++] = src[a++];
+            while (b < hi)
+                dst[k++] = src[b++];
+        }
+        {
+            pof_sortkey *t = src;
+            src = dst;
+            dst = t;
+        }
+    }
+    if (src != r)
+        for (i = 0; i < n; i++)
+            r[i] = src[i];
+}
+
+void pof_msort_idx(uint32_t *a, size_t n, uint32_t *tmp, pof_lt_fn lt, const void *ctx)
+{
+    size_t w, lo, i, j;
+    uint32_t *src = a, *dst = tmp;
+    for (lo = 0; lo < n; lo += 8) {     /* insertion sort of runs of 8 */
+        size_t hi = lo + 8 < n ? lo + 8 : n;
+        for (i = lo + 1; i < hi; i++) {
+            uint32_t x = a[i];
+            for (j = i; j > lo && lt(ctx, x, a[j - 1]); j--)
+                a[j] = a[j - 1];
+            a[j] = x;
+        }
+    }
+    for (w = 8; w < n; w *= 2) {
+        for (lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t x = lo, y = mid, k = lo;
+            while (x < mid && y < hi)
+                dst[k++] = lt(ctx, src[y], src[x]) ? src[y++] : src[x++];
+            while (x < mid)
+                dst[k++] = src[x++];
+            while (y < hi)
+                dst[k++] = src[y++];
+        }
+        {
+            uint32_t *t = src;
+            src = dst;
+            dst = t;
+        }
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
+}

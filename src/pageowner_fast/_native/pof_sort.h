@@ -1,0 +1,40 @@
+/* Sorting for the collation of texts and for the pipeline's stable orders.
+ *
+ * - pof_argsort_u64: the stable order of n 64-bit keys (LSD radix, 11-bit digits; a digit
+ *   that is the same in every key costs one histogram check, not a pass);
+ * - pof_sort_keys: n records of two 64-bit keys and a 32-bit payload, sorted by
+ *   (a, b, payload) -- with distinct payloads a total order, so the result does not
+ *   depend on the algorithm (a merge sort, insertion sort for short runs). */
+#ifndef POF_SORT_H
+#define POF_SORT_H
+
+#include "pof_port.h"
+
+/* out[0:n] = the indices of keys[0:n] in ascending key order, equal keys in index order.
+ * 0, or POF_ENOMEM. */
+int pof_argsort_u64(const uint64_t *keys, size_t n, int64_t *out);
+
+typedef struct {
+    uint64_t a;
+    uint64_t b;
+    uint32_t idx;
+    uint32_t pad;
+} pof_sortkey;
+
+/* Sort r[0:n] by (a, b, idx); tmp has room for n records. */
+void pof_sort_keys(pof_sortkey *r, size_t n, pof_sortkey *tmp);
+
+/* Stable sort of the indices a[0:n] by lt(ctx, x, y) ("x before y"); tmp has room for n. */
+typedef int (*pof_lt_fn)(const void *ctx, uint32_t x, uint32_t y);
+void pof_msort_idx(uint32_t *a, size_t n, uint32_t *tmp, pof_lt_fn lt, const void *ctx);
+
+POF_INLINE int pof_sortkey_lt(const pof_sortkey *x, const pof_sortkey *y)
+{
+    if (x->a != y->a)
+        return x->a < y->a;
+    if (x->b != y->b)
+        return x->b < y->b;
+    return x->idx < y->idx;
+}
+
+#endif /* POF_SORT_H */
