@@ -1,7 +1,7 @@
 # Declarations of the native core (src/pageowner_fast/_native/*.h) for the Cython driver
 # _scan.pyx. Only what the driver touches is declared; the headers say what it means.
 
-from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint64_t
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 
 cdef extern from "_native/pof_port.h":
@@ -81,6 +81,7 @@ cdef extern from "_native/pof_cols.h":
 
 cdef extern from "_native/pof_sort.h":
     int pof_argsort_u64(const uint64_t* keys, size_t n, int64_t* out) noexcept nogil
+    int pof_argsort_u64_u32(const uint64_t* keys, size_t n, uint32_t* out) noexcept nogil
 
 
 cdef extern from "_native/pof_scanner.h":

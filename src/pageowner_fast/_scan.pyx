@@ -12,9 +12,9 @@
 
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.pycapsule cimport PyCapsule_New, PyCapsule_GetPointer, PyCapsule_Destructor
-from libc.stdlib cimport free, realloc
+from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t, INT64_MAX
 
 import operator
 
@@ -701,6 +701,63 @@ def argsort_u64(keys):
     if rc != 0:
         raise _status_error(rc)
     return out
+
+
+def group_u64(keys, const int64_t[::1] count, const int64_t[::1] pages):
+    """Rows grouped by equal uint64 keys, groups in key order (a stable radix sort): (first
+    row of each group, sum of count, sum of pages), or None when a page sum would pass
+    2**63-1 (the caller then sums exactly). Only the sort's indices are kept meanwhile
+    (32-bit), no permuted copies of the columns."""
+    cdef const uint64_t[::1] k = np.ascontiguousarray(keys, dtype=np.uint64)
+    cdef Py_ssize_t n = k.shape[0], i, g = 0, j
+    cdef uint32_t* order
+    cdef int rc = 0
+    cdef int64_t c, p, pj
+    cdef bint over = False
+    if count.shape[0] != n or pages.shape[0] != n:
+        raise ValueError("keys, count and pages must have the same length")
+    if n == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.copy(), z.copy()
+    order = <uint32_t*>malloc(n * sizeof(uint32_t))
+    if order == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            rc = pof_argsort_u64_u32(&k[0], n, order)
+            if rc == 0:
+                g = 1
+                for i in range(1, n):
+                    if k[order[i]] != k[order[i - 1]]:
+                        g += 1
+        if rc != 0:
+            raise _status_error(rc)
+        first = np.empty(g, dtype=np.int64)
+        cnt = np.empty(g, dtype=np.int64)
+        pg = np.empty(g, dtype=np.int64)
+        fill_groups(k, count, pages, order, n, first, cnt, pg, &over)
+    finally:
+        free(order)
+    return None if over else (first, cnt, pg)
+
+
+cdef void fill_groups(const uint64_t[::1] k, const int64_t[::1] count, const int64_t[::1] pages,
+                      const uint32_t* order, Py_ssize_t n, int64_t[::1] first, int64_t[::1] cnt,
+                      int64_t[::1] pg, bint* over) noexcept nogil:
+    cdef Py_ssize_t i, g = -1
+    cdef uint32_t j
+    for i in range(n):
+        j = order[i]
+        if i == 0 or k[j] != k[order[i - 1]]:
+            g += 1
+            first[g] = j
+            cnt[g] = 0
+            pg[g] = 0
+        cnt[g] += count[j]
+        if pages[j] < 0 or pg[g] > INT64_MAX - pages[j]:
+            over[0] = True
+        else:
+            pg[g] += pages[j]
 
 
 def _bench_intern(list items):

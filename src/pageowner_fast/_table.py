@@ -136,6 +136,13 @@ class Table(Sequence[bytes]):
             self._ranks = r
         return self._ranks
 
+    def rank_of(self, ids: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.integer[Any]]:
+        """ranks()[ids] (integers that order as the texts do), without the look-up (the ids
+        themselves) when the ids are in text order (templated)."""
+        if self._tpl is not None:
+            return ids
+        return self.ranks()[ids]
+
     def id_of(self, value: bytes) -> int:
         """The id of `value`, or -1 if it never occurs."""
         if self._index is None:

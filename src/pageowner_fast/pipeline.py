@@ -79,7 +79,8 @@ def sort_dump(dump: Dump, options: SortOptions, *, report: Report | None = None,
         keep, _ = window.mask(dump, what="sort --since/--until")
         rows = rows[keep[rows]]
     groups = sortcull.cull(dump, rows, options.cull)
-    return SortResult(dump, sortcull.sort(dump, groups, options.sort), options)
+    del rows
+    return SortResult(dump, sortcull.sort(dump, groups, options.sort, consume=True), options)
 
 
 def load_for_sort(source: Source, options: SortOptions, *, threads: int | None = None,

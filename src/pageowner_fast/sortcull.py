@@ -179,11 +179,18 @@ def exact_total(values: npt.NDArray[Any]) -> int:
     return int(exact_sums(values, np.zeros(1, dtype=np.int64))[0]) if len(values) else 0
 
 
-def _text_keys(dump: DumpLike, rows: IntArray) -> list[IntArray]:
-    return [dump.headers.ranks()[dump.header_id[rows]], dump.stacks.ranks()[dump.stack_id[rows]]]
+def _take(col: npt.NDArray[Any], rows: IntArray | None) -> npt.NDArray[Any]:
+    """col[rows]; rows None means all of them."""
+    return col if rows is None else col[rows]
 
 
-def _cull_keys(dump: DumpLike, rows: IntArray, cull: frozenset[str]) -> list[npt.NDArray[Any]]:
+def _text_keys(dump: DumpLike, rows: IntArray | None) -> list[npt.NDArray[Any]]:
+    return [dump.headers.rank_of(_take(dump.header_id, rows)),
+            dump.stacks.ranks()[_take(dump.stack_id, rows)]]
+
+
+def _cull_keys(dump: DumpLike, rows: IntArray | None,
+               cull: frozenset[str]) -> list[npt.NDArray[Any]]:
     if not cull:
         return list(_text_keys(dump, rows))
     keys: list[npt.NDArray[Any]] = []
@@ -191,19 +198,19 @@ def _cull_keys(dump: DumpLike, rows: IntArray, cull: frozenset[str]) -> list[npt
         if c not in cull:
             continue
         if c == "stacktrace":
-            keys.append(dump.stacks.ranks()[dump.stack_id[rows]])
+            keys.append(dump.stacks.ranks()[_take(dump.stack_id, rows)])
         elif c == "pid":
-            keys.append(dump.pid[rows])
+            keys.append(_take(dump.pid, rows))
         elif c == "tgid":
-            keys.append(dump.tgid[rows])
+            keys.append(_take(dump.tgid, rows))
         elif c == "name":
-            keys.append(dump.comms.ranks()[dump.comm_id[rows]])
+            keys.append(dump.comms.ranks()[_take(dump.comm_id, rows)])
         elif c == "free":  # 6.1's compare: free_ts == 0 ("RELEASED") first
-            keys.append((dump.free_ts_ns[rows] != 0).astype(np.int8))
+            keys.append((_take(dump.free_ts_ns, rows) != 0).astype(np.int8))
         elif c == "module":
-            keys.append(dump.modules.ranks()[dump.module_id[rows]])
+            keys.append(dump.modules.ranks()[_take(dump.module_id, rows)])
         elif c == "allocator":
-            keys.append(dump.allocator[rows])
+            keys.append(_take(dump.allocator, rows))
     return keys
 
 
@@ -235,6 +242,19 @@ def _packed_key(keys: list[npt.NDArray[Any]]) -> npt.NDArray[np.uint64] | None:
     return out
 
 
+def _group_u64(key: npt.NDArray[np.uint64], count: npt.NDArray[Any],
+               pages: npt.NDArray[Any]) -> tuple[IntArray, IntArray, IntArray] | None:
+    """(first row, count sum, page sum) of each run of equal keys, in key order; None where
+    the compiled helper is missing, or a page sum would pass 2**63-1."""
+    try:
+        from ._scan import group_u64
+    except ImportError:
+        return None
+    if count.dtype != np.int64 or pages.dtype != np.int64:
+        return None
+    return group_u64(key, np.ascontiguousarray(count), np.ascontiguousarray(pages))
+
+
 def _argsort_u64(key: npt.NDArray[np.uint64]) -> IntArray:
     try:
         from ._scan import argsort_u64
@@ -263,6 +283,8 @@ def cull(dump: DumpLike, rows: IntArray, cull: frozenset[str]) -> Groups:
     lazy = (not cull and len(dump.headers) > LAZY_TEXT_RANKS
             and getattr(dump.headers, "templated", lambda: None)() is None)
     keys: list[npt.NDArray[Any]]
+    # all rows in order (rows is arange): no copies through it
+    every = len(rows) == len(dump) and bool(np.all(rows[1:] > rows[:-1]))
     if lazy:  # equal texts are equal (header id, stack id) pairs: group by the ids
         hid = dump.header_id[rows]
         if bool(np.all(hid[1:] > hid[:-1])):
@@ -272,18 +294,34 @@ def cull(dump: DumpLike, rows: IntArray, cull: frozenset[str]) -> Groups:
                           dump.pages[rows].astype(np.int64), text_order_pending=True)
         keys = [(hid.astype(np.int64) << 32) | dump.stack_id[rows].astype(np.int64)]
     else:
-        keys = _cull_keys(dump, rows, cull)
-    order = _lexsort(keys)
-    change = np.zeros(len(order), dtype=bool)
+        keys = _cull_keys(dump, None if every else rows, cull)
+    packed = _packed_key(keys) if len(rows) >= PACK_MIN_ROWS else None
+    counts = dump.count if every else dump.count[rows]
+    pages = dump.pages if every else dump.pages[rows]
+    if packed is not None:
+        got = _group_u64(packed, counts, pages)
+        if got is not None:     # the sort and the sums in one pass, nothing permuted
+            first, count, page_sums = got
+            return Groups(first if every else rows[first], count, page_sums,
+                          text_order_pending=lazy)
+    change = np.empty(len(rows), dtype=bool)
     change[0] = True
-    for k in keys:
-        ks = k[order]
-        change[1:] |= ks[1:] != ks[:-1]
+    if packed is not None:
+        order = _argsort_u64(packed)
+        ks = packed[order]
+        np.not_equal(ks[1:], ks[:-1], out=change[1:])
+        del ks
+    else:
+        order = _lexsort(keys)
+        change[1:] = False
+        for k in keys:
+            ks = k[order]
+            change[1:] |= ks[1:] != ks[:-1]
+    del keys, packed
     starts = np.flatnonzero(change)
     rep = rows[order[starts]]
-    count = np.add.reduceat(dump.count[rows][order], starts).astype(np.int64)
-    pages = exact_sums(dump.pages[rows][order], starts)
-    return Groups(rep, count, pages, text_order_pending=lazy)
+    count = np.add.reduceat(counts[order], starts).astype(np.int64, copy=False)
+    return Groups(rep, count, exact_sums(pages[order], starts), text_order_pending=lazy)
 
 
 def _orderable(a: npt.NDArray[Any]) -> IntArray:
@@ -319,8 +357,11 @@ def _sort_key(dump: DumpLike, g: Groups, name: str, sign: int) -> list[npt.NDArr
     return [a if sign > 0 else -a for a in arrs]
 
 
-def sort(dump: DumpLike, g: Groups, keys: list[tuple[str, int]]) -> Groups:
-    """Stable multi-key sort of the groups; `keys` is a sequence of (name, sign)."""
+def sort(dump: DumpLike, g: Groups, keys: list[tuple[str, int]], *,
+         consume: bool = False) -> Groups:
+    """Stable multi-key sort of the groups; `keys` is a sequence of (name, sign).
+    consume=True: `g` is not used afterwards -- its arrays are replaced one at a time (the
+    memory of one array at most in flight, not of three)."""
     if len(g) == 0 or not keys:
         return g
     arrs = []
@@ -329,6 +370,13 @@ def sort(dump: DumpLike, g: Groups, keys: list[tuple[str, int]]) -> Groups:
     order = _lexsort(arrs)
     if g.text_order_pending:
         order = _text_order_ties(dump, g, arrs, order)
+    del arrs
+    if consume:
+        g.rep = g.rep[order]
+        g.count = g.count[order]
+        g.pages = g.pages[order]
+        g.text_order_pending = False
+        return g
     return Groups(g.rep[order], g.count[order], g.pages[order])
 
 

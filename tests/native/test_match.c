@@ -176,6 +176,16 @@ static void test_pfn(void)
         {"PFN 5 type Movable Block x type Movable\n", 5, 1, -1, -1},
         {"PFN 5 type Movable Block 7 type Nope\n", 5, 1, 7, -1},
         {"PFN 5 Block 3 type HighAtomic Block 4 type CMA\n", 5, 3, 3, 3},
+        /* the one-pass reading of the kernel's layout, and lines that only look like it */
+        {"PFN 1 type Block Block 3 type Movable\n", 1, -1, -1, -1},
+        {"PFN 1 type Movable  Block 3 type Movable\n", 1, 1, 3, 1},
+        {"PFN 1 type Movable Block  3 type Movable\n", 1, 1, -1, -1},
+        {"PFN type Movable Block 3 type CMA\n", -1, 1, 3, 4},
+        {"PFN 0x1 type Movable Block 3 type CMA", 1, 1, 3, 4},
+        {"PFN 0x1 type Movable Block 3", 1, 1, 3, -1},
+        {"PFN 2 type Movable Block ", 2, 1, -1, -1},
+        {"PFN 2 type Movable", 2, 1, -1, -1},
+        {"PFN 2 type MovableX Block 3 type CMA\n", 2, -1, 3, 4},
     };
     size_t k;
     for (k = 0; k < sizeof cases / sizeof *cases; k++) {

@@ -3,6 +3,9 @@
 
 #include "pof_cols.h"
 #include "pof_defs.h"
+#include "pof_guard.h"
+
+#define HUGE_MIN (4u << 20)     /* arrays this large ask for huge pages */
 
 int pof_cols_reserve(pof_cols *c, size_t want)
 {
@@ -16,7 +19,9 @@ int pof_cols_reserve(pof_cols *c, size_t want)
     p = realloc(c->name, cap * sizeof(type));                                              \
     if (p == NULL)                                                                         \
         return POF_ENOMEM;                                                                 \
-    c->name = (type *)p;
+    c->name = (type *)p;                                                                   \
+    if (cap * sizeof(type) >= HUGE_MIN)                                                    \
+        pof_hugepages(p, cap * sizeof(type));
     POF_COLUMNS(POF_COL_GROW)
 #undef POF_COL_GROW
     c->cap = cap;

@@ -19,9 +19,13 @@
  * shape's with the first block's own values. The rows are then put in order of first
  * appearance (line numbers), as an aggregated scan promises. */
 #include <stdlib.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "pof_scanner.h"
 #include "pof_sort.h"
+#include "pof_guard.h"
 
 static const uint64_t POW10[20] = {
     1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
@@ -54,6 +58,7 @@ typedef struct {
     uint32_t *srank;            /* dense rank of (P, S) */
     uint32_t *cls;              /* class of P */
     uint8_t *multi;             /* per class: several P values */
+    uint32_t *rank_tpl;         /* per owner rank (pof_sortkey.b's low half): its template */
     /* scratch for texts */
     char *ta, *tb;
     size_t tcap;
@@ -132,6 +137,23 @@ static size_t rec_put(const fold_ctx *c, rec_text r, char *buf)
     }
     memcpy(buf + q + (size_t)r.dn, t + q, len - q);
     return len + (size_t)r.dn;
+}
+
+/* The text of a sorted record from its key alone (no look at the event): an event's
+ * template is its owner's, its digits' count is in b's high half, their value in a. */
+static rec_text rec_of_key(const fold_ctx *c, const pof_sortkey *x)
+{
+    rec_text r;
+    if (x->idx < c->nev) {
+        r.tpl = c->rank_tpl[x->b & 0xffffffffu];
+        r.dn = (int)((x->b >> 32) - 1) / 2;
+        r.dv = x->a / POW10[19 - r.dn];
+    } else {
+        r.tpl = x->idx - c->nev;
+        r.dn = -1;
+        r.dv = 0;
+    }
+    return r;
 }
 
 static int rec_text_cmp(fold_ctx *c, size_t i, size_t j)
@@ -286,8 +308,17 @@ static int owner_ranks(fold_ctx *c, uint32_t *own)
         r[n++].idx = (uint32_t)(rows + t);
     }
     pof_sort_keys(r, n, tmp);
-    for (k = 0; k < n; k++)
-        own[r[k].idx] = (uint32_t)k;
+    c->rank_tpl = (uint32_t *)malloc((n + 1) * sizeof(uint32_t));
+    if (c->rank_tpl == NULL) {
+        free(r);
+        free(tmp);
+        return POF_ENOMEM;
+    }
+    for (k = 0; k < n; k++) {
+        size_t o = r[k].idx;
+        own[o] = (uint32_t)k;
+        c->rank_tpl[k] = (uint32_t)(o < rows ? c->hp + (size_t)cols->header_id[o] : o - rows);
+    }
     free(r);
     free(tmp);
     return 0;
@@ -302,6 +333,8 @@ static pof_sortkey *sorted_records(fold_ctx *c, size_t nclass, size_t *nrec_out)
     size_t *start = (size_t *)calloc(nclass + 1, sizeof(size_t));
     uint32_t *own = (uint32_t *)malloc((cols->n + c->hp + 1) * sizeof(uint32_t));
     pof_sortkey *r = (pof_sortkey *)malloc((nrec + 1) * sizeof *r), *tmp = NULL;
+    if (r != NULL)
+        pof_hugepages(r, (nrec + 1) * sizeof *r);
     uint32_t *ia = NULL, *ib = NULL;
     if (start == NULL || own == NULL || r == NULL || owner_ranks(c, own) != 0)
         goto fail;
@@ -364,26 +397,28 @@ fail:
 
 /* --- rows ----------------------------------------------------------------------------------- */
 
+/* Per event, filled by the walk for the first event of each run (the others: entry -1):
+ * read in event order when the rows are made. */
 typedef struct {
-    uint32_t count;
-    int32_t entry;
-} run_info;
+    int32_t entry;              /* the run's header entry */
+    uint32_t count;             /* its events */
+} run_head;
 
 /* Walk the sorted records: header entries (a new one where the text changes) and runs of
- * events of one shape and text (a row each). erun[i]: event i's run; pent[t]: plain
- * template t's entry. */
-static int walk(fold_ctx *c, const pof_sortkey *r, size_t nrec, uint32_t *erun, int32_t *pent,
-                run_info *runs, size_t *nruns)
+ * events of one shape and text (a row each, at heads[first event]); pent[t]: plain
+ * template t's entry. Returns the number of runs. */
+static size_t walk(fold_ctx *c, const pof_sortkey *r, size_t nrec, run_head *heads,
+                   int32_t *pent)
 {
     pof_htable *ht = c->ht;
-    size_t k, ne = 0, nr = 0;
+    size_t k, ne = 0, nr = 0, first = 0;
     rec_text prev;
-    uint32_t prev_owner = 0;
+    uint32_t prev_owner = 0, count = 0;
     int prev_event = 0;
     memset(&prev, 0, sizeof prev);
     for (k = 0; k < nrec; k++) {
         size_t i = r[k].idx;
-        rec_text t = rec_of(c, i);
+        rec_text t = rec_of_key(c, &r[k]);
         int same = 0;
         if (k > 0 && c->cls[t.tpl] == c->cls[prev.tpl]) {
             if (t.tpl == prev.tpl && t.dn == prev.dn && t.dv == prev.dv)
@@ -403,12 +438,16 @@ static int walk(fold_ctx *c, const pof_sortkey *r, size_t nrec, uint32_t *erun, 
         if (i < c->nev) {
             uint32_t owner = (uint32_t)(r[k].b & 0xffffffffu);
             if (!(same && prev_event && owner == prev_owner)) {
-                runs[nr].count = 0;
-                runs[nr].entry = (int32_t)(ne - 1);
+                if (count)
+                    heads[first].count = count;
+                first = i;                  /* sorted by index within a run: its first */
+                count = 0;
+                heads[i].entry = (int32_t)(ne - 1);
                 nr++;
+            } else {
+                heads[i].entry = -1;
             }
-            runs[nr - 1].count++;
-            erun[i] = (uint32_t)(nr - 1);
+            count++;
             prev_owner = owner;
             prev_event = 1;
         } else {
@@ -417,32 +456,27 @@ static int walk(fold_ctx *c, const pof_sortkey *r, size_t nrec, uint32_t *erun, 
         }
         prev = t;
     }
+    if (count)
+        heads[first].count = count;
     ht->ne = ne;
-    *nruns = nr;
-    return 0;
+    return nr;
 }
 
 /* One row per run (at its first event) and the rows without events, by line number. */
-static int build_rows(fold_ctx *c, const uint32_t *erun, const int32_t *pent,
-                      const run_info *runs, size_t nruns)
+static int build_rows(fold_ctx *c, const run_head *heads, const int32_t *pent, size_t nruns)
 {
     pof_scanner *s = c->s;
     pof_cols *old = &s->cols, nc;
-    size_t nrows = nruns, r, i = 0, k = 0, out = 0;
-    uint8_t *seen = (uint8_t *)calloc(nruns + 1, 1);
-    if (seen == NULL)
-        return POF_ENOMEM;
+    size_t nrows = nruns, r, i = 0, k = 0, out = 0, freed = 0;
     for (r = 0; r < old->n; r++)
         nrows += !s->dgroup[r];
     memset(&nc, 0, sizeof nc);
-    if (pof_cols_reserve(&nc, nrows + 1) != 0) {
-        free(seen);
+    if (pof_cols_reserve(&nc, nrows + 1) != 0)
         return POF_ENOMEM;
-    }
     for (;;) {
         while (k < old->n && s->dgroup[k])
             k++;
-        while (i < c->nev && seen[erun[i]])
+        while (i < c->nev && heads[i].entry < 0)
             i++;
         if (k >= old->n && i >= c->nev)
             break;
@@ -452,17 +486,16 @@ static int build_rows(fold_ctx *c, const uint32_t *erun, const int32_t *pent,
             k++;
         } else {
             const pof_event *e = pof_ev(s, i);
-            const run_info *ru = &runs[erun[i]];
             size_t g = (size_t)e->g;
-            int64_t bp = old->block_pages[g];
+            int64_t bp = old->block_pages[g], cnt = (int64_t)heads[i].count;
             uint16_t bad = (uint16_t)(old->bad[g] & ~(POF_BAD_FREE_TS | POF_BAD_PFN));
             pof_cols_copy_row(&nc, out, old, g);
-            nc.count[out] = ru->count;
-            if (bp > 0 && (int64_t)ru->count > INT64_MAX / bp) {
+            nc.count[out] = cnt;
+            if (bp > 0 && cnt > INT64_MAX / bp) {
                 nc.pages[out] = INT64_MAX;
                 s->pages_clamped = 1;
             } else {
-                nc.pages[out] = (int64_t)ru->count * bp;
+                nc.pages[out] = cnt * bp;
             }
             nc.free_ts[out] = e->dv;
             if ((e->flags & POF_EV_TS_MASK) == POF_EV_TS_OK) {
@@ -480,14 +513,16 @@ static int build_rows(fold_ctx *c, const uint32_t *erun, const int32_t *pent,
             nc.mt[out] = e->mt;
             nc.bmt[out] = e->bmt;
             nc.lineno[out] = e->lineno;
-            nc.header_id[out] = ru->entry;
-            seen[erun[i]] = 1;
+            nc.header_id[out] = heads[i].entry;
             i++;
         }
         out++;
+        while (i >> POF_EV_CHUNK_BITS > freed) {    /* the events behind us: let them go */
+            free(s->ev[freed]);
+            s->ev[freed++] = NULL;
+        }
     }
     nc.n = out;
-    free(seen);
     pof_cols_free(old);
     s->cols = nc;
     return out == nrows ? 0 : POF_EINTERNAL;
@@ -497,10 +532,9 @@ int pof_fold_finish(pof_scanner *s)
 {
     fold_ctx c;
     pof_sortkey *r = NULL;
-    uint32_t *erun = NULL;
+    run_head *heads = NULL;
     int32_t *pent = NULL;
-    run_info *runs = NULL;
-    size_t nrec = 0, nruns = 0;
+    size_t nrec = 0, nruns;
     int nclass, rc = POF_ENOMEM;
     if (s->mode != POF_FOLD || s->nev == 0 || s->has_ht)
         return 0;
@@ -514,28 +548,29 @@ int pof_fold_finish(pof_scanner *s)
     if (nclass < 0)
         goto out;
     r = sorted_records(&c, (size_t)nclass, &nrec);
-    erun = (uint32_t *)malloc((c.nev + 1) * sizeof *erun);
+    heads = (run_head *)malloc((c.nev + 1) * sizeof *heads);
     pent = (int32_t *)malloc((c.hp + 1) * sizeof *pent);
-    runs = (run_info *)malloc((c.nev + 1) * sizeof *runs);
     c.ht->etpl = (int32_t *)malloc((nrec + 1) * sizeof(int32_t));
     c.ht->edn = (int8_t *)malloc(nrec + 1);
     c.ht->edv = (uint64_t *)malloc((nrec + 1) * sizeof(uint64_t));
-    if (r == NULL || erun == NULL || pent == NULL || runs == NULL || !c.ht->etpl ||
+    if (r == NULL || heads == NULL || pent == NULL || !c.ht->etpl ||
             !c.ht->edn || !c.ht->edv)
         goto out;
-    walk(&c, r, nrec, erun, pent, runs, &nruns);
+    nruns = walk(&c, r, nrec, heads, pent);
     free(r);
     r = NULL;
-    rc = build_rows(&c, erun, pent, runs, nruns);
+    rc = build_rows(&c, heads, pent, nruns);
     if (rc == 0) {
         s->has_ht = 1;
         pof_ev_free(s);
     }
+#if defined(__GLIBC__)
+    malloc_trim(0);     /* the events' memory back to the system, not kept for later */
+#endif
 out:
     free(r);
-    free(erun);
+    free(heads);
     free(pent);
-    free(runs);
     free(c.plen);
     free(c.sstart);
     free(c.fdn);
@@ -543,6 +578,7 @@ out:
     free(c.srank);
     free(c.cls);
     free(c.multi);
+    free(c.rank_tpl);
     free(c.ta);
     free(c.tb);
     if (rc != 0)

@@ -70,12 +70,32 @@ void pof_release(const void *start, size_t len)
         madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
+void pof_hugepages(void *start, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+    uintptr_t h = (uintptr_t)2 << 20;
+    uintptr_t a = ((uintptr_t)start + h - 1) & ~(h - 1);
+    uintptr_t b = ((uintptr_t)start + len) & ~(h - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+    (void)start;
+    (void)len;
+#endif
+}
+
 #else   /* Windows and others: no SIGBUS to catch (a vanished mapping is an access
            violation there, as for any other reader), nothing to release */
 
 void pof_install_sigbus(void) {}
 int pof_guarded(pof_guarded_fn fn, void *arg) { return fn(arg); }
 void pof_release(const void *start, size_t len)
+{
+    (void)start;
+    (void)len;
+}
+
+void pof_hugepages(void *start, size_t len)
 {
     (void)start;
     (void)len;

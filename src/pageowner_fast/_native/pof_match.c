@@ -402,13 +402,20 @@ int pof_is_vmalloc(const unsigned char *t, ptrdiff_t n)
 
 int pof_mt_index(const unsigned char *h, ptrdiff_t n)
 {
-    static const char *const names[] = {"Unmovable", "Movable", "Reclaimable", "HighAtomic",
-                                        "CMA", "Isolate"};
-    int i;
-    for (i = 0; i < 6; i++)
-        if ((size_t)n == strlen(names[i]) && memcmp(h, names[i], (size_t)n) == 0)
-            return i;
-    return -1;
+    switch (n) {    /* _fields.MIGRATETYPES, told apart by length first */
+    case 9:
+        return memcmp(h, "Unmovable", 9) == 0 ? 0 : -1;
+    case 7:
+        return memcmp(h, "Movable", 7) == 0 ? 1 : memcmp(h, "Isolate", 7) == 0 ? 5 : -1;
+    case 11:
+        return memcmp(h, "Reclaimable", 11) == 0 ? 2 : -1;
+    case 10:
+        return memcmp(h, "HighAtomic", 10) == 0 ? 3 : -1;
+    case 3:
+        return memcmp(h, "CMA", 3) == 0 ? 4 : -1;
+    default:
+        return -1;
+    }
 }
 
 /* The decimal number at buf[*j] by value (leading zeros ignored; 0 when it exceeds
@@ -455,6 +462,27 @@ void pof_parse_pfn_line(const unsigned char *buf, ptrdiff_t pe, int64_t *pfn_out
         ok = dec_by_value(buf, pe, &j, &pfn);
     }
     *pfn_out = ok ? (int64_t)pfn : -1;
+    /* the kernel's layout, "PFN n type T Block b type T ...", in one pass: then the first
+       " type " is right after the number, and the first " Block " right after a known T */
+    if (j + 6 <= pe && memcmp(buf + j, " type ", 6) == 0) {
+        ptrdiff_t w = j + 6;
+        int mt;
+        while (w < pe && buf[w] != ' ' && buf[w] != '\n')
+            w++;
+        mt = pof_mt_index(buf + j + 6, w - (j + 6));
+        if (mt >= 0 && w + 7 <= pe && memcmp(buf + w, " Block ", 7) == 0) {
+            *mt_out = mt;
+            *block_out = -1;
+            *bmt_out = -1;
+            j = w + 7;
+            if (dec_by_value(buf, pe, &j, &blk)) {
+                *block_out = (int64_t)blk;
+                if (j + 6 <= pe && memcmp(buf + j, " type ", 6) == 0)
+                    *bmt_out = mt_word(buf, pe, j + 6);
+            }
+            return;
+        }
+    }
     k = pof_find(buf, 0, pe, " type ", 6);
     *mt_out = k >= 0 ? mt_word(buf, pe, k + 6) : -1;
     *block_out = -1;

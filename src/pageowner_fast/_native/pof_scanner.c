@@ -53,6 +53,7 @@ pof_event *pof_ev_push(pof_scanner *s)
         p[c] = (pof_event *)malloc(POF_EV_CHUNK * sizeof(pof_event));
         if (p[c] == NULL)
             return NULL;
+        pof_hugepages(p[c], POF_EV_CHUNK * sizeof(pof_event));
         s->ev_chunks = c + 1;
     }
     return pof_ev(s, s->nev++);
@@ -273,8 +274,9 @@ int64_t pof_pages_overflow(const pof_scanner *s)
     return k;
 }
 
-/* Append b's events to a's, their shape rows mapped by rowmap, their line numbers moved. */
-static int merge_events(pof_scanner *a, const pof_scanner *b, const int32_t *rowmap,
+/* Move b's events to a's end, their shape rows mapped by rowmap, their line numbers moved;
+ * each chunk of b is freed once copied (b holds none afterwards). */
+static int merge_events(pof_scanner *a, pof_scanner *b, const int32_t *rowmap,
                         int64_t line_off)
 {
     size_t i;
@@ -285,7 +287,12 @@ static int merge_events(pof_scanner *a, const pof_scanner *b, const int32_t *row
         *e = *pof_ev(b, i);
         e->g = rowmap[e->g];
         e->lineno += line_off;
+        if (((i + 1) & (POF_EV_CHUNK - 1)) == 0) {
+            free(b->ev[i >> POF_EV_CHUNK_BITS]);
+            b->ev[i >> POF_EV_CHUNK_BITS] = NULL;
+        }
     }
+    pof_ev_free(b);
     return 0;
 }
 

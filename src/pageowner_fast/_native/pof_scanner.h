@@ -74,7 +74,7 @@ typedef struct {
 #define POF_EV_TS_MASK 3
 #define POF_EV_NO_PFN 4         /* the block has no PFN line of its own */
 
-#define POF_EV_CHUNK_BITS 15    /* events are kept in chunks of 2^15 (never moved) */
+#define POF_EV_CHUNK_BITS 16    /* events are kept in chunks of 2^16 (never moved) */
 #define POF_EV_CHUNK ((size_t)1 << POF_EV_CHUNK_BITS)
 
 /* The header lines of a folded scan with free_ts slots, in text order (pof_fold.c):

@@ -9,62 +9,75 @@
 #define RADIX (1u << DIGIT_BITS)
 #define SMALL 48                        /* below this, insertion sort */
 
+/* LSD radix argsort, one body for both index widths */
+#define ARGSORT_BODY(IDX)                                                                  \
+    size_t *hist, i, d;                                                                    \
+    IDX *tmp, *src, *dst;                                                                  \
+    if (n < SMALL) {                                                                       \
+        for (i = 0; i < n; i++) {                                                          \
+            size_t j = i;                                                                  \
+            while (j > 0 && keys[out[j - 1]] > keys[i]) {                                  \
+                out[j] = out[j - 1];                                                       \
+                j--;                                                                       \
+            }                                                                              \
+            out[j] = (IDX)i;                                                               \
+        }                                                                                  \
+        return 0;                                                                          \
+    }                                                                                      \
+    hist = (size_t *)calloc((size_t)NDIGITS * RADIX, sizeof(size_t));                     \
+    tmp = (IDX *)malloc(n * sizeof(IDX));                                                  \
+    if (hist == NULL || tmp == NULL) {                                                     \
+        free(hist);                                                                        \
+        free(tmp);                                                                         \
+        return POF_ENOMEM;                                                                 \
+    }                                                                                      \
+    for (i = 0; i < n; i++) {           /* every digit's histogram in one pass */          \
+        uint64_t k = keys[i];                                                              \
+        for (d = 0; d < NDIGITS; d++)                                                      \
+            hist[d * RADIX + ((k >> (d * DIGIT_BITS)) & (RADIX - 1))]++;                   \
+    }                                                                                      \
+    for (i = 0; i < n; i++)                                                                \
+        out[i] = (IDX)i;                                                                   \
+    src = out;                                                                             \
+    dst = tmp;                                                                             \
+    for (d = 0; d < NDIGITS; d++) {                                                        \
+        size_t *h = hist + d * RADIX, sum = 0, c;                                          \
+        unsigned shift = (unsigned)(d * DIGIT_BITS);                                       \
+        if (h[(keys[0] >> shift) & (RADIX - 1)] == n)                                      \
+            continue;                   /* the same digit everywhere: order unchanged */   \
+        for (c = 0; c < RADIX; c++) {                                                      \
+            size_t t = h[c];                                                               \
+            h[c] = sum;                                                                    \
+            sum += t;                                                                      \
+        }                                                                                  \
+        for (i = 0; i < n; i++) {                                                          \
+            IDX j = src[i];                                                                \
+            dst[h[(keys[j] >> shift) & (RADIX - 1)]++] = j;                                \
+        }                                                                                  \
+        {                                                                                  \
+            IDX *t = src;                                                                  \
+            src = dst;                                                                     \
+            dst = t;                                                                       \
+        }                                                                                  \
+    }                                                                                      \
+    if (src != out)                                                                        \
+        memcpy(out, src, n * sizeof(IDX));                                                 \
+    free(hist);                                                                            \
+    free(tmp);                                                                             \
+    return 0;
+
 int pof_argsort_u64(const uint64_t *keys, size_t n, int64_t *out)
 {
-    size_t *hist, i, d;
-    int64_t *tmp, *src, *dst;
-    if (n < SMALL) {
-        for (i = 0; i < n; i++) {
-            size_t j = i;
-            while (j > 0 && keys[out[j - 1]] > keys[i]) {
-                out[j] = out[j - 1];
-                j--;
-            }
-            out[j] = (int64_t)i;
-        }
-        return 0;
+    ARGSORT_BODY(int64_t)
+}
+
+int pof_argsort_u64_u32(const uint64_t *keys, size_t n, uint32_t *out)
+{
+    if ((uint64_t)n >= 0xffffffffULL)
+        return POF_EINTERNAL;
+    {
+        ARGSORT_BODY(uint32_t)
     }
-    hist = (size_t *)calloc((size_t)NDIGITS * RADIX, sizeof(size_t));
-    tmp = (int64_t *)malloc(n * sizeof(int64_t));
-    if (hist == NULL || tmp == NULL) {
-        free(hist);
-        free(tmp);
-        return POF_ENOMEM;
-    }
-    for (i = 0; i < n; i++) {           /* every digit's histogram in one pass */
-        uint64_t k = keys[i];
-        for (d = 0; d < NDIGITS; d++)
-            hist[d * RADIX + ((k >> (d * DIGIT_BITS)) & (RADIX - 1))]++;
-    }
-    for (i = 0; i < n; i++)
-        out[i] = (int64_t)i;
-    src = out;
-    dst = tmp;
-    for (d = 0; d < NDIGITS; d++) {
-        size_t *h = hist + d * RADIX, sum = 0, c;
-        unsigned shift = (unsigned)(d * DIGIT_BITS);
-        if (h[(keys[0] >> shift) & (RADIX - 1)] == n)
-            continue;                   /* the same digit everywhere: order unchanged */
-        for (c = 0; c < RADIX; c++) {
-            size_t t = h[c];
-            h[c] = sum;
-            sum += t;
-        }
-        for (i = 0; i < n; i++) {
-            int64_t j = src[i];
-            dst[h[(keys[j] >> shift) & (RADIX - 1)]++] = j;
-        }
-        {
-            int64_t *t = src;
-            src = dst;
-            dst = t;
-        }
-    }
-    if (src != out)
-        memcpy(out, src, n * sizeof(int64_t));
-    free(hist);
-    free(tmp);
-    return 0;
 }
 
 static void insertion(pof_sortkey *r, size_t n)
@@ -78,6 +91,13 @@ static void insertion(pof_sortkey *r, size_t n)
     }
 }
 
+/* x before y, without a branch (the keys are random: a mispredicted branch per compare
+   would cost more than the compare) */
+POF_INLINE int key_lt(const pof_sortkey *x, const pof_sortkey *y)
+{
+    return (x->a < y->a) | ((x->a == y->a) & ((x->b < y->b) | ((x->b == y->b) & (x->idx < y->idx))));
+}
+
 void pof_sort_keys(pof_sortkey *r, size_t n, pof_sortkey *tmp)
 {
     size_t w, lo, i;
@@ -89,17 +109,22 @@ void pof_sort_keys(pof_sortkey *r, size_t n, pof_sortkey *tmp)
     for (w = 16; w < n; w *= 2) {       /* bottom-up merges of runs of w */
         for (lo = 0; lo < n; lo += 2 * w) {
             size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-            size_t a = lo, b = mid, k = lo;
-            if (mid == hi || !pof_sortkey_lt(&src[mid], &src[mid - 1])) {
-                memcpy(dst + lo, src + lo, (hi - lo) * sizeof *src);
+            const pof_sortkey *a = src + lo, *ae = src + mid, *b = src + mid, *be = src + hi;
+            pof_sortkey *d = dst + lo;
+            if (mid == hi || !key_lt(b, ae - 1)) {
+                memcpy(d, a, (hi - lo) * sizeof *src);
                 continue;
             }
-            while (a < mid && b < hi)
-                dst[k++] = pof_sortkey_lt(&src[b], &src[a]) ? src[b++] : src[a++];
-            while (a < mid)
-                dst[k++] = src[a++];
-            while (b < hi)
-                dst[k++] = src[b++];
+            while (a < ae && b < be) {
+                int t = key_lt(b, a);
+                *d++ = t ? *b : *a;
+                b += t;
+                a += !t;
+            }
+            while (a < ae)
+                *d++ = *a++;
+            while (b < be)
+                *d++ = *b++;
         }
         {
             pof_sortkey *t = src;

@@ -14,6 +14,9 @@
  * 0, or POF_ENOMEM. */
 int pof_argsort_u64(const uint64_t *keys, size_t n, int64_t *out);
 
+/* The same with 32-bit indices (n < 2^32): half the memory. */
+int pof_argsort_u64_u32(const uint64_t *keys, size_t n, uint32_t *out);
+
 typedef struct {
     uint64_t a;
     uint64_t b;

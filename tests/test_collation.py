@@ -1,0 +1,117 @@
+"""Issue 12: the collation of many texts -- templated header tables, packed sort keys, the
+radix sorts and the grouping helper -- against plain NumPy and Python references."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from pageowner_fast import sortcull
+from pageowner_fast._table import Table
+
+_scan = pytest.importorskip("pageowner_fast._scan")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(0, 300), seed=st.integers(0, 2**32 - 1),
+       kinds=st.lists(st.sampled_from(["small", "neg", "wide", "u64", "const", "i8"]), min_size=1,
+                      max_size=4))
+def test_packed_keys_sort_as_lexsort(monkeypatch, n, seed, kinds):
+    """Keys packed into one uint64 and radix-sorted give np.lexsort's stable order; keys
+    that need more than 64 bits together fall back to it."""
+    monkeypatch.setattr(sortcull, "PACK_MIN_ROWS", 0)
+    rng = np.random.default_rng(seed)
+    keys = []
+    for k in kinds:
+        if k == "small":
+            keys.append(rng.integers(0, 5, n))
+        elif k == "neg":
+            keys.append(rng.integers(-3, 3, n).astype(np.int32))
+        elif k == "wide":
+            keys.append(rng.integers(-2**62, 2**62, n))
+        elif k == "u64":
+            keys.append(rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True))
+        elif k == "i8":
+            keys.append(rng.integers(-128, 127, n).astype(np.int8))
+        else:
+            keys.append(np.full(n, 7))
+    want = np.lexsort(keys[::-1]) if n else np.zeros(0, dtype=np.int64)
+    assert sortcull._lexsort(keys).tolist() == want.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(vals=st.lists(st.integers(0, 2**64 - 1), max_size=200), small=st.booleans())
+def test_argsort_u64_is_stable(vals, small):
+    keys = np.array([v % 7 if small else v for v in vals], dtype=np.uint64)
+    assert _scan.argsort_u64(keys).tolist() == np.argsort(keys, kind="stable").tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(keys=st.lists(st.integers(0, 6), max_size=200), seed=st.integers(0, 1000))
+def test_group_u64_as_numpy(keys, seed):
+    rng = np.random.default_rng(seed)
+    k = np.array(keys, dtype=np.uint64)
+    count = rng.integers(1, 9, len(k))
+    pages = rng.integers(0, 2**40, len(k))
+    first, cnt, pg = _scan.group_u64(k, count, pages)
+    order = np.argsort(k, kind="stable")
+    starts = np.flatnonzero(np.r_[True, k[order][1:] != k[order][:-1]]) if len(k) else []
+    assert first.tolist() == order[starts].tolist()
+    if len(k):
+        assert cnt.tolist() == np.add.reduceat(count[order], starts).tolist()
+        assert pg.tolist() == np.add.reduceat(pages[order], starts).tolist()
+
+
+def test_group_u64_says_when_a_page_sum_passes_int64():
+    k = np.zeros(2, dtype=np.uint64)
+    assert _scan.group_u64(k, np.ones(2, dtype=np.int64),
+                           np.array([2**62, 2**62 - 1], dtype=np.int64)) is not None
+    assert _scan.group_u64(k, np.ones(2, dtype=np.int64),
+                           np.array([2**62, 2**62], dtype=np.int64)) is None
+
+
+def _templated_headers():
+    blocks = b"".join(
+        b"Page allocated via order 0, mask 0x1(X), pid %d, tgid 1 (a), ts %d ns, free_ts %s ns\n"
+        b" f+0x1/0x2\n\n" % (i % 3, i, v)
+        for i, v in enumerate([b"12", b"0", b"120", b"007", b"13", b"12", b"", b"99999"]))
+    cols, tables, _ = _scan.scan_bytes(blocks, aggregate=True)
+    assert isinstance(tables["headers"], dict)
+    return tables["headers"]
+
+
+def test_templated_table_reads_like_a_list():
+    t = Table(_templated_headers())
+    items = [t[i] for i in range(len(t))]
+    assert items == sorted(set(items))               # ids in text order, unique
+    assert list(t) == items and t[-1] == items[-1] and t[1:3] == items[1:3]
+    assert t.ranks().tolist() == list(range(len(t)))
+    assert t.rank_of(np.array([2, 0], dtype=np.int32)).tolist() == [2, 0]
+    for i, v in enumerate(items):
+        assert t.id_of(v) == i
+    assert t.id_of(b"nothing") == -1 and t.id_of(b"") == -1
+    arena, offs = t.packed()
+    assert [bytes(arena[offs[i]:offs[i + 1]]) for i in range(len(t))] == items
+    assert t.text(0) == items[0].decode()
+    with pytest.raises(IndexError):
+        t[len(t)]
+
+
+def test_templated_table_without_the_compiled_packer():
+    h = dict(_templated_headers())
+    ref = [Table(h)[i] for i in range(len(Table(h)))]
+    del h["packer"]
+    t = Table(h)
+    assert list(t) == ref
+    assert [bytes(t.packed()[0][t.packed()[1][i]:t.packed()[1][i + 1]]) for i in range(len(t))] == ref
+
+
+def test_sort_consume_gives_the_same_groups():
+    rng = np.random.default_rng(1)
+    g = sortcull.Groups(np.arange(50), rng.integers(1, 4, 50), rng.integers(0, 9, 50))
+
+    class D:
+        pass
+    want = sortcull.sort(D(), g, [("times", -1)])
+    copy = sortcull.Groups(g.rep.copy(), g.count.copy(), g.pages.copy())
+    got = sortcull.sort(D(), copy, [("times", -1)], consume=True)
+    assert got is copy
+    assert got.rep.tolist() == want.rep.tolist() and got.pages.tolist() == want.pages.tolist()
