@@ -3,6 +3,8 @@ intern), intern alone, cull, sort and write, on seeded generated dumps.
 
     python -m pytest bench/bench_stages.py --benchmark-only                       # 10M,100M
     PAGEOWNER_BENCH_SIZES=10M,100M,1G python -m pytest bench/bench_stages.py --benchmark-only
+    PAGEOWNER_BENCH_SHAPES=default,cgroup-heavy-6.7,6.1-long-running PAGEOWNER_BENCH_SIZES=1G \
+        python -m pytest bench/bench_stages.py --benchmark-only -k scan_mapped      # every shape
 
 Inputs are generated once into bench/.cache/ (git-ignored). Throughput (GB/s) is put in
 each benchmark's extra_info and printed in the table's `extra_info` with
@@ -26,12 +28,17 @@ from pageowner_fast import _scan, compat, sortcull  # noqa: E402
 from pageowner_fast.dump import Dump  # noqa: E402
 
 SIZES = os.environ.get("PAGEOWNER_BENCH_SIZES", "10M,100M").split(",")
+SHAPES = os.environ.get("PAGEOWNER_BENCH_SHAPES", "default").split(",")
 os.environ.setdefault("PAGEOWNER_FAST_NO_PROGRESS", "1")
 
 
-@pytest.fixture(scope="module", params=SIZES)
+@pytest.fixture(scope="module", params=[(shape, size) for shape in SHAPES for size in SIZES],
+                ids=lambda p: f"{p[0]}-{p[1]}")
 def dump_path(request):
-    path, meta = _gencache.generated(request.param, seed=0)
+    """A generated dump of one shape (the generator's `--shape`) and size."""
+    shape, size = request.param
+    kw = {} if shape == "default" else {"shape": shape}
+    path, meta = _gencache.generated(size, seed=0, **kw)
     return path, meta
 
 
