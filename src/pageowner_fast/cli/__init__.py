@@ -23,7 +23,7 @@ if "numpy" not in sys.modules:
 
 from .._version import __version__
 from ..exceptions import PageOwnerError
-from ._common import PROG, say
+from ._base import PROG, say
 
 COMMANDS = {
     "sort": "drop-in for page_owner_sort: sort [OPTIONS] <input> <output>",

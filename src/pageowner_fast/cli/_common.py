@@ -6,11 +6,10 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sys
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
-from .. import _engine, diagnose
+from .. import diagnose
 from .. import _fields as F
 from .._output import AtomicOutput
 from ..analysis import BY_CHOICES, ResultTable, load_sources, needs_blocks, parse_by, parse_page_size
@@ -19,16 +18,12 @@ from ..render import data
 from ..render.text import DEFAULT_FRAMES
 from ..timewindow import TimeBound, parse_time, time_window
 
-PROG = "pageowner-fast"
-
-
-def say(message: str) -> None:
-    """One line on stderr, prefixed with the program's name."""
-    print(f"{PROG}: {message}", file=sys.stderr)
-
-
-# The reporter the commands pass to the library: each message a `pageowner-fast:` line.
-report = say
+# the helpers `sort` needs as well live in _base.py; every command finds them here too
+from ._base import PROG as PROG
+from ._base import parse_threads as parse_threads
+from ._base import progress_for as progress_for
+from ._base import report as report
+from ._base import say as say
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -57,16 +52,6 @@ def count_arg(text: str) -> int:
     if v is None:
         raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 2**63-1: {text!r}")
     return v
-
-
-def parse_threads(text: str) -> int:
-    """--threads N: 1 to 64 (UsageError otherwise)."""
-    t = text.strip()
-    n = F.bounded_int(t, _engine.MAX_THREADS) if t.isdigit() else None
-    if n is None or n < 1:
-        raise UsageError(f"--threads must be a whole number from 1 to {_engine.MAX_THREADS}, "
-                         f"not {text!r}")
-    return n
 
 
 def _threads_arg(text: str) -> int:
@@ -199,10 +184,3 @@ def write_output(path: str, pieces: Iterable[bytes | str]) -> None:
     with AtomicOutput(path) as out:
         for piece in pieces:
             out.write(piece if isinstance(piece, bytes) else piece.encode("utf-8", "surrogateescape"))
-
-
-def progress_for(path: object, *more: object) -> _engine.Progress | None:
-    """A progress bar for reading `path` (and `more` inputs: one bar for all), on a terminal
-    only; None when no bar is wanted."""
-    from ._progress import for_input
-    return for_input(path, *more)

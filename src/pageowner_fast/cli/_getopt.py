@@ -13,7 +13,7 @@ from ..exceptions import UsageError
 from ..pipeline import FORMATS
 from ..sortcull import CULL_KEYS, KEYS, SORT_KEYS, SortOptions
 from ..timewindow import TimeBound, parse_time
-from ._common import PROG, parse_threads
+from ._base import PROG, parse_threads
 
 USAGE = (
     "Usage: ./page_owner_sort [OPTIONS] <input> <output>\n"

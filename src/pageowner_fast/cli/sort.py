@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from .. import pipeline
-from ._common import progress_for, report, say
+from ._base import progress_for, report, say
 from ._getopt import HELP, USAGE, USAGE_EXTRA, GetoptError, parse_sort_args
 
 
