@@ -9,8 +9,8 @@ import re
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
-from .. import diagnose
 from .. import _fields as F
+from .. import diagnose
 from .._output import AtomicOutput
 from ..analysis import BY_CHOICES, ResultTable, load_sources, needs_blocks, parse_by, parse_page_size
 from ..exceptions import OutputOpenError, UsageError
