@@ -258,6 +258,27 @@ def test_aggregation_keeps_fields_hidden_by_ts_cut(blocks, args):
     assert got.count(b"\n") == 2  # two groups, not one
 
 
+@pytest.mark.parametrize("head", [
+    b"Page allocated via order 0, mask 0x1(X), pid 1, tgid 1 (x), ts %s ns\n",
+    # the digits inside the comm's capture: comms differ with them, the rows too
+    b"Page allocated via order 0, mask 0x1(X), pid 1, tgid 1 (x), ts %s ns, y), ts 30 ns\n",
+    # a 6.1 header: the free_ts slot after the ts digits moves with their length
+    b"Page allocated via order 0, mask 0x1(X), pid 1, tgid 1 (x), ts %s ns, free_ts 12 ns\n",
+])
+def test_ts_digit_runs_of_any_length_share_a_row(head):
+    """The shortcut key treats ts digit runs of 1 to 19 digits alike (pof_rows.c, fast_key):
+    whatever the lengths, and in every mode, the rows and the output are the reference's."""
+    stack = b" post_alloc_hook+0xca/0xd0\n __alloc_pages_noprof+0x1a2/0x350\n\n"
+    digits = [b"7", b"123456789", b"1234567890", b"77", b"9999999999999999999",
+              b"18446744073709551616", b"", b"0000000000000000000000000", b"5"]
+    data = b"".join(head % d + stack for d in digits + digits[::-1])
+    for strip in (True, False):
+        assert_same(_scan.scan_bytes(data, strip_ts=strip), _pyscan.scan_bytes(data, strip_ts=strip))
+    for args in ([], ["--cull=name"], ["-a"], ["-t"], ["--cull=f"], ["-d"]):
+        got = _sort_output(lambda strip: _scan.scan_bytes(data, strip_ts=strip, aggregate=True), args)
+        assert got == _sort_output(lambda strip: _pyscan.scan_bytes(data, strip_ts=strip), args)
+
+
 def test_row_copy_only_from_a_header_line_of_the_same_shape():
     """A block whose header line, its ts digits cut, equals an earlier one gets that row's
     fields copied -- but cutting "0" from "free_ts 0 ns" leaves the text of "free_ts  ns",

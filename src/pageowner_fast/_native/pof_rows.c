@@ -262,6 +262,12 @@ static void find_slot(const blk_text *b, const blk_ts *ts, int cut_ts, int fr, p
     f->dv = v;
 }
 
+/* The length of a ts digit run as the shortcut key sees it (see fast_key). */
+static ptrdiff_t ts_len_class(ptrdiff_t len)
+{
+    return len >= 1 && len <= 19 ? -1 : len;
+}
+
 static int fast_key(pof_scanner *s, const blk_text *b, blk_fast *f)
 {
     pof_h128 h1, h2;
@@ -308,11 +314,17 @@ static int fast_key(pof_scanner *s, const blk_text *b, blk_fast *f)
         f->has_hkey = 1;
         f->hkey = pof_key_header(h1, ts->r == 0, ts->v, ts->cs, ts->ce - ts->cs);
     }
-    /* only header lines of the same shape share a key: the same cut text with as many
-       digits at the same place (cutting "0" from "free_ts 0 ns" leaves the text of
-       "free_ts  ns", whose fields differ) */
+    /* only header lines of the same shape share a key: the same cut text with its digits
+       at the same place (cutting "0" from "free_ts 0 ns" leaves the text of "free_ts  ns",
+       whose fields differ). Runs of 1 to 19 digits are alike: every matcher reads a digit
+       run as [0-9]* between non-digits (the run is greedy, and neither the byte before it,
+       an 's' or a space, nor the one after it can continue a hex run), so only a capture
+       that overlaps the digits sees their number -- the comm or free_ts one, which
+       pof_digits_sensitive() / has_digits keep out of the table -- and the ts value itself
+       is the block's own. Empty and 20+ digit runs (unconvertible ones among them) keep
+       their own length. */
     f->key = pof_key_block(h1, h2, (unsigned)s->stale_cma | ((unsigned)s->stale_slab << 1),
-                           ts->r >= 0, ts->cs, ts->ce - ts->cs);
+                           ts->r >= 0, ts->cs, ts_len_class(ts->ce - ts->cs));
     if (f->d_ok)
         f->key.lo ^= pof_key_slot(f->fs, f->fe - f->fs);
     return 0;
