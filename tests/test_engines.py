@@ -440,3 +440,90 @@ def test_free_ts_slot_headers_are_unique_and_in_text_order(data, strip):
         want[key] = want.get(key, 0) + 1
     assert got == want
     assert list(cols["lineno"]) == sorted(cols["lineno"])   # rows in order of first appearance
+
+
+# --- folding by a cull's fields (SortOptions.fold_key) --------------------------------------
+
+CULL_SETS = [a for a in OPTION_SETS if any(x.startswith("--cull") for x in a)] + [
+    ["--cull=st", "--pid=1,-1"], ["--cull=n", "--module=ext4,vmlinux", "-t"],
+    ["--cull=f", "--sort=ft"], ["--cull=st,f", "-r"], ["--cull=f,pid"], ["--cull=ator,mod", "--sort=-ft,st"]]
+
+
+def _key_output(data, args, scan):
+    """The sort's output when the folded scan folds by the options' fold_key."""
+    from pageowner_fast.cli._getopt import parse_sort_args
+    key = parse_sort_args([*args, "in", "out"]).options.fold_key()
+    return _sort_output(lambda strip: scan(data, strip, key), args)
+
+
+def _key_stream(data, strip, key):
+    return _scan.scan_bytes(data, strip_ts=strip, aggregate=True, fold_key=key)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.one_of(dump(), slot_dump()), args=st.sampled_from(CULL_SETS))
+def test_fold_by_cull_key_gives_same_output(data, args):
+    """A cull's input folded by the cull's (and the filters') fields while reading -- one
+    row per key, the first block's -- gives the reference's output byte for byte."""
+    ref = _sort_output(lambda strip: _pyscan.scan_bytes(data, strip_ts=strip), args)
+    assert _key_output(data, args, _key_stream) == ref
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.one_of(dump(), slot_dump()), args=st.sampled_from(CULL_SETS),
+       threads=st.sampled_from([2, 3, 5]))
+def test_fold_by_cull_key_on_threads_gives_same_rows(tmp_path_factory, data, args, threads):
+    """Key-folded parts scanned on threads and merged: the rows of one sequential pass."""
+    import mmap
+    from pageowner_fast.cli._getopt import parse_sort_args
+    if not data or b"\r" in data:
+        return
+    key = parse_sort_args([*args, "in", "out"]).options.fold_key()
+    path = tmp_path_factory.mktemp("k") / "d.txt"
+    path.write_bytes(data)
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        got = _scan.scan_mapped(mm, aggregate=True, threads=threads, fold_key=key)
+    assert _resolved(got) == _resolved(_key_stream(data, True, key))
+
+
+def _resolved(res):
+    """A scan's rows with each id replaced by its text, and its stats: what two scans must
+    agree on when their tables may also hold values no row names (a merged key fold keeps
+    the texts of rows folded into an earlier part's)."""
+    from pageowner_fast.dump import Table
+    cols, tables, stats = res
+    texts = {k: list(Table(v)) for k, v in tables.items()}
+    ids = {"header_id": "headers", "stack_id": "stacks", "comm_id": "comms", "module_id": "modules"}
+    rows = [{k: (texts[ids[k]][int(cols[k][i])] if k in ids else cols[k][i].item()) for k in cols}
+            for i in range(len(cols["count"]))]
+    return rows, stats
+
+
+def test_fold_by_cull_key_keeps_one_row_per_key_and_exact_sums():
+    """Blocks of 3 stacks, 2 orders and many ts/free_ts values fold to one row per (stack,
+    order): its count and pages are the blocks', its fields and text the first block's."""
+    stacks = [b" a+0x1/0x2\n", b" b+0x1/0x2\n", b" c+0x1/0x2\n"]
+    blocks, want = [], {}
+    for i in range(60):
+        order, s = i % 2, stacks[i % 3]
+        blocks.append(b"Page allocated via order %d, mask 0x1(X), pid %d, tgid %d (p%d), "
+                      b"ts %d ns, free_ts %d ns\nPFN 0x%x type Movable Block %d type Movable "
+                      b"Flags 0x0()\n%s\n" % (order, i, i, i % 4, 1000 + i, 50 + 7 * i, i, i, s))
+        n, p, first = want.get((s, order), (0, 0, i))
+        want[(s, order)] = (n + 1, p + (1 << order), first)
+    cols, tables, _ = _scan.scan_bytes(b"".join(blocks), aggregate=True, fold_key=["stacktrace"])
+    assert len(cols["count"]) == len(want) == 6
+    stacks_t = _table_values(tables["stacks"])
+    for r in range(6):
+        key = (stacks_t[cols["stack_id"][r]], int(cols["order"][r]))
+        n, p, first = want[key]
+        assert (int(cols["count"][r]), int(cols["pages"][r])) == (n, p)
+        assert int(cols["pid"][r]) == first and int(cols["pfn"][r]) == first
+        assert int(cols["free_ts_ns"][r]) == 50 + 7 * first
+    headers = _table_values(tables["headers"])
+    assert headers[cols["header_id"][0]].endswith(b"ts  ns, free_ts 50 ns\n")
+
+
+def _table_values(packed):
+    arena, offs = packed[0], packed[1]
+    return [bytes(arena[offs[i]:offs[i + 1]]) for i in range(len(offs) - 1)]

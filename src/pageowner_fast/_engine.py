@@ -12,7 +12,7 @@ import mmap
 import os
 import stat
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from ._source import READ_ERRORS, describe, read_error
@@ -90,24 +90,27 @@ def _mappable(f: IO[bytes]) -> int | None:
 
 
 def scan(f: IO[bytes], *, strip_ts: bool, progress: Progress | None = None,
-         aggregate: bool = False, threads: int | None = None) -> ScanResult:
+         aggregate: bool = False, threads: int | None = None,
+         fold_key: Iterable[str] | None = None) -> ScanResult:
     """(columns, tables, stats) of the dump in `f`. The pure-Python engine ignores
-    `aggregate` (its rows are always single blocks, which every caller accepts).
+    `aggregate` and `fold_key` (its rows are always single blocks, which every caller
+    accepts).
 
     A plain regular file is memory-mapped and scanned by `threads` threads (default:
     `default_threads`); anything else (pipes, stdin, compressed files, CRLF files) is
     streamed in 1 MiB chunks."""
     threads = check_threads(threads)
+    key = frozenset(fold_key or ()) if aggregate and strip_ts else frozenset()
     try:
         fd = _mappable(f) if _scan_mod is not None else None
         if fd is not None:
-            res = _scan_mapped(fd, strip_ts, progress, aggregate, threads)
+            res = _scan_mapped(fd, strip_ts, progress, aggregate, threads, key)
             if res is not None:
                 return res
             f.seek(0)
         if _scan_mod is not None:
             return _scan_mod.scan_stream(f, strip_ts=strip_ts, progress=progress,
-                                         aggregate=aggregate)
+                                         aggregate=aggregate, fold_key=key)
         from . import _pyscan
         return _pyscan.scan_stream(f, strip_ts=strip_ts, progress=progress)
     except READ_ERRORS as exc:
@@ -115,7 +118,7 @@ def scan(f: IO[bytes], *, strip_ts: bool, progress: Progress | None = None,
 
 
 def _scan_mapped(fd: int, strip_ts: bool, progress: Progress | None, aggregate: bool,
-                 threads: int | None) -> ScanResult | None:
+                 threads: int | None, fold_key: frozenset[str]) -> ScanResult | None:
     """Scan a mapping of the file; None when it cannot be mapped or holds CR bytes."""
     try:
         mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
@@ -126,7 +129,7 @@ def _scan_mapped(fd: int, strip_ts: bool, progress: Progress | None, aggregate: 
             mm.madvise(mmap.MADV_SEQUENTIAL)
         return _scan_mod.scan_mapped(
             mm, strip_ts=strip_ts, progress=progress, aggregate=aggregate,
-            threads=threads or default_threads(len(mm)), release=True)
+            threads=threads or default_threads(len(mm)), release=True, fold_key=fold_key)
     finally:
         with contextlib.suppress(BufferError):
             mm.close()

@@ -94,6 +94,15 @@ cdef extern from "_native/pof_scanner.h":
         int8_t* edn
         uint64_t* edv
         size_t ne
+    enum:
+        POF_K_STACK
+        POF_K_PID
+        POF_K_TGID
+        POF_K_NAME
+        POF_K_FREE
+        POF_K_MODULE
+        POF_K_ALLOC
+        POF_K_BLOCK
     ctypedef enum pof_mode:
         POF_FOLD
         POF_ROWS
@@ -124,6 +133,8 @@ cdef extern from "_native/pof_scanner.h":
     int pof_scan_region(pof_scanner* s, const unsigned char* buf, ptrdiff_t size, int last,
                         int release) noexcept nogil
     int pof_scanner_merge(pof_scanner* a, pof_scanner* b) noexcept nogil
+    int pof_scanner_set_key(pof_scanner* s, unsigned kspec) noexcept nogil
+    int pof_key_finish(pof_scanner* s) noexcept nogil
     int64_t pof_pages_overflow(const pof_scanner* s) noexcept nogil
     int pof_fold_finish(pof_scanner* s) noexcept nogil
     int pof_split_parts(const unsigned char* buf, ptrdiff_t size, int parts, ptrdiff_t* starts,

@@ -237,10 +237,15 @@ cdef class Scanner:
     cdef bint taken                     # result() handed the buffers over
     cdef public object error            # an exception raised on a worker thread
 
-    def __cinit__(self, bint strip_ts=True, bint aggregate=False, Py_ssize_t size_hint=0):
-        """size_hint: bytes this scanner will read, if known (tables are sized once)."""
+    def __cinit__(self, bint strip_ts=True, bint aggregate=False, Py_ssize_t size_hint=0,
+                  fold_key=None):
+        """size_hint: bytes this scanner will read, if known (tables are sized once);
+        fold_key: with aggregate and strip_ts, fold by these fields only (see fold_key_mask)."""
+        cdef unsigned mask = fold_key_mask(fold_key)
         if pof_scanner_init(&self.s, strip_ts, aggregate, <size_t>max(size_hint, 0)) != 0:
             raise MemoryError()
+        if mask and pof_scanner_set_key(&self.s, mask) != 0:
+            raise ValueError("fold_key needs aggregate=True and strip_ts=True")
 
     def __dealloc__(self):
         pof_scanner_free(&self.s)
@@ -335,7 +340,9 @@ cdef class Scanner:
         self.taken = True
         if self.s.mode == POF_FOLD:
             with nogil:
-                rc = pof_fold_finish(&self.s)
+                rc = pof_key_finish(&self.s)
+                if rc == 0:
+                    rc = pof_fold_finish(&self.s)
             if rc != 0:
                 raise _status_error(rc)
         n = c.n
@@ -427,8 +434,28 @@ def _scan_region(Scanner sc, size_t addr, Py_ssize_t size, bint last, bint relea
         sc.error = e
 
 
+# The fields a folded scan may fold by (fold_key): a cull's names, and the PFN line's pageblock.
+FOLD_KEYS = {"stacktrace": POF_K_STACK, "pid": POF_K_PID, "tgid": POF_K_TGID, "name": POF_K_NAME,
+             "free": POF_K_FREE, "module": POF_K_MODULE, "allocator": POF_K_ALLOC,
+             "block": POF_K_BLOCK}
+
+
+def fold_key_mask(fold_key):
+    """The POF_K_* bits of `fold_key` (names of FOLD_KEYS; None or empty: 0, the whole text).
+    A row then stands for the blocks that share these fields (and their order, bad bits and
+    emptiness), with the fields and text of the first of them."""
+    cdef unsigned mask = 0
+    if not fold_key:
+        return 0
+    for name in fold_key:
+        if name not in FOLD_KEYS:
+            raise ValueError(f"fold_key: unknown field {name!r}")
+        mask |= <unsigned>FOLD_KEYS[name]
+    return mask
+
+
 def scan_mapped(mm, *, strip_ts=True, progress=None, aggregate=False, threads=2,
-                release=False):
+                release=False, fold_key=None):
     """Scan a read-only mapping of a whole regular file, split into `threads` parts at
     block starts, each scanned by its own Scanner on its own thread (nogil), then merged.
     Returns None if the file holds CR bytes (the caller then streams it, CRLF -> LF).
@@ -454,7 +481,7 @@ def scan_mapped(mm, *, strip_ts=True, progress=None, aggregate=False, threads=2,
     ends = starts[1:] + [size]
     scanners = []
     for k in range(len(starts)):
-        sc = Scanner(strip_ts, aggregate, ends[k] - starts[k])
+        sc = Scanner(strip_ts, aggregate, ends[k] - starts[k], fold_key)
         sc.s.stale_cma = sa.cma[k]
         sc.s.stale_slab = sa.slab[k]
         scanners.append(sc)
@@ -497,22 +524,24 @@ def scan_mapped(mm, *, strip_ts=True, progress=None, aggregate=False, threads=2,
     return sc.result()
 
 
-def scan_stream(f, *, strip_ts=True, progress=None, aggregate=False):
+def scan_stream(f, *, strip_ts=True, progress=None, aggregate=False, fold_key=None):
     """Scan a binary stream; returns (columns, tables, stats) like _pyscan.scan_bytes.
 
     aggregate=True folds blocks with the same collation text and allocator into one row
     (`count` blocks, `pages` their total, clamped at 2**63-1 -- stats["pages_overflow"]
     counts such rows; the other fields are the first block's): memory then grows with the
-    number of distinct texts, not with the input."""
-    s = Scanner(strip_ts, aggregate)
+    number of distinct texts, not with the input. fold_key: fold by those fields only
+    (fold_key_mask)."""
+    s = Scanner(strip_ts, aggregate, 0, fold_key)
     s.feed_stream(f, progress)
     return s.result()
 
 
-def scan_bytes(data, *, strip_ts=True, aggregate=False):
+def scan_bytes(data, *, strip_ts=True, aggregate=False, fold_key=None):
     """Scan a bytes-like object (for tests)."""
     import io
-    return scan_stream(io.BytesIO(bytes(data)), strip_ts=strip_ts, aggregate=aggregate)
+    return scan_stream(io.BytesIO(bytes(data)), strip_ts=strip_ts, aggregate=aggregate,
+                       fold_key=fold_key)
 
 
 # --- the default text layout -------------------------------------------------------------------

@@ -225,7 +225,8 @@ class Dump(DumpLike):
 
 def load(source: str | bytes | os.PathLike[str] | IO[bytes], *, strip_ts: bool = True,
          pfn_start: int | None = None, progress: _engine.Progress | None = None,
-         aggregate: bool = False, threads: int | None = None) -> Dump:
+         aggregate: bool = False, threads: int | None = None,
+         fold_key: Iterable[str] | None = None) -> Dump:
     """Read a page_owner dump from a path (plain, .gz, .xz, .zst), ``"-"`` (stdin), a binary
     file object, or the kernel's ``/sys/kernel/debug/page_owner`` itself (streamed).
 
@@ -234,13 +235,19 @@ def load(source: str | bytes | os.PathLike[str] | IO[bytes], *, strip_ts: bool =
     ``aggregate=True`` folds identical blocks (same collation text and allocator) into one
     row with a ``count``: memory then grows with the distinct texts, not the input size;
     per-block values that differ inside a row (``ts_ns``, ``pfn``, ``lineno``) are the first
-    block's. ``threads``: scanner threads for an uncompressed regular file (default: one per
-    32 MiB, at most one per usable CPU, at most 64). ``progress(nbytes)`` is called as the
-    input is read.
+    block's. ``fold_key`` (with ``aggregate``): fold by these fields only -- the names of a
+    cull (``stacktrace``, ``pid``, ``tgid``, ``name``, ``free``, ``module``, ``allocator``)
+    and ``block`` (the PFN line's pageblock and types) --; a row is then the first block of
+    its key, text and all, with the count and pages of every block of it (blocks that differ
+    in order, missing fields or emptiness stay apart). The sort pipeline folds a cull's
+    input so. ``threads``: scanner threads for an uncompressed regular file (default: one
+    per 32 MiB, at most one per usable CPU, at most 64). ``progress(nbytes)`` is called as
+    the input is read.
     """
     _engine.check_threads(threads)
     name = describe(source)
     with open_source(source, pfn_start=pfn_start) as f:
         columns, tables, stats = _engine.scan(f, strip_ts=strip_ts, progress=progress,
-                                              aggregate=aggregate, threads=threads)
+                                              aggregate=aggregate, threads=threads,
+                                              fold_key=fold_key)
     return Dump(columns, tables, stats, strip_ts=strip_ts, source=name)

@@ -88,9 +88,10 @@ def load_for_sort(source: Source, options: SortOptions, *, threads: int | None =
     """Load `source` as the sort needs it. Identical blocks are folded while reading (memory
     bounded by the distinct texts) unless a block's own fields are needed: -d lists blocks one
     by one, -f and a time window look at each block's ts, and -a keeps each block's ts in
-    its text."""
+    its text. A cull folds them by its fields only (`SortOptions.fold_key`)."""
     return load(source, strip_ts=options.strip_ts, progress=progress, threads=threads,
-                aggregate=options.strip_ts and not (options.debug or options.free_filter or window))
+                aggregate=options.strip_ts and not (options.debug or options.free_filter or window),
+                fold_key=options.fold_key())
 
 
 def run(source: Source, output: str | os.PathLike[str], options: SortOptions, *,

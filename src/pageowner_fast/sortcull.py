@@ -101,6 +101,18 @@ class SortOptions:
         """ts digits are cut from the text unless the first sort key is alloc_ts."""
         return not (self.sort and self.sort[0][0] == "alloc_ts")
 
+    def fold_key(self) -> frozenset[str]:
+        """What a folded load may fold blocks by for these options (`dump.load`'s
+        ``fold_key``): the cull's fields and the filters'; empty -- the whole text -- when
+        nothing is culled. Each group's first block is its row's, as the cull keeps it.
+        A cull by free_ts alone folds by the text: on a dump without free_ts the sort drops
+        that cull (`without_free_ts`) and compares whole texts."""
+        if not self.cull - {"free"}:
+            return frozenset()
+        filters = {"pid": self.pids, "tgid": self.tgids, "name": self.names,
+                   "module": self.modules}
+        return self.cull | {k for k, v in filters.items() if v is not None}
+
     def uses_free_ts(self) -> bool:
         return self.free_filter or "free" in self.cull or any(k == "free_ts" for k, _ in self.sort)
 

@@ -226,10 +226,9 @@ static int header_has_vm(pof_scanner *s, int32_t hid, const unsigned char *h, pt
     return s->header_vm[hid];
 }
 
-/* Add `count` blocks of `pages` pages to row g; a page sum that would wrap is clamped. */
-static void fold_into(pof_scanner *s, size_t g, int64_t count, int64_t pages)
+/* Add `count` blocks of `pages` pages to row g of c; a page sum that would wrap is clamped. */
+static void fold_into_cols(pof_scanner *s, pof_cols *c, size_t g, int64_t count, int64_t pages)
 {
-    pof_cols *c = &s->cols;
     c->count[g] += count;
     if (c->pages[g] > INT64_MAX - pages) {
         c->pages[g] = INT64_MAX;
@@ -237,6 +236,11 @@ static void fold_into(pof_scanner *s, size_t g, int64_t count, int64_t pages)
     } else {
         c->pages[g] += pages;
     }
+}
+
+static void fold_into(pof_scanner *s, size_t g, int64_t count, int64_t pages)
+{
+    fold_into_cols(s, &s->cols, g, count, pages);
 }
 
 /* --- the shortcut ---------------------------------------------------------------------------- */
@@ -619,6 +623,125 @@ static int add_event(pof_scanner *s, const blk_text *b, const blk_fast *f, int32
     return 0;
 }
 
+/* POF_FOLD by a key (pof_scanner.kspec): block b, whose shape -- its row of the text fold
+ * -- is g, into the row of its key. ts_mode (POF_EV_TS_*) and ts: the block's own ts match;
+ * hcs/hce: where its ts digits sit in the header line (hce <= hcs: not there); dslot/dv:
+ * its free_ts slot. A new row is the shape's with this block's own ts, free_ts, PFN line,
+ * line number and header text: the first block of each key, as a cull keeps it. The key
+ * holds the block's bad bits, order and emptiness too, so that every count and warning
+ * made from the rows stays exact; the pipeline's cull merges what they split. */
+static int key_block(pof_scanner *s, const blk_text *b, int32_t g, int ts_mode, uint64_t ts,
+                     ptrdiff_t hcs, ptrdiff_t hce, int dslot, uint64_t dv)
+{
+    pof_cols *c = &s->cols, *k = &s->kcols;
+    unsigned spec = s->kspec;
+    uint64_t free_ts = dslot ? dv : c->free_ts[g];
+    int64_t pfn = -1, block = -1;
+    int mt = -1, bmt = -1, parsed = 0;
+    uint16_t bad = (uint16_t)(c->bad[g] & ~(POF_BAD_PFN | POF_BAD_TS));
+    size_t r;
+    int32_t kg = -1, hid;
+    uint8_t bits;
+    pof_kkey key;
+    if (ts_mode == POF_EV_TS_BAD)
+        bad |= POF_BAD_TS;
+    else if (ts_mode == POF_EV_TS_SHAPE)
+        bad |= c->bad[g] & POF_BAD_TS;
+    if (dslot)
+        bad &= (uint16_t)~POF_BAD_FREE_TS;
+    if (b->pl == NULL)
+        bad |= POF_BAD_PFN;
+    /* what varies between blocks of one shape: ts, free_ts and PFN bits, and free_ts != 0;
+       each shape remembers the row of the last such variant it met (one entry per shape:
+       most blocks of a shape are alike, and the cache stays small) */
+    bits = (uint8_t)(((bad & POF_BAD_TS) ? 8 : 0) | ((bad & POF_BAD_FREE_TS) ? 4 : 0) |
+                     ((bad & POF_BAD_PFN) ? 2 : 0) | (free_ts != 0));
+    if (!(spec & POF_K_BLOCK) && (size_t)g < s->shape_kg_cap && s->shape_kbits[g] == bits)
+        kg = s->shape_kg[g];
+    if (kg < 0) {
+        memset(&key, 0, sizeof key);
+        if (spec & POF_K_BLOCK) {
+            if (b->pl != NULL)
+                pof_parse_pfn_line(b->pl, b->pll, &pfn, &mt, &block, &bmt);
+            parsed = 1;
+            key.block = block;
+            key.mt = (int8_t)mt;
+            key.bmt = (int8_t)bmt;
+        }
+        key.sid = (spec & POF_K_STACK) ? c->stack_id[g] : 0;
+        key.pid = (spec & POF_K_PID) ? c->pid[g] : 0;
+        key.tgid = (spec & POF_K_TGID) ? c->tgid[g] : 0;
+        key.cid = (spec & POF_K_NAME) ? c->comm_id[g] : 0;
+        key.mid = (spec & POF_K_MODULE) ? c->module_id[g] : 0;
+        key.alloc = (spec & POF_K_ALLOC) ? c->alloc[g] : 0;
+        key.free = (spec & POF_K_FREE) ? (uint8_t)(free_ts != 0) : 0;
+        key.order = c->order[g];
+        key.bad = bad;
+        key.empty = b->hl == 0;
+        kg = pof_intern(&s->kgroups, &key, sizeof key);
+        if (kg < 0)
+            return kg;
+        if (!(spec & POF_K_BLOCK)) {
+            size_t old = s->shape_kg_cap;
+            if (grow((void **)&s->shape_kg, &s->shape_kg_cap, (size_t)g + 1, sizeof(int32_t), 1024) != 0)
+                return POF_ENOMEM;
+            if (s->shape_kg_cap > s->shape_kbits_cap) {
+                uint8_t *nb = (uint8_t *)realloc(s->shape_kbits, s->shape_kg_cap);
+                if (nb == NULL)
+                    return POF_ENOMEM;
+                s->shape_kbits = nb;
+                s->shape_kbits_cap = s->shape_kg_cap;
+            }
+            for (r = old; r < s->shape_kg_cap; r++)
+                s->shape_kbits[r] = 0xff;       /* no variant: bits are below 16 */
+            s->shape_kg[g] = kg;
+            s->shape_kbits[g] = bits;
+        }
+    }
+    if ((size_t)kg < k->n) {
+        fold_into_cols(s, k, (size_t)kg, 1, c->block_pages[g]);
+        return 0;
+    }
+    /* a new key: its row (rows are made in the order their keys first appear) */
+    if (s->dgroup != NULL && (size_t)g < s->dgroup_cap && s->dgroup[g]) {
+        /* the shape's header is a template: this block's own line, ts digits cut */
+        if (hce > hcs) {
+            const char *t = cut(s, b->h, b->hl, hcs, hce);
+            if (t == NULL)
+                return POF_ENOMEM;
+            hid = pof_intern(&s->headers, t, (size_t)(b->hl - (hce - hcs)));
+        } else {
+            hid = pof_intern(&s->headers, b->h, (size_t)b->hl);
+        }
+        if (hid < 0)
+            return hid;
+    } else {
+        hid = c->header_id[g];
+    }
+    r = k->n;
+    if (pof_cols_reserve(k, r + 1) != 0)
+        return POF_ENOMEM;
+    pof_cols_copy_row(k, r, c, (size_t)g);
+    k->header_id[r] = hid;
+    k->count[r] = 1;
+    k->pages[r] = c->block_pages[g];
+    if (ts_mode == POF_EV_TS_OK)
+        k->ts[r] = ts;
+    else if (ts_mode == POF_EV_TS_BAD)
+        k->ts[r] = POF_U64_MAX;
+    k->free_ts[r] = free_ts;
+    if (!parsed && b->pl != NULL)
+        pof_parse_pfn_line(b->pl, b->pll, &pfn, &mt, &block, &bmt);
+    k->pfn[r] = pfn;
+    k->block[r] = block;
+    k->mt[r] = (int8_t)mt;
+    k->bmt[r] = (int8_t)bmt;
+    k->bad[r] = bad;
+    k->lineno[r] = b->lineno;
+    k->n = r + 1;
+    return 0;
+}
+
 /* POF_FOLD: blocks with the same collation text and allocator are one row, and so are
  * their fields -- unless cutting the ts digits hid a difference in another field (a comm
  * or free_ts overlapping them): then the digits, and where they were, join the key (this
@@ -654,18 +777,22 @@ static int fold_block(pof_scanner *s, blk_text *b, const blk_fast *f, const blk_
     if (f->ok && !key.has_digits && !F->stripped_stack && f->d_ok == F->dslot &&
             pof_fast_put(&s->fast, f->key, g) != 0)
         return POF_ENOMEM;
-    if ((size_t)g < s->cols.n) {
-        if (F->dslot)
-            return add_event(s, b, f, g);
-        fold_into(s, (size_t)g, 1, s->cols.block_pages[g]);
-        return 0;
+    if ((size_t)g >= s->cols.n) {       /* a new row (a shape, folding by a key) */
+        if (grow((void **)&s->dgroup, &s->dgroup_cap, (size_t)g + 1, 1, 1024) != 0)
+            return POF_ENOMEM;
+        s->dgroup[g] = (uint8_t)F->dslot;
+        if (join(s, b) != 0 || new_row(s, b, F) != 0)
+            return POF_ENOMEM;
+        if (!s->kspec)
+            return F->dslot ? add_event(s, b, f, g) : 0;
     }
-    if (grow((void **)&s->dgroup, &s->dgroup_cap, (size_t)g + 1, 1, 1024) != 0)
-        return POF_ENOMEM;
-    s->dgroup[g] = (uint8_t)F->dslot;
-    if (join(s, b) != 0 || new_row(s, b, F) != 0)
-        return POF_ENOMEM;
-    return F->dslot ? add_event(s, b, f, g) : 0;
+    if (s->kspec)
+        return key_block(s, b, g, F->ts.r == 0 ? POF_EV_TS_OK : POF_EV_TS_BAD, F->ts.v,
+                         ce <= b->hl ? cs : 0, ce <= b->hl ? ce : 0, F->dslot, f->dv);
+    if (F->dslot)
+        return add_event(s, b, f, g);
+    fold_into(s, (size_t)g, 1, s->cols.block_pages[g]);
+    return 0;
 }
 
 static int block_fields(pof_scanner *s, blk_text *b)
@@ -677,6 +804,11 @@ static int block_fields(pof_scanner *s, blk_text *b)
         return POF_ENOMEM;
     if (f.ok && (g = pof_fast_get(&s->fast, f.key)) >= 0) {
         if (s->mode == POF_FOLD) {
+            if (s->kspec)
+                return key_block(s, b, g, f.ts.r == 0 ? POF_EV_TS_OK : f.ts.r == 1
+                                 ? POF_EV_TS_BAD : POF_EV_TS_SHAPE, f.ts.v,
+                                 f.ts.r >= 0 ? f.ts.cs : 0, f.ts.r >= 0 ? f.ts.ce : 0,
+                                 f.d_ok, f.dv);
             if (f.d_ok)         /* a key with a slot's place is a shape's */
                 return add_event(s, b, &f, g);
             fold_into(s, (size_t)g, 1, s->cols.block_pages[g]);

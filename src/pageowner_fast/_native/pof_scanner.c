@@ -36,9 +36,32 @@ int pof_scanner_init(pof_scanner *s, int strip_ts, int aggregate, size_t size_hi
     if (pof_interner_init(&s->headers, hcap) || pof_interner_init(&s->stacks, 1 << 12) ||
             pof_interner_init(&s->comms, 1 << 10) || pof_interner_init(&s->modules, 1 << 6) ||
             pof_interner_init(&s->raw_stacks, 1 << 12) || pof_interner_init(&s->groups, 1 << 12) ||
-            pof_interner_init(&s->dtpl, 1 << 10) ||
+            pof_interner_init(&s->dtpl, 1 << 10) || pof_interner_init(&s->kgroups, 1 << 10) ||
             pof_fast_init(&s->fast, 1 << 12) || s->split.pfn_pos == NULL || s->split.pfn_idx == NULL)
         return POF_ENOMEM;
+    return 0;
+}
+
+int pof_scanner_set_key(pof_scanner *s, unsigned kspec)
+{
+    if (s->mode != POF_FOLD || !s->strip_ts || s->nblocks != 0 ||
+            (kspec & ~(unsigned)POF_K_ALL) != 0)
+        return POF_EINTERNAL;
+    s->kspec = kspec;
+    return 0;
+}
+
+int pof_key_finish(pof_scanner *s)
+{
+    pof_cols t;
+    if (!s->kspec || s->key_done)
+        return 0;
+    /* the key's rows become the result; the shapes go (no events were made) */
+    t = s->cols;
+    s->cols = s->kcols;
+    s->kcols = t;
+    pof_cols_free(&s->kcols);
+    s->key_done = 1;
     return 0;
 }
 
@@ -79,6 +102,12 @@ void pof_scanner_free(pof_scanner *s)
     pof_interner_free(&s->raw_stacks);
     pof_interner_free(&s->groups);
     pof_interner_free(&s->dtpl);
+    pof_interner_free(&s->kgroups);
+    pof_cols_free(&s->kcols);
+    free(s->shape_kg);
+    free(s->shape_kbits);
+    s->shape_kg = NULL;
+    s->shape_kbits = NULL;
     pof_fast_free(&s->fast);
     pof_ev_free(s);
     pof_htable_free(&s->ht);
@@ -296,6 +325,58 @@ static int merge_events(pof_scanner *a, pof_scanner *b, const int32_t *rowmap,
     return 0;
 }
 
+/* Add `count` blocks and `pages` pages to row g of c (a's); a page sum that would wrap is
+ * clamped. */
+static void fold_cols(pof_scanner *a, pof_cols *c, size_t g, int64_t count, int64_t pages)
+{
+    c->count[g] += count;
+    if (c->pages[g] > INT64_MAX - pages) {
+        c->pages[g] = INT64_MAX;
+        a->pages_clamped = 1;
+    } else {
+        c->pages[g] += pages;
+    }
+}
+
+/* POF_FOLD by a key: b's rows (kcols) into a's, by their keys (b scanned the input after
+ * a's part: a's row of a key stays its first). hm, sm, cm, mm: b's ids in a's tables. */
+static int merge_key_rows(pof_scanner *a, pof_scanner *b, const int32_t *hm, const int32_t *sm,
+                          const int32_t *cm, const int32_t *mm, int64_t line_off)
+{
+    pof_cols *ka = &a->kcols, *kb = &b->kcols;
+    size_t i, r;
+    int32_t g;
+    for (i = 0; i < kb->n; i++) {
+        size_t len;
+        pof_kkey key;
+        memcpy(&key, pof_interner_value(&b->kgroups, i, &len), sizeof key);
+        if (a->kspec & POF_K_STACK)
+            key.sid = sm[key.sid];
+        if (a->kspec & POF_K_NAME)
+            key.cid = cm[key.cid];
+        if (a->kspec & POF_K_MODULE)
+            key.mid = mm[key.mid];
+        g = pof_intern(&a->kgroups, &key, sizeof key);
+        if (g < 0)
+            return g;
+        if ((size_t)g < ka->n) {
+            fold_cols(a, ka, (size_t)g, kb->count[i], kb->pages[i]);
+            continue;
+        }
+        r = ka->n;
+        if (pof_cols_reserve(ka, r + 1) != 0)
+            return POF_ENOMEM;
+        pof_cols_copy_row(ka, r, kb, i);
+        ka->header_id[r] = hm[kb->header_id[i]];
+        ka->stack_id[r] = sm[kb->stack_id[i]];
+        ka->comm_id[r] = cm[kb->comm_id[i]];
+        ka->module_id[r] = mm[kb->module_id[i]];
+        ka->lineno[r] = kb->lineno[i] + line_off;
+        ka->n = r + 1;
+    }
+    return 0;
+}
+
 int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
 {
     int32_t *hm = NULL, *sm = NULL, *cm = NULL, *mm = NULL, *dm = NULL, *rowmap = NULL, g;
@@ -334,6 +415,11 @@ int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
             pof_interner_remap(&b->modules, &a->modules, mm) != 0 ||
             pof_interner_remap(&b->dtpl, &a->dtpl, dm) != 0)
         goto out;
+    if (a->kspec) {             /* only the key's rows matter (the shapes were b's own) */
+        if (merge_key_rows(a, b, hm, sm, cm, mm, line_off) != 0)
+            goto out;
+        goto counts;
+    }
     for (i = 0; i < cb->n; i++) {
         int dslot = 0;
         if (a->mode == POF_FOLD) {
@@ -350,13 +436,7 @@ int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
             if ((size_t)g < ca->n) {
                 if (dslot)
                     continue;       /* a shape: its blocks are events */
-                ca->count[g] += cb->count[i];
-                if (ca->pages[g] > INT64_MAX - cb->pages[i]) {
-                    ca->pages[g] = INT64_MAX;
-                    a->pages_clamped = 1;
-                } else {
-                    ca->pages[g] += cb->pages[i];
-                }
+                fold_cols(a, ca, (size_t)g, cb->count[i], cb->pages[i]);
                 continue;
             }
             if ((size_t)g + 1 > a->dgroup_cap) {
@@ -385,6 +465,7 @@ int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
     }
     if (merge_events(a, b, rowmap, line_off) != 0)
         goto out;
+counts:
     a->lineno += b->lineno;
     a->nblocks += b->nblocks;
     a->nul_bytes += b->nul_bytes;

@@ -53,6 +53,31 @@ typedef struct {
     uint8_t dslot;
 } pof_group_key;
 
+/* POF_FOLD with a key (pof_scanner.kspec): blocks fold by these fields only, each row
+ * keeping its first block's text and fields -- as a cull by them keeps its first loaded
+ * member (docs/compatibility.md, "Cull and sort"). The text fold still finds each block's
+ * shape (its fields); the rows are the key's. */
+#define POF_K_STACK 1
+#define POF_K_PID 2
+#define POF_K_TGID 4
+#define POF_K_NAME 8
+#define POF_K_FREE 16           /* free_ts == 0 or not (6.1's --cull=f) */
+#define POF_K_MODULE 32
+#define POF_K_ALLOC 64
+#define POF_K_BLOCK 128         /* the PFN line's pageblock, its type and the page's type */
+#define POF_K_ALL 255
+
+typedef struct {
+    int64_t block;
+    int32_t sid, pid, tgid, cid, mid;
+    int16_t order;
+    uint16_t bad;               /* the block's POF_BAD_* bits */
+    uint8_t alloc, free;
+    int8_t mt, bmt;
+    uint8_t empty;              /* the header line is empty (an empty block) */
+    uint8_t pad[3];
+} pof_kkey;
+
 /* POF_FOLD: a block of a row whose header line has a free_ts slot (pof_rows.c): the row
  * (a "shape": every field but the per-block ones) and this block's own values. The events
  * are folded after the scan by sorting (pof_fold.c), not by a table per distinct text. */
@@ -118,6 +143,15 @@ typedef struct {
     int dslots;                 /* POF_FOLD: fold free_ts digits as events */
     pof_htable ht;              /* after pof_fold_finish, when there were events */
     int has_ht;
+    /* --- POF_FOLD by a key ------------------------------------------------------------------ */
+    unsigned kspec;             /* POF_K_* (0: by the whole text) */
+    pof_cols kcols;             /* the rows (cols then holds the shapes) */
+    pof_interner kgroups;       /* pof_kkey -> row of kcols */
+    int32_t *shape_kg;          /* per shape: the row of its last variant met (key_block) */
+    size_t shape_kg_cap;
+    uint8_t *shape_kbits;       /* per shape: that variant's bits (0xff: none yet) */
+    size_t shape_kbits_cap;
+    int key_done;               /* pof_key_finish ran */
     pof_fast fast;              /* (header, raw stack, PFN verdict) -> row */
     /* --- parser state carried across chunks ------------------------------------------------ */
     pof_split split;            /* the block being split, and its PFN lines */
@@ -138,8 +172,10 @@ typedef struct {
     int pages_clamped;          /* some row's page sum was clamped at INT64_MAX */
 } pof_scanner;
 
-/* size_hint: bytes this scanner will read, if known (0: unknown); tables are sized once. */
+/* size_hint: bytes this scanner will read, if known (0: unknown); tables are sized once.
+ * kspec: with aggregate, fold by these POF_K_* fields (0: by the whole text). */
 int pof_scanner_init(pof_scanner *s, int strip_ts, int aggregate, size_t size_hint);
+int pof_scanner_set_key(pof_scanner *s, unsigned kspec);   /* before any block */
 void pof_scanner_free(pof_scanner *s);
 
 /* Every complete block in buf[0:end]: returns where the unprocessed tail starts (the next
@@ -173,6 +209,10 @@ int64_t pof_pages_overflow(const pof_scanner *s);
  * Returns the number of pieces. */
 int pof_split_parts(const unsigned char *buf, ptrdiff_t size, int parts, ptrdiff_t *starts,
                     int *cma, int *slab);
+
+/* POF_FOLD by a key, once the scan (and merge) is complete: the key's rows become the
+ * result (cols), their events name them; then pof_fold_finish. */
+int pof_key_finish(pof_scanner *s);
 
 /* POF_FOLD, once the scan (and merge) is complete: fold the events into rows, put the
  * header lines in text order (s->ht) and the rows in order of first appearance
