@@ -2,6 +2,7 @@
 timeline/frag on the real 6.12 and 6.1 dumps against a plain-Python count over their text."""
 from __future__ import annotations
 
+import io
 import json
 import lzma
 import re
@@ -246,10 +247,14 @@ def test_real_top_bytes_and_memcg(real_text, name, capsys):
     assert all(r["bytes"] == r["pages"] * 65536 for r in t)
 
 
+@pytest.mark.parametrize("engine", ["reference", "folded"])
 @pytest.mark.parametrize("name", ["k6.12", "k6.1"])
-def test_real_frag_against_the_text(real_text, name):
-    cols, tables, st = _pyscan.scan_bytes(real_text[name].encode())
-    res = frag_loaded(Dump(cols, tables, st, source=name))
+def test_real_frag_against_the_text(real_text, name, engine):
+    if engine == "folded":      # what `frag` runs: the compiled scan folding by stack and pageblock
+        res = pf.frag(io.BytesIO(real_text[name].encode()))
+    else:
+        cols, tables, st = _pyscan.scan_bytes(real_text[name].encode())
+        res = frag_loaded(Dump(cols, tables, st, source=name))
     seen: dict = {}
     mixed: dict = {}
     cul: dict = {}

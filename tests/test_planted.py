@@ -32,9 +32,15 @@ def planted(tmp_path_factory):
     return p, stats["truth"]
 
 
-@pytest.fixture(scope="module")
-def ref(planted):
-    """The dump as the reference engine reads it (with the pageblock columns)."""
+@pytest.fixture(scope="module", params=["reference", "folded"])
+def ref(planted, request):
+    """The dump as the reference engine reads it (with the pageblock columns), or as `frag`
+    loads it: the compiled scanner folding blocks by stack and pageblock."""
+    if request.param == "folded":
+        from pageowner_fast.analysis.fragmentation import FRAG_FOLD_KEY
+        d = pf.load(planted[0], aggregate=True, fold_key=FRAG_FOLD_KEY)
+        assert d.stats["fold_key"] == ["block", "stacktrace"] and len(d) < d.nblocks
+        return d
     cols, tables, st = _pyscan.scan_bytes(planted[0].read_bytes())
     return Dump(cols, tables, st, source=str(planted[0]))
 

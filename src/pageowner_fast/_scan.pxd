@@ -126,6 +126,7 @@ cdef extern from "_native/pof_scanner.h":
         int truncated
         pof_htable ht
         int has_ht
+        unsigned kspec
     int pof_scanner_init(pof_scanner* s, int strip_ts, int aggregate, size_t size_hint) noexcept nogil
     void pof_scanner_free(pof_scanner* s) noexcept nogil
     ptrdiff_t pof_feed(pof_scanner* s, unsigned char* buf, ptrdiff_t have, ptrdiff_t got) noexcept nogil

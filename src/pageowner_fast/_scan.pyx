@@ -349,6 +349,8 @@ cdef class Scanner:
         stats = {"blocks": int(self.s.nblocks), "nul_bytes": int(self.s.nul_bytes),
                  "cr_removed": int(self.s.cr_removed), "truncated": bool(self.s.truncated),
                  "bytes": int(self.s.nbytes), "pages_overflow": int(pof_pages_overflow(&self.s))}
+        if self.s.kspec:
+            stats["fold_key"] = sorted(k for k, v in FOLD_KEYS.items() if self.s.kspec & v)
         columns = {
             "order": _adopt(<void**>&c.order, n, np.int16),
             "pages": _adopt(<void**>&c.pages, n, np.int64),

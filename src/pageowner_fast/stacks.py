@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, Union
 
@@ -247,14 +247,15 @@ def _seekable(f: IO[bytes]) -> bool:
 
 def load_any(source: StackSource | Dump | StackFile, *, strip_ts: bool = True,
              aggregate: bool = False, threads: int | None = None,
-             progress: Progress | None = None) -> Dump | StackFile:
+             progress: Progress | None = None,
+             fold_key: Iterable[str] | None = None) -> Dump | StackFile:
     """Read ``source`` (path, .gz/.xz/.zst, ``"-"``, binary file object) and return a
     `Dump` for a page_owner dump (an empty input is an empty dump), a `StackFile` for a
     page_owner_stacks file, or a `KernelLog` (a Dump of its reports) for a kernel log
     with page_owner reports (``dump_page_owner`` output: dmesg, console logs, syzbot or
     KASAN reports). ``aggregate`` is passed to `load` (identical blocks folded into
-    one row: enough for every per-key count, and faster); so are ``threads`` and
-    ``progress(nbytes)``."""
+    one row: enough for every per-key count, and faster); so are ``fold_key``,
+    ``threads`` and ``progress(nbytes)``."""
     if isinstance(source, (Dump, StackFile)):
         return source
     name = describe(source)
@@ -275,7 +276,7 @@ def load_any(source: StackSource | Dump | StackFile, *, strip_ts: bool = True,
             else:
                 stream = io.BufferedReader(Prefixed(head, f), 1 << 20)
             dump = load(stream, strip_ts=strip_ts, aggregate=aggregate, threads=threads,
-                        progress=progress)
+                        progress=progress, fold_key=fold_key)
             dump.source = name
             return dump
         if kind == "unknown" and looks_like_log(head):

@@ -32,12 +32,14 @@ def _threads_for(src: AnySource, share: int) -> int:
 
 def load_sources(sources: Iterable[AnySource], *, threads: int | None = None,
                  then: Callable[[Dump | StackFile], T] | None = None,
-                 aggregate: bool = True, progress: Progress | None = None) -> list[Any]:
+                 aggregate: bool = True, progress: Progress | None = None,
+                 fold_key: Iterable[str] | None = None) -> list[Any]:
     """load_any() each source (a loaded Dump or StackFile is taken as it is), then apply
     ``then`` to it in the same worker. Two or more inputs are read in parallel threads, which
     share the CPUs unless ``threads`` says how many scanner threads each input gets.
     ``aggregate``: fold identical blocks into one row while reading (enough for per-key
-    counts; False keeps one row per block, which time windows and pageblock keys need).
+    counts; False keeps one row per block, which time windows need; ``fold_key``: fold by
+    those fields only, see `load`).
     ``progress(nbytes)``: called as the inputs are read (one callable for all of them)."""
     _engine.check_threads(threads)
     sources = list(sources)
@@ -49,7 +51,7 @@ def load_sources(sources: Iterable[AnySource], *, threads: int | None = None,
 
     def work(src: AnySource) -> Any:
         n = threads if threads is not None or workers < 2 else _threads_for(src, share)
-        got = load_any(src, aggregate=aggregate, threads=n, progress=progress)
+        got = load_any(src, aggregate=aggregate, threads=n, progress=progress, fold_key=fold_key)
         return then(got) if then is not None else got
 
     if workers < 2:

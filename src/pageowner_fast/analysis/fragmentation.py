@@ -32,7 +32,11 @@ from .keys import key_codes, sort_token, sum_by
 from .table import ResultTable
 from .units import PageSize, parse_page_size
 
-__all__ = ["FragResult", "frag", "frag_loaded"]
+__all__ = ["FRAG_FOLD_KEY", "FragResult", "frag", "frag_loaded"]
+
+# What frag reads of a block: its stack and its PFN line's pageblock and types. A load folded
+# by these (`load(fold_key=)`) gives the same figures with one row per distinct value.
+FRAG_FOLD_KEY = ("stacktrace", "block")
 
 NT = 8   # radix of a migratetype index (+1 for unknown)
 
@@ -61,9 +65,15 @@ def _mt(i: int) -> str:
 
 def _unique_pairs(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64],
                                                                               npt.NDArray[np.int64]]:
-    """The distinct (a, b) pairs (any int64 values: no packing that could overflow)."""
+    """The distinct (a, b) pairs, ordered by a then b (any int64 values: packed into one
+    int64 only when their ranges fit, else sorted as pairs)."""
     if len(a) == 0:
         return a, b
+    alo, ahi, blo, bhi = int(a.min()), int(a.max()), int(b.min()), int(b.max())
+    bbits = (bhi - blo).bit_length()
+    if (ahi - alo).bit_length() + bbits <= 62:
+        packed = np.unique(((a - alo) << bbits) | (b - blo))
+        return (packed >> bbits) + alo, (packed & ((1 << bbits) - 1)) + blo
     order = np.lexsort((b, a))
     sa, sb = a[order], b[order]
     new = np.r_[True, (sa[1:] != sa[:-1]) | (sb[1:] != sb[:-1])]
@@ -72,7 +82,8 @@ def _unique_pairs(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> tuple[n
 
 def frag_loaded(dump: Dump, *, page_size: PageSize = 4096, normalize: bool = False,
                 since: Time = None, until: Time = None) -> FragResult:
-    """`frag` of a loaded dump (one row per block: ``load(..., aggregate=False)``)."""
+    """`frag` of a loaded dump: one row per block (``load(..., aggregate=False)``), or
+    folded by stack and pageblock (``load(..., aggregate=True, fold_key=FRAG_FOLD_KEY)``)."""
     ps = parse_page_size(page_size)
     if isinstance(dump, StackFile):
         raise UnsupportedKeyError(f"frag: {dump.source} is a {dump.kind} file; the pageblock "
@@ -80,10 +91,11 @@ def frag_loaded(dump: Dump, *, page_size: PageSize = 4096, normalize: bool = Fal
     block = dump.column("block", "frag")
     bmt = dump.column("block_migratetype", "frag").astype(np.int64)
     rows = ~dump.empty_mask()
-    if len(dump) and bool(np.any(dump.count[rows] > 1)):
+    by_block = "block" in dump.stats.get("fold_key", ())
+    if len(dump) and not by_block and bool(np.any(dump.count[rows] > 1)):
         raise UsageError(f"frag: {dump.source} was loaded with identical blocks folded into one "
                          "row, which keeps only the first block's PFN line; load it with "
-                         "aggregate=False")
+                         "aggregate=False (or fold_key=FRAG_FOLD_KEY)")
     has = rows & (block >= 0) & (bmt >= 0)
     if bool(rows.any()) and not bool(has.any()):
         raise UnsupportedKeyError(f"frag: {dump.source} has no PFN lines with a pageblock "
@@ -142,10 +154,12 @@ def frag(source: AnySource, *, page_size: PageSize = 4096, normalize: bool = Fal
     """Pageblocks per type (seen, mixed) and the culprit stacks of a page_owner dump of any
     era that prints PFN lines (4.6 on). ``normalize`` groups culprit stacks without frame
     offsets and compiler suffixes; ``page_size`` and ``since``/``until`` as in `group_by`.
-    The dump is read with one row per block (each block's own PFN line counts)."""
+    Each block's own PFN line counts: the dump is folded while reading by stack and
+    pageblock (one row per block with a time window, which looks at each block's ts)."""
     parse_page_size(page_size)
-    time_window(since, until)   # bad values fail before the read
-    (src,) = load_sources([source], threads=threads, aggregate=False, progress=progress)
+    window = time_window(since, until)   # bad values fail before the read
+    (src,) = load_sources([source], threads=threads, aggregate=not window, progress=progress,
+                          fold_key=None if window else FRAG_FOLD_KEY)
     if isinstance(src, StackFile):
         raise UnsupportedKeyError(f"frag: {src.source} is a {src.kind} file; the pageblock "
                                   "types are in the PFN lines of a full page_owner dump")

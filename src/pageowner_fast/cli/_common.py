@@ -165,14 +165,15 @@ def write_table(path: str, fmt: str, table: ResultTable, text_pieces: Iterable[s
         write_output(path, text_pieces)
 
 
-def load_inputs(args: argparse.Namespace, paths: list[str], *, per_block: bool = False) -> list[Any]:
+def load_inputs(args: argparse.Namespace, paths: list[str], *, per_block: bool = False,
+                fold_key: tuple[str, ...] | None = None) -> list[Any]:
     """Load the inputs of an analysis command (one progress bar for all, on a terminal),
     one row per block when its window or keys need it, and report what is worth saying
     about each input."""
     window = time_window(getattr(args, "since", None), getattr(args, "until", None))
     by = getattr(args, "by", None)
     srcs = load_sources(paths, threads=args.threads, progress=progress_for(*paths),
-                        aggregate=not (per_block or needs_blocks(by, window)))
+                        aggregate=not (per_block or needs_blocks(by, window)), fold_key=fold_key)
     for src in srcs:
         for message in diagnose.messages(src):
             report(message)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..analysis import frag
+from ..analysis.fragmentation import FRAG_FOLD_KEY
 from ..render import data, text
 from ..render.text import DEFAULT_FRAMES
 from ._common import (
@@ -39,7 +40,8 @@ def main(argv: list[str]) -> int:
     add_threads(p)
     args = p.parse_args(argv)
     check_outputs(args)
-    (src,) = load_inputs(args, [args.input], per_block=True)
+    # folded by stack and pageblock while reading (one row per block with --since/--until)
+    (src,) = load_inputs(args, [args.input], fold_key=FRAG_FOLD_KEY)
     result = frag(src, page_size=args.page_size, normalize=args.normalize, since=args.since,
                   until=args.until)
     k = text_top(args)
