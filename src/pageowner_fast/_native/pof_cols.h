@@ -54,4 +54,17 @@ POF_INLINE int64_t pof_add_pages(int64_t a, int64_t b)
     return a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 
+/* Add `count` blocks of `pages` pages to row g of c; a page sum that would wrap is clamped at
+ * INT64_MAX, and *clamped then set. */
+POF_INLINE void pof_cols_fold(pof_cols *c, size_t g, int64_t count, int64_t pages, int *clamped)
+{
+    c->count[g] += count;
+    if (c->pages[g] > INT64_MAX - pages) {
+        c->pages[g] = INT64_MAX;
+        *clamped = 1;
+    } else {
+        c->pages[g] += pages;
+    }
+}
+
 #endif /* POF_COLS_H */

@@ -226,21 +226,9 @@ static int header_has_vm(pof_scanner *s, int32_t hid, const unsigned char *h, pt
     return s->header_vm[hid];
 }
 
-/* Add `count` blocks of `pages` pages to row g of c; a page sum that would wrap is clamped. */
-static void fold_into_cols(pof_scanner *s, pof_cols *c, size_t g, int64_t count, int64_t pages)
-{
-    c->count[g] += count;
-    if (c->pages[g] > INT64_MAX - pages) {
-        c->pages[g] = INT64_MAX;
-        s->pages_clamped = 1;
-    } else {
-        c->pages[g] += pages;
-    }
-}
-
 static void fold_into(pof_scanner *s, size_t g, int64_t count, int64_t pages)
 {
-    fold_into_cols(s, &s->cols, g, count, pages);
+    pof_cols_fold(&s->cols, g, count, pages, &s->pages_clamped);
 }
 
 /* --- the shortcut ---------------------------------------------------------------------------- */
@@ -699,7 +687,7 @@ static int key_block(pof_scanner *s, const blk_text *b, int32_t g, int ts_mode, 
         }
     }
     if ((size_t)kg < k->n) {
-        fold_into_cols(s, k, (size_t)kg, 1, c->block_pages[g]);
+        pof_cols_fold(k, (size_t)kg, 1, c->block_pages[g], &s->pages_clamped);
         return 0;
     }
     /* a new key: its row (rows are made in the order their keys first appear) */

@@ -325,19 +325,6 @@ static int merge_events(pof_scanner *a, pof_scanner *b, const int32_t *rowmap,
     return 0;
 }
 
-/* Add `count` blocks and `pages` pages to row g of c (a's); a page sum that would wrap is
- * clamped. */
-static void fold_cols(pof_scanner *a, pof_cols *c, size_t g, int64_t count, int64_t pages)
-{
-    c->count[g] += count;
-    if (c->pages[g] > INT64_MAX - pages) {
-        c->pages[g] = INT64_MAX;
-        a->pages_clamped = 1;
-    } else {
-        c->pages[g] += pages;
-    }
-}
-
 /* POF_FOLD by a key: b's rows (kcols) into a's, by their keys (b scanned the input after
  * a's part: a's row of a key stays its first). hm, sm, cm, mm: b's ids in a's tables. */
 static int merge_key_rows(pof_scanner *a, pof_scanner *b, const int32_t *hm, const int32_t *sm,
@@ -360,7 +347,7 @@ static int merge_key_rows(pof_scanner *a, pof_scanner *b, const int32_t *hm, con
         if (g < 0)
             return g;
         if ((size_t)g < ka->n) {
-            fold_cols(a, ka, (size_t)g, kb->count[i], kb->pages[i]);
+            pof_cols_fold(ka, (size_t)g, kb->count[i], kb->pages[i], &a->pages_clamped);
             continue;
         }
         r = ka->n;
@@ -436,7 +423,7 @@ int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
             if ((size_t)g < ca->n) {
                 if (dslot)
                     continue;       /* a shape: its blocks are events */
-                fold_cols(a, ca, (size_t)g, cb->count[i], cb->pages[i]);
+                pof_cols_fold(ca, (size_t)g, cb->count[i], cb->pages[i], &a->pages_clamped);
                 continue;
             }
             if ((size_t)g + 1 > a->dgroup_cap) {
