@@ -208,19 +208,15 @@ int pof_ts_slot_in_header(const unsigned char *h, ptrdiff_t hl, uint64_t *v, ptr
 
 int pof_free_ts_in_header(const unsigned char *h, ptrdiff_t hl, ptrdiff_t *cs, ptrdiff_t *ce)
 {
-    ptrdiff_t i = 0, k, j;
+    ptrdiff_t i = 0, k;
+    int r;
     for (;;) {
         k = pof_find(h, i, hl, "free_ts", 7);
         if (k < 0)
             return -1;
-        j = skip_space(h, k + 7, hl);
-        *cs = j;
-        *ce = j = skip_digits(h, j, hl);
-        j = skip_space(h, j, hl);
-        if (j + 1 >= hl)
-            return 2;
-        if (h[j] == 'n' && h[j + 1] == 's')
-            return 0;
+        r = ts_tail(h, k + 7, hl, cs, ce);
+        if (r >= 0)
+            return r;
         i = k + 1;
     }
 }
