@@ -644,18 +644,25 @@ static int key_block(pof_scanner *s, const blk_text *b, int32_t g, int ts_mode, 
        most blocks of a shape are alike, and the cache stays small) */
     bits = (uint8_t)(((bad & POF_BAD_TS) ? 8 : 0) | ((bad & POF_BAD_FREE_TS) ? 4 : 0) |
                      ((bad & POF_BAD_PFN) ? 2 : 0) | (free_ts != 0));
-    if (!(spec & POF_K_BLOCK) && (size_t)g < s->shape_kg_cap && s->shape_kbits[g] == bits)
-        kg = s->shape_kg[g];
+    if (spec & POF_K_BLOCK) {   /* the key holds the PFN line's pageblock and types */
+        if (b->pl != NULL)
+            pof_parse_pfn_line(b->pl, b->pll, &pfn, &mt, &block, &bmt);
+        parsed = 1;
+    }
+    /* the shape's last key; with the pageblock in it a hit too, most of the time: the dump
+       lists pages in PFN order, so a shape's blocks in one pageblock come one after another */
+    if ((size_t)g < s->kcache_cap) {
+        const pof_kcache *e = &s->kcache[g];
+        if (e->bits == bits && (!(spec & POF_K_BLOCK) ||
+                                (e->block == block && e->mt == mt && e->bmt == bmt)))
+            kg = e->kg;
+    }
     if (kg < 0) {
+        size_t old = s->kcache_cap;
         memset(&key, 0, sizeof key);
-        if (spec & POF_K_BLOCK) {
-            if (b->pl != NULL)
-                pof_parse_pfn_line(b->pl, b->pll, &pfn, &mt, &block, &bmt);
-            parsed = 1;
-            key.block = block;
-            key.mt = (int8_t)mt;
-            key.bmt = (int8_t)bmt;
-        }
+        key.block = block;
+        key.mt = (int8_t)mt;
+        key.bmt = (int8_t)bmt;
         key.sid = (spec & POF_K_STACK) ? c->stack_id[g] : 0;
         key.pid = (spec & POF_K_PID) ? c->pid[g] : 0;
         key.tgid = (spec & POF_K_TGID) ? c->tgid[g] : 0;
@@ -669,22 +676,15 @@ static int key_block(pof_scanner *s, const blk_text *b, int32_t g, int ts_mode, 
         kg = pof_intern(&s->kgroups, &key, sizeof key);
         if (kg < 0)
             return kg;
-        if (!(spec & POF_K_BLOCK)) {
-            size_t old = s->shape_kg_cap;
-            if (grow((void **)&s->shape_kg, &s->shape_kg_cap, (size_t)g + 1, sizeof(int32_t), 1024) != 0)
-                return POF_ENOMEM;
-            if (s->shape_kg_cap > s->shape_kbits_cap) {
-                uint8_t *nb = (uint8_t *)realloc(s->shape_kbits, s->shape_kg_cap);
-                if (nb == NULL)
-                    return POF_ENOMEM;
-                s->shape_kbits = nb;
-                s->shape_kbits_cap = s->shape_kg_cap;
-            }
-            for (r = old; r < s->shape_kg_cap; r++)
-                s->shape_kbits[r] = 0xff;       /* no variant: bits are below 16 */
-            s->shape_kg[g] = kg;
-            s->shape_kbits[g] = bits;
-        }
+        if (grow((void **)&s->kcache, &s->kcache_cap, (size_t)g + 1, sizeof(pof_kcache), 1024) != 0)
+            return POF_ENOMEM;
+        for (r = old; r < s->kcache_cap; r++)
+            s->kcache[r].bits = 0xff;           /* no key yet: bits are below 16 */
+        s->kcache[g].kg = kg;
+        s->kcache[g].bits = bits;
+        s->kcache[g].block = block;
+        s->kcache[g].mt = (int8_t)mt;
+        s->kcache[g].bmt = (int8_t)bmt;
     }
     if ((size_t)kg < k->n) {
         pof_cols_fold(k, (size_t)kg, 1, c->block_pages[g], &s->pages_clamped);

@@ -104,10 +104,8 @@ void pof_scanner_free(pof_scanner *s)
     pof_interner_free(&s->dtpl);
     pof_interner_free(&s->kgroups);
     pof_cols_free(&s->kcols);
-    free(s->shape_kg);
-    free(s->shape_kbits);
-    s->shape_kg = NULL;
-    s->shape_kbits = NULL;
+    free(s->kcache);
+    s->kcache = NULL;
     pof_fast_free(&s->fast);
     pof_ev_free(s);
     pof_htable_free(&s->ht);

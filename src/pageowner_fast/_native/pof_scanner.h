@@ -78,6 +78,15 @@ typedef struct {
     uint8_t pad[3];
 } pof_kkey;
 
+/* A shape's last key (key_block): its row, its per-block bits (0xff: none yet) and, when the
+ * key holds it, its pageblock and types. */
+typedef struct {
+    int64_t block;
+    int32_t kg;
+    int8_t mt, bmt;
+    uint8_t bits;
+} pof_kcache;
+
 /* POF_FOLD: a block of a row whose header line has a free_ts slot (pof_rows.c): the row
  * (a "shape": every field but the per-block ones) and this block's own values. The events
  * are folded after the scan by sorting (pof_fold.c), not by a table per distinct text. */
@@ -147,10 +156,8 @@ typedef struct {
     unsigned kspec;             /* POF_K_* (0: by the whole text) */
     pof_cols kcols;             /* the rows (cols then holds the shapes) */
     pof_interner kgroups;       /* pof_kkey -> row of kcols */
-    int32_t *shape_kg;          /* per shape: the row of its last variant met (key_block) */
-    size_t shape_kg_cap;
-    uint8_t *shape_kbits;       /* per shape: that variant's bits (0xff: none yet) */
-    size_t shape_kbits_cap;
+    pof_kcache *kcache;         /* per shape: the last key it met (key_block) */
+    size_t kcache_cap;
     int key_done;               /* pof_key_finish ran */
     pof_fast fast;              /* (header, raw stack, PFN verdict) -> row */
     /* --- parser state carried across chunks ------------------------------------------------ */
