@@ -1,6 +1,7 @@
 """The Cython scanner against the pure-Python reference (the oracle), on random dumps."""
 import io
 import os
+import re
 
 import numpy as np
 import pytest
@@ -440,6 +441,101 @@ def test_free_ts_slot_headers_are_unique_and_in_text_order(data, strip):
         want[key] = want.get(key, 0) + 1
     assert got == want
     assert list(cols["lineno"]) == sorted(cols["lineno"])   # rows in order of first appearance
+
+
+# --- runs of near twins: the last-block shortcut (pof_rows.c, same_as_last) -------------------
+DIGITS = [b"1", b"7", b"12", b"99", b"100", b"1234567890", b"12345678901", b"9999999999999999999",
+          b"18446744073709551616", b"123456789012345678901", b"0", b"00", b"007"]
+
+
+@st.composite
+def twin_dump(draw):
+    """Blocks that mostly repeat the one before with one change: the digits after every
+    "ts" (longer, shorter, 20+ digits, none), one byte anywhere, the PFN line's verdict
+    (CMA / slab), the PFN line dropped or moved; now and then a fresh block."""
+    first = draw(st.one_of(block(), slot_dump()))
+    blocks = [first if first.endswith(b"\n\n") else first + b"\n"]
+    for _ in range(draw(st.integers(1, 12))):
+        prev = blocks[-1]
+        edit = draw(st.sampled_from(["digits", "digits", "digits", "same", "byte", "verdict",
+                                     "drop_pfn", "fresh"]))
+        if edit == "digits":
+            runs = len(re.findall(rb"ts(\s*)\d*", prev))
+            new = iter([draw(st.sampled_from(DIGITS)) for _ in range(runs)])
+            cur = re.sub(rb"ts(\s*)\d*", lambda m: b"ts" + m.group(1) + next(new), prev)
+        elif edit == "same":
+            cur = prev
+        elif edit == "byte":
+            i = draw(st.integers(0, max(0, len(prev) - 3)))
+            cur = prev[:i] + draw(st.sampled_from([b"x", b"1", b" ", b"s"])) + prev[i + 1:]
+        elif edit == "verdict":
+            cur = prev.replace(b"type Movable Flags", b"type CMA Flags").replace(b"(uptodate|lru)", b"(slab)") \
+                if draw(st.booleans()) else prev.replace(b"type CMA", b"type Movable").replace(b"slab", b"lru")
+        elif edit == "drop_pfn":
+            cur = b"".join(line for line in prev.splitlines(True) if not line.startswith(b"PFN"))
+        else:
+            cur = draw(block())
+        blocks.append(cur if cur.endswith(b"\n\n") else cur.rstrip(b"\n") + b"\n\n")
+    return b"".join(blocks)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=twin_dump(), strip=st.booleans(), step=st.sampled_from([5, 1 << 20]))
+def test_near_twin_blocks_match_reference_rows(data, strip, step):
+    """A block that repeats the last one but for its digits takes the last one's key and row
+    without hashing (pof_rows.c, same_as_last): the rows of both row modes are the
+    reference's, read in one piece or in small chunks (the shortcut must not outlive one)."""
+    ref = _pyscan.scan_bytes(data, strip_ts=strip)
+    assert_same(_scan.scan_bytes(data, strip_ts=strip), ref)
+    assert_same(_scan.scan_stream(io.BufferedReader(Trickle(data, step), 7) if step < 64 else
+                                  io.BytesIO(data), strip_ts=strip), ref)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=twin_dump(), args=st.sampled_from(OPTION_SETS + [["--cull=f"], ["--sort=ft"]]))
+def test_near_twin_blocks_fold_as_the_reference(data, args):
+    """The same runs folded while reading (by text, and by a cull's key): the output is the
+    reference's byte for byte."""
+    ref = _sort_output(lambda strip: _pyscan.scan_bytes(data, strip_ts=strip), args)
+    assert _sort_output(lambda strip: _scan.scan_bytes(data, strip_ts=strip, aggregate=True), args) == ref
+    if any(a.startswith("--cull") for a in args):
+        assert _key_output(data, args, _key_stream) == ref
+
+
+TWIN_HEAD = b"Page allocated via order 0, mask 0x1(X), pid 1, tgid 1 (a), ts %s ns%s\n"
+TWIN_PFN = b"PFN 0x%d type Movable Block 0 type %s Flags 0x0(%s)\n"
+TWIN_STACK = b" f+0x1/0x2\n g+0x1/0x2 [m]\n"
+
+
+@pytest.mark.parametrize("second", [
+    (b"8", b"", b"Movable", b"", TWIN_STACK),                         # a twin
+    (b"12345678901", b"", b"Movable", b"", TWIN_STACK),              # more ts digits
+    (b"123456789012345678901", b"", b"Movable", b"", TWIN_STACK),    # 21 digits: no value
+    (b"", b"", b"Movable", b"", TWIN_STACK),                         # no digits
+    (b"8", b"", b"CMA", b"", TWIN_STACK),                            # the PFN verdict: CMA
+    (b"8", b"", b"Movable", b"slab", TWIN_STACK),                    # ... slab
+    (b"8", b"", None, b"", TWIN_STACK),                              # no PFN line
+    (b"8", b", free_ts 5 ns", b"Movable", b"", TWIN_STACK),          # more after the ts
+    (b"8", b"", b"Movable", b"", TWIN_STACK.replace(b"[m]", b"[n]")),  # another stack
+    (b"8", b"", b"Movable", b"", TWIN_STACK + b"Slab cache page\n"),  # a trailer line
+])
+def test_a_block_after_its_near_twin(second):
+    """The last-block shortcut (pof_rows.c, same_as_last) against the reference, one change at
+    a time after a first block: rows in both row modes, and the folded outputs."""
+    def blk(ts, tail, btype, flags, stack, pfn=1):
+        text = TWIN_HEAD % (ts, tail)
+        if btype is not None:
+            text += TWIN_PFN % (pfn, btype, flags)
+        return text + stack + b"\n"
+    first = blk(b"7", b"", b"Movable", b"", TWIN_STACK)
+    data = first + blk(*second, pfn=2) + first + blk(*second, pfn=3)
+    for strip in (True, False):
+        assert_same(_scan.scan_bytes(data, strip_ts=strip), _pyscan.scan_bytes(data, strip_ts=strip))
+    for args in ([], ["-a"], ["--cull=ator"], ["--cull=f"], ["--cull=st"], ["-d"]):
+        ref = _sort_output(lambda strip: _pyscan.scan_bytes(data, strip_ts=strip), args)
+        assert _sort_output(lambda strip: _scan.scan_bytes(data, strip_ts=strip, aggregate=True), args) == ref
+        if args and args[0].startswith("--cull"):
+            assert _key_output(data, args, _key_stream) == ref
 
 
 # --- folding by a cull's fields (SortOptions.fold_key) --------------------------------------

@@ -68,6 +68,7 @@ typedef struct {
     pof_h128 key;               /* header (digits cut), raw stack, PFN verdict, digits' place */
     int has_hkey;               /* POF_ROWS_TS: the header line's key, from hashes made anyway */
     uint64_t hkey;
+    uint64_t h1lo;              /* the cut header line's hash (for pof_key_header) */
     int d_ok;                   /* POF_FOLD: a free_ts slot h[fs:fe], left out of the key */
     ptrdiff_t fs, fe;
     uint64_t dv;                /* its digits' value */
@@ -302,6 +303,7 @@ static int fast_key(pof_scanner *s, const blk_text *b, blk_fast *f)
         h1 = pof_hash(b->h, (size_t)b->hl);
     }
     h2 = pof_hash(b->s, (size_t)b->sn);
+    f->h1lo = h1.lo;
     if (s->mode == POF_ROWS_TS && ts->r <= 0) {
         f->has_hkey = 1;
         f->hkey = pof_key_header(h1, ts->r == 0, ts->v, ts->cs, ts->ce - ts->cs);
@@ -316,7 +318,8 @@ static int fast_key(pof_scanner *s, const blk_text *b, blk_fast *f)
        is the block's own. Empty and 20+ digit runs (unconvertible ones among them) keep
        their own length. */
     f->key = pof_key_block(h1, h2, (unsigned)s->stale_cma | ((unsigned)s->stale_slab << 1),
-                           ts->r >= 0, ts->cs, ts_len_class(ts->ce - ts->cs));
+                           ts->r >= 0, ts->r >= 0 ? ts->cs : 0,
+                           ts->r >= 0 ? ts_len_class(ts->ce - ts->cs) : 0);
     if (f->d_ok)
         f->key.lo ^= pof_key_slot(f->fs, f->fe - f->fs);
     return 0;
@@ -783,14 +786,122 @@ static int fold_block(pof_scanner *s, blk_text *b, const blk_fast *f, const blk_
     return 0;
 }
 
+/* A run of 1 to 19 digits at h[j:hl): its end, and its value in *v; or -1. */
+static ptrdiff_t digit_run(const unsigned char *h, ptrdiff_t j, ptrdiff_t hl, uint64_t *v)
+{
+    ptrdiff_t k = j;
+    uint64_t x = 0;
+    while (k < hl && h[k] >= '0' && h[k] <= '9' && k - j < 20)
+        x = x * 10 + (uint64_t)(h[k++] - '0');
+    if (k == j || k - j > 19)
+        return -1;
+    *v = x;
+    return k;
+}
+
+/* The shortcut's answer for a block that is its predecessor's twin but for the digits of
+ * its ts (and free_ts slot): the same stack and PFN verdict, and a header line
+ * equal to the last one around those digit runs. Its key is the last one's -- fast_key
+ * reads the same cut text, the ts digits at the same place (their length only matters
+ * outside 1..19 digits), the slot at the same place with as many digits -- and so is its
+ * ts match: a "ts" before the last match reads no further than that match's own "ts", so
+ * every earlier candidate fails as it did, and the match itself reads equal bytes around
+ * its digits. Fills f and returns the row, or -1 (then the usual path runs). */
+static int32_t same_as_last(pof_scanner *s, const blk_text *b, blk_fast *f)
+{
+    const pof_lastblk *L = &s->last;
+    ptrdiff_t ce, fs = 0, fe = 0, hl = b->hl;
+    uint64_t v, dv = 0;
+    if (!L->valid || b->sn != L->sn ||
+            L->verdict != ((unsigned)s->stale_cma | ((unsigned)s->stale_slab << 1)))
+        return -1;
+    if (hl < L->cs || memcmp(b->h, L->h, (size_t)L->cs) != 0)
+        return -1;
+    ce = digit_run(b->h, L->cs, hl, &v);
+    if (ce < 0)
+        return -1;
+    if (L->d_ok) {
+        /* the slot comes after the ts digits; both keep their lengths (the slot's place
+           and length are in the key) */
+        if (ce != L->ce)
+            return -1;
+        fs = L->fs;
+        if (hl != L->hl || memcmp(b->h + ce, L->h + ce, (size_t)(fs - ce)) != 0)
+            return -1;
+        fe = digit_run(b->h, fs, hl, &dv);
+        if (fe != L->fe)
+            return -1;
+    } else {
+        fe = ce;
+        if (hl - ce != L->hl - L->ce)
+            return -1;
+    }
+    if (memcmp(b->h + fe, L->h + (L->d_ok ? L->fe : L->ce), (size_t)(hl - fe)) != 0 ||
+            memcmp(b->s, L->s, (size_t)b->sn) != 0)
+        return -1;
+    POF_WORK(hl + b->sn);
+    f->ok = 1;
+    f->ts.r = 0;
+    f->ts.v = v;
+    f->ts.cs = L->cs;
+    f->ts.ce = ce;
+    f->key = L->key;
+    f->h1lo = L->h1lo;
+    f->d_ok = L->d_ok;
+    f->fs = fs;
+    f->fe = fe;
+    f->dv = dv;
+    f->has_hkey = s->mode == POF_ROWS_TS;
+    if (f->has_hkey) {
+        pof_h128 h1;
+        h1.lo = L->h1lo;
+        h1.hi = 0;
+        f->hkey = pof_key_header(h1, 1, v, L->cs, ce - L->cs);
+    }
+    return L->g;
+}
+
+/* Remember a block the shortcut answered with row g (see same_as_last). Blocks put
+ * together in textbuf are not kept (the next one overwrites it), nor ts matches that do
+ * not convert or have no digits. */
+static void remember(pof_scanner *s, const blk_text *b, const blk_fast *f, int32_t g)
+{
+    pof_lastblk *L = &s->last;
+    L->valid = 0;
+    if (b->h == (const unsigned char *)s->textbuf || !f->ok || f->ts.r != 0 ||
+            !(s->strip_ts || s->mode == POF_ROWS_TS) ||     /* the key holds the ts digits */
+            f->ts.ce - f->ts.cs < 1 || f->ts.ce - f->ts.cs > 19 ||
+            (f->d_ok && f->fs < f->ts.ce))
+        return;
+    L->h = b->h;
+    L->hl = b->hl;
+    L->s = b->s;
+    L->sn = b->sn;
+    L->cs = f->ts.cs;
+    L->ce = f->ts.ce;
+    L->d_ok = (uint8_t)f->d_ok;
+    L->fs = f->fs;
+    L->fe = f->fe;
+    L->key = f->key;
+    L->h1lo = f->h1lo;
+    L->g = g;
+    L->verdict = (uint8_t)((unsigned)s->stale_cma | ((unsigned)s->stale_slab << 1));
+    L->valid = 1;
+}
+
 static int block_fields(pof_scanner *s, blk_text *b)
 {
     blk_fast f;
     blk_fields F;
     int32_t g;
+    if ((g = same_as_last(s, b, &f)) >= 0)
+        goto shortcut;
     if (fast_key(s, b, &f) != 0)
         return POF_ENOMEM;
+    s->last.valid = 0;
     if (f.ok && (g = pof_fast_get(&s->fast, f.key)) >= 0) {
+        remember(s, b, &f, g);
+shortcut:
         if (s->mode == POF_FOLD) {
             if (s->kspec)
                 return key_block(s, b, g, f.ts.r == 0 ? POF_EV_TS_OK : f.ts.r == 1

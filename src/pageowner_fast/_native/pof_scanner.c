@@ -150,6 +150,7 @@ ptrdiff_t pof_scan(pof_scanner *s, const unsigned char *buf, ptrdiff_t end)
     pof_split *sp = &s->split;
     ptrdiff_t pos = 0, bstart, bend, ls;
     int cma, slab;
+    s->last.valid = 0;          /* buf may have moved since the last call */
     while (pos < end) {
         bstart = pos;
         bend = pof_block_end(buf, bstart, end, sp);

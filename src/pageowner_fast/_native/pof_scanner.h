@@ -125,6 +125,22 @@ typedef struct {
     size_t ne;
 } pof_htable;
 
+/* The last block the shortcut answered (pof_rows.c, same_as_last): its header line, stack
+ * and PFN verdict, where its digit runs were, its key and row. Consecutive blocks are
+ * mostly alike (64-99% of them in the dumps we measured). Valid within one pof_scan call
+ * only (a stream's buffer moves between calls). */
+typedef struct {
+    const unsigned char *h, *s;
+    ptrdiff_t hl, sn;
+    ptrdiff_t cs, ce;           /* its ts digits (1 to 19 of them) */
+    ptrdiff_t fs, fe;           /* its free_ts slot's digits, when d_ok */
+    pof_h128 key;
+    uint64_t h1lo;              /* POF_ROWS_TS: the cut header line's hash (pof_key_header) */
+    int32_t g;
+    uint8_t verdict;            /* stale CMA/slab bits */
+    uint8_t d_ok, valid;
+} pof_lastblk;
+
 typedef struct {
     pof_mode mode;
     int strip_ts;
@@ -160,6 +176,7 @@ typedef struct {
     size_t kcache_cap;
     int key_done;               /* pof_key_finish ran */
     pof_fast fast;              /* (header, raw stack, PFN verdict) -> row */
+    pof_lastblk last;           /* ... and the last block it answered */
     /* --- parser state carried across chunks ------------------------------------------------ */
     pof_split split;            /* the block being split, and its PFN lines */
     int stale_cma, stale_slab;  /* verdict of the last PFN line seen (never reset: docs/compatibility.md, Reading blocks) */
