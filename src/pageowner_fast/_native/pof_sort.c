@@ -98,7 +98,7 @@ POF_INLINE int key_lt(const pof_sortkey *x, const pof_sortkey *y)
     return (x->a < y->a) | ((x->a == y->a) & ((x->b < y->b) | ((x->b == y->b) & (x->idx < y->idx))));
 }
 
-void pof_sort_keys(pof_sortkey *r, size_t n, pof_sortkey *tmp)
+static void msort_keys(pof_sortkey *r, size_t n, pof_sortkey *tmp)
 {
     size_t w, lo, i;
     pof_sortkey *src = r, *dst = tmp;
@@ -135,6 +135,51 @@ void pof_sort_keys(pof_sortkey *r, size_t n, pof_sortkey *tmp)
     if (src != r)
         for (i = 0; i < n; i++)
             r[i] = src[i];
+}
+
+#define BUCKET_BITS 12
+#define BUCKET_MIN 8192                 /* below this, the merge sort alone */
+
+/* Large inputs: first into 2^12 buckets by a's top bits within [min a, max a] (one
+   counting pass, one scatter), then each bucket, small enough to stay in cache, by the
+   merge sort -- a bucket holds a range of a, so the buckets' order is the keys' order */
+void pof_sort_keys(pof_sortkey *r, size_t n, pof_sortkey *tmp)
+{
+    size_t *cnt, i, b;
+    uint64_t lo, hi, range;
+    unsigned shift = 0;
+    if (n < BUCKET_MIN) {
+        msort_keys(r, n, tmp);
+        return;
+    }
+    lo = hi = r[0].a;
+    for (i = 1; i < n; i++) {
+        lo = r[i].a < lo ? r[i].a : lo;
+        hi = r[i].a > hi ? r[i].a : hi;
+    }
+    cnt = (size_t *)calloc(((size_t)1 << BUCKET_BITS) + 1, sizeof(size_t));
+    if (hi == lo || cnt == NULL) {      /* no spread in a (or no memory): as it comes */
+        free(cnt);
+        msort_keys(r, n, tmp);
+        return;
+    }
+    for (range = hi - lo; range >> shift >= ((uint64_t)1 << BUCKET_BITS); shift++)
+        ;
+    for (i = 0; i < n; i++)
+        cnt[((r[i].a - lo) >> shift) + 1]++;
+    for (b = 0; b < ((size_t)1 << BUCKET_BITS); b++)
+        cnt[b + 1] += cnt[b];
+    for (i = 0; i < n; i++)             /* cnt[b]: where bucket b's next record goes */
+        tmp[cnt[(r[i].a - lo) >> shift]++] = r[i];
+    /* cnt[b] is now bucket b's end */
+    for (b = 0, i = 0; b < ((size_t)1 << BUCKET_BITS); i = cnt[b++]) {
+        size_t m = cnt[b] - i;
+        if (m == 0)
+            continue;
+        memcpy(r + i, tmp + i, m * sizeof *r);
+        msort_keys(r + i, m, tmp + i);
+    }
+    free(cnt);
 }
 
 void pof_msort_idx(uint32_t *a, size_t n, uint32_t *tmp, pof_lt_fn lt, const void *ctx)

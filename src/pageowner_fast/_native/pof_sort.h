@@ -4,7 +4,8 @@
  *   that is the same in every key costs one histogram check, not a pass);
  * - pof_sort_keys: n records of two 64-bit keys and a 32-bit payload, sorted by
  *   (a, b, payload) -- with distinct payloads a total order, so the result does not
- *   depend on the algorithm (a merge sort, insertion sort for short runs). */
+ *   depend on the algorithm (large inputs are bucketed by a's top bits first, then a merge
+ *   sort, insertion sort for short runs). */
 #ifndef POF_SORT_H
 #define POF_SORT_H
 
