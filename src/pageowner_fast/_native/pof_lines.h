@@ -76,10 +76,12 @@ POF_INLINE POF_NO_ASAN uint32_t pof_eq16a(const unsigned char *a, __m128i c)
     return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128((const __m128i *)a), c));
 }
 
+/* Candidates are the last letters, 'A' of "CMA" and 'b' of "slab": the rarest in PFN
+ * lines ('s' and 'C' come in "type", "Flags", "Movable"...), so fewer are checked. */
 POF_INLINE POF_NO_ASAN ptrdiff_t pof_pfn_line_sse2(const unsigned char *p, const unsigned char *lim,
                                                    int *cma, int *slab)
 {
-    const __m128i cnl = _mm_set1_epi8(10), cc = _mm_set1_epi8('C'), cs = _mm_set1_epi8('s');
+    const __m128i cnl = _mm_set1_epi8(10), ca = _mm_set1_epi8('A'), cb = _mm_set1_epi8('b');
     const unsigned char *a = (const unsigned char *)((uintptr_t)p & ~(uintptr_t)15);
     uint32_t skip = (uint32_t)(p - a);
     *cma = 0;
@@ -87,21 +89,20 @@ POF_INLINE POF_NO_ASAN ptrdiff_t pof_pfn_line_sse2(const unsigned char *p, const
     for (;; a += 16, skip = 0) {
         uint32_t nl = (pof_eq16a(a, cnl) >> skip) << skip;
         uint32_t lim_bits = nl ? (nl & (0u - nl)) - 1 : 0xffffu;
-        uint32_t c = ((pof_eq16a(a, cc) >> skip) << skip) & lim_bits;
-        uint32_t s = ((pof_eq16a(a, cs) >> skip) << skip) & lim_bits;
-        const unsigned char *e = nl ? a + pof_ctz64(nl) : lim;
+        uint32_t c = ((pof_eq16a(a, ca) >> skip) << skip) & lim_bits;
+        uint32_t s = ((pof_eq16a(a, cb) >> skip) << skip) & lim_bits;
         while (c && !*cma) {
             const unsigned char *q = a + pof_ctz64(c);
             c &= c - 1;
-            *cma = q + 3 <= e && q[1] == 'M' && q[2] == 'A';
+            *cma = q - 2 >= p && q[-2] == 'C' && q[-1] == 'M';
         }
         while (s && !*slab) {
             const unsigned char *q = a + pof_ctz64(s);
             s &= s - 1;
-            *slab = q + 4 <= e && q[1] == 'l' && q[2] == 'a' && q[3] == 'b';
+            *slab = q - 3 >= p && q[-3] == 's' && q[-2] == 'l' && q[-1] == 'a';
         }
         if (nl)
-            return e - p;
+            return a + pof_ctz64(nl) - p;
         if (a + 16 >= lim)
             return -1;      /* not reached for a line that holds its newline */
     }
