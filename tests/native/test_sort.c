@@ -1,6 +1,6 @@
 /* The sorts of the collation (pof_sort.c): the radix argsort against a plain stable
- * insertion sort, on keys that differ in low, high and all digits; the record sort and the
- * index merge sort against the same, ties and all. */
+ * insertion sort, on keys that differ in low, high and all digits; the record sort (bucketed
+ * or not) and the index merge sort: ordered, ties and all, nothing lost. */
 #include "pof_test.h"
 #include "pof_sort.h"
 
@@ -53,37 +53,64 @@ static int idx_lt(const void *ctx, uint32_t x, uint32_t y)
     return k[x] < k[y];         /* ties: the merge sort keeps them in order */
 }
 
+/* a for record i of n: few values, all 64 bits, a narrow band high up (left-aligned
+   digits of a long-running system's free_ts), 4097 values (just too many for 4096 buckets
+   unshifted), or one value (no spread to bucket by) */
+static uint64_t key_a(int mode, size_t i)
+{
+    switch (mode) {
+    case 0: return pt_below(4);
+    case 1: return pt_rand();
+    case 2: return 1000000000000000000ULL + pt_below(1000000) * 1000000ULL + (i & 1);
+    case 3: return i % 4097;
+    default: return 42;
+    }
+}
+
 static void test_sort_keys(void)
 {
-    static const size_t SIZES[] = {0, 1, 2, 15, 16, 17, 33, 1000, 4099};
+    /* 8192 and up: bucketed first (pof_sort.c, BUCKET_MIN) */
+    static const size_t SIZES[] = {0, 1, 2, 15, 16, 17, 33, 1000, 4099, 8191, 8192, 20000, 100003};
     size_t si, i;
+    int mode;
     for (si = 0; si < sizeof SIZES / sizeof *SIZES; si++) {
+      for (mode = 0; mode < 5; mode++) {
         size_t n = SIZES[si];
         pof_sortkey *r = (pof_sortkey *)malloc((n + 1) * sizeof *r);
         pof_sortkey *tmp = (pof_sortkey *)malloc((n + 1) * sizeof *r);
         uint32_t *a = (uint32_t *)malloc((n + 1) * sizeof *a), *t2 = (uint32_t *)malloc((n + 1) * sizeof *a);
         uint64_t *k = (uint64_t *)malloc((n + 1) * sizeof *k);
+        uint64_t sum_before = 0, sum_after = 0;
         for (i = 0; i < n; i++) {
-            r[i].a = pt_below(4);
+            r[i].a = key_a(mode, i);
             r[i].b = pt_below(3);
             r[i].idx = (uint32_t)(n - i);       /* distinct */
             r[i].pad = 0;
+            sum_before += r[i].a ^ (r[i].b << 40) ^ ((uint64_t)r[i].idx * 0x9e3779b97f4a7c15ULL);
             k[i] = pt_below(5);
             a[i] = (uint32_t)i;
         }
         pof_sort_keys(r, n, tmp);
         for (i = 1; i < n; i++)
             CHECK(pof_sortkey_lt(&r[i - 1], &r[i]));
-        pof_msort_idx(a, n, t2, idx_lt, k);
-        for (i = 1; i < n; i++)
-            CHECK(k[a[i - 1]] < k[a[i]] || (k[a[i - 1]] == k[a[i]] && a[i - 1] < a[i]));
-        if (pt_failures)
-            NOTE("n=%zu", n);
+        for (i = 0; i < n; i++)                 /* the same records, moved */
+            sum_after += r[i].a ^ (r[i].b << 40) ^ ((uint64_t)r[i].idx * 0x9e3779b97f4a7c15ULL);
+        CHECK_EQ(sum_after, sum_before);
+        if (mode == 0) {
+            pof_msort_idx(a, n, t2, idx_lt, k);
+            for (i = 1; i < n; i++)
+                CHECK(k[a[i - 1]] < k[a[i]] || (k[a[i - 1]] == k[a[i]] && a[i - 1] < a[i]));
+        }
         free(r);
         free(tmp);
         free(a);
         free(t2);
         free(k);
+        if (pt_failures) {
+            NOTE("n=%zu mode=%d", n, mode);
+            return;
+        }
+      }
     }
 }
 
