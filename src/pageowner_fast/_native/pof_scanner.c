@@ -363,6 +363,31 @@ static int merge_key_rows(pof_scanner *a, pof_scanner *b, const int32_t *hm, con
     return 0;
 }
 
+/* The row modes: b's rows appended after a's, column by column in one copy each, then
+ * their ids mapped into a's tables and their line numbers shifted. */
+static int append_rows(pof_scanner *a, pof_scanner *b, const int32_t *hm, const int32_t *sm,
+                       const int32_t *cm, const int32_t *mm, int64_t line_off)
+{
+    pof_cols *ca = &a->cols, *cb = &b->cols;
+    size_t base = ca->n, n = cb->n, i;
+    if (pof_cols_reserve(ca, base + n + 1) != 0)
+        return POF_ENOMEM;
+#define POF_COL_APPEND(type, name)                                                         \
+    if (n)                                                                                 \
+        memcpy(ca->name + base, cb->name, n * sizeof(type));
+    POF_COLUMNS(POF_COL_APPEND)
+#undef POF_COL_APPEND
+    for (i = 0; i < n; i++) {
+        ca->header_id[base + i] = hm[cb->header_id[i]];
+        ca->stack_id[base + i] = sm[cb->stack_id[i]];
+        ca->comm_id[base + i] = cm[cb->comm_id[i]];
+        ca->module_id[base + i] = mm[cb->module_id[i]];
+        ca->lineno[base + i] += line_off;
+    }
+    ca->n = base + n;
+    return 0;
+}
+
 int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
 {
     int32_t *hm = NULL, *sm = NULL, *cm = NULL, *mm = NULL, *dm = NULL, *rowmap = NULL, g;
@@ -403,6 +428,11 @@ int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
         goto out;
     if (a->kspec) {             /* only the key's rows matter (the shapes were b's own) */
         if (merge_key_rows(a, b, hm, sm, cm, mm, line_off) != 0)
+            goto out;
+        goto counts;
+    }
+    if (a->mode != POF_FOLD) {
+        if (append_rows(a, b, hm, sm, cm, mm, line_off) != 0)
             goto out;
         goto counts;
     }
