@@ -8,7 +8,6 @@ row and ``\\n`` line ends. Strings are the dump's bytes decoded as UTF-8 (invali
 """
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _fields as F
+from ._deps import need
 from ._table import Table
 from ._types import DumpLike
 from .sortcull import Groups
@@ -166,14 +166,6 @@ def _groups_csv(dump: DumpLike, groups: Groups, cull: bool) -> Iterator[bytes]:
 # --------------------------------------------------------------------------------------------
 # Dump -> pandas / Arrow / Parquet
 # --------------------------------------------------------------------------------------------
-
-def need(module: str, extra: str) -> Any:
-    """Import an optional dependency, or say which extra installs it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise ImportError(f"this needs {module}: pip install pageowner-fast[{extra}]") from None
-
 
 def _unique_strings(table: Table) -> tuple[list[str], npt.NDArray[np.int32] | None]:
     """(decoded strings, remap or None): decoded values are unique unless a literal ``\\xNN``

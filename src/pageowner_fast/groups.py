@@ -8,7 +8,8 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
-from . import compat, export, sortcull
+from . import compat, sortcull
+from ._deps import need
 from ._types import DumpLike
 
 
@@ -50,6 +51,7 @@ class GroupTable(Sequence[dict[str, Any]]):
             i += len(self)
         if not 0 <= i < len(self):
             raise IndexError("GroupTable index out of range")
+        from . import export
         return next(export.group_records(self.dump, self.groups, self.cull, start=i, stop=i + 1))
 
     def __repr__(self) -> str:
@@ -61,10 +63,11 @@ class GroupTable(Sequence[dict[str, Any]]):
                           self.cull)
 
     def records(self) -> Iterator[dict[str, Any]]:
+        from . import export
         return export.group_records(self.dump, self.groups, self.cull)
 
     def to_pandas(self) -> Any:
-        pd = export.need("pandas", "pandas")
+        pd = need("pandas", "pandas")
         return pd.DataFrame(list(self.records()))
 
     def text(self) -> bytes:

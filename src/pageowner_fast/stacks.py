@@ -20,17 +20,29 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, Union
+from typing import IO, TYPE_CHECKING, Any, Union
 
 from . import _fields as F
 from ._engine import Progress
 from ._source import READ_ERRORS, Prefixed, describe, open_source, read_error
 from .dump import Dump, load
 from .exceptions import DumpFormatError, UnsupportedKeyError
-from .klog import KernelLog, looks_like_log, parse_log
+
+if TYPE_CHECKING:
+    from .klog import KernelLog
 
 __all__ = ["StackFile", "load_stacks", "load_any", "parse_stacks", "frames_of", "detect",
            "KernelLog"]
+
+
+def __getattr__(name: str) -> Any:
+    """`KernelLog`, imported when asked for (the kernel-log reader is not needed to read a
+    dump or a show_stacks file)."""
+    if name == "KernelLog":
+        from .klog import KernelLog
+        return KernelLog
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _HEAD_BYTES = 1 << 16
 
@@ -279,6 +291,8 @@ def load_any(source: StackSource | Dump | StackFile, *, strip_ts: bool = True,
                         progress=progress, fold_key=fold_key)
             dump.source = name
             return dump
+        if kind == "unknown":
+            from .klog import looks_like_log, parse_log  # here: only a kernel log needs it
         if kind == "unknown" and looks_like_log(head):
             stream = io.BufferedReader(Prefixed(head, f), 1 << 20)
             try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from .. import _engine
@@ -56,5 +55,6 @@ def load_sources(sources: Iterable[AnySource], *, threads: int | None = None,
 
     if workers < 2:
         return [work(s) for s in sources]
+    from concurrent.futures import ThreadPoolExecutor  # here: it imports logging
     with ThreadPoolExecutor(max_workers=workers) as ex:
         return list(ex.map(work, sources))

@@ -24,9 +24,9 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import _fields as F
+from .._deps import need
 from ..dump import Dump
 from ..exceptions import UnsupportedKeyError
-from ..export import need
 from ..stacks import StackFile
 from ..timewindow import TimeBound, TimeWindow, time_window
 from ._describe import describe_source

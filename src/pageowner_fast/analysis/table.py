@@ -5,7 +5,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any, overload
 
-from ..export import need
+from .._deps import need
 
 Row = dict[str, Any]
 
