@@ -11,6 +11,8 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pageowner_fast as pf
 from pageowner_fast import _fields as F
@@ -294,3 +296,41 @@ def test_combining_many_wide_keys_recodes(ref_dump, text):
 def test_block_migratetype_from_a_path(path, text):
     g = group_by(path, "block_migratetype")
     assert as_naive(g) == naive(text, ["block_migratetype"])
+
+
+# --- the tie-breaker of every ranking ------------------------------------------------------------
+
+def _token_by_definition(value):
+    """sort_token as its docstring defines it: None, ints, strings, tuples of any of them."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, (bool, int, np.integer)):
+        return (1, int(value))
+    if isinstance(value, tuple):
+        return (3, tuple(_token_by_definition(v) for v in value))
+    return (2, str(value))
+
+
+_KEY_VALUES = st.recursive(
+    st.none() | st.integers(-5, 5) | st.text(max_size=3),
+    lambda inner: (st.tuples(inner) | st.tuples(inner, inner)
+                   | st.lists(st.text(max_size=3), max_size=4).map(tuple)),
+    max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(_KEY_VALUES, max_size=12))
+def test_sort_token_is_its_definition_and_orders_alike(values):
+    """The stack shortcut of sort_token (a tuple of strings: its (2, frame) pairs made at
+    once) gives the token of the general rule, so every ranking's ties order as before."""
+    from pageowner_fast.analysis.keys import sort_token
+    for v in values:
+        assert sort_token(v) == _token_by_definition(v)
+    assert sorted(values, key=sort_token) == sorted(values, key=_token_by_definition)
+
+
+def test_result_table_json_keeps_stacks_and_nested_keys():
+    from pageowner_fast.analysis.table import _json_value
+    assert _json_value(("f+0x1/0x2", "g")) == ["f+0x1/0x2", "g"]
+    assert _json_value(()) == []
+    assert _json_value(("bash", ("f", "g"), 3, float("nan"))) == ["bash", ["f", "g"], 3, None]

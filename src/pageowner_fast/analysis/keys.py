@@ -13,6 +13,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -205,6 +206,8 @@ def sort_token(value: Any) -> Any:
     if isinstance(value, (bool, int, np.integer)):
         return (1, int(value))
     if isinstance(value, tuple):
+        if set(map(type, value)) == {str}:  # a stack: (2, frame) each, made in C
+            return (3, tuple(zip(repeat(2), value)))
         return (3, tuple(sort_token(v) for v in value))
     return (2, str(value))
 

@@ -66,6 +66,8 @@ class ResultTable(Sequence[Row]):
 
 def _json_value(v: Any) -> Any:
     if isinstance(v, tuple):
+        if set(map(type, v)) <= {str}:      # a stack: its frames as they are
+            return list(v)
         return [_json_value(x) for x in v]
     if isinstance(v, float) and not math.isfinite(v):
         return None
