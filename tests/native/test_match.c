@@ -201,6 +201,72 @@ static void test_pfn(void)
     }
 }
 
+/* The PFN line parse with a memory of the last line (pof_parse_pfn_cached) gives every
+ * line what the plain parse gives, whatever line came before it: every pair of lines from
+ * the cases above and from runs that differ in one place (the PFN, its base, the pageblock's
+ * digits or type, a truncated or unterminated type word). */
+static void test_pfn_cached(void)
+{
+    static const char *lines[] = {
+        "PFN 0x1 type Movable Block 3 type CMA Flags 0x0()\n",
+        "PFN 0x2 type Movable Block 3 type CMA Flags 0x4(slab)\n",
+        "PFN 0x10 type Movable Block 3 type CMA\n",
+        "PFN 16 type Movable Block 3 type CMA\n",
+        "PFN 0x3 type Movable Block 31 type CMA\n",
+        "PFN 0x3 type Movable Block 3 type CMAX\n",
+        "PFN 0x3 type Movable Block 3 type CM",
+        "PFN 0x3 type Movable Block 3 type CMA",
+        "PFN 0x3 type Movable Block 3 type ",
+        "PFN 0x3 type Movable Block 3 type CMA Flags\n",
+        "PFN 0x3 type Movable Block 3 type Isolate\n",
+        "PFN 0x3 type Movable Block 4 type CMA\n",
+        "PFN 0x3 type Isolate Block 3 type CMA\n",
+        "PFN 0x3  type Movable Block 3 type CMA\n",
+        "PFN 0x3 type Movable Block 3 type CMA\tFlags\n",
+        "PFN 0x3 type Movable Block 99999999999999999999 type CMA\n",
+        "PFN 0x3 type Movable Block 3\n",
+        "PFNx type Movable Block 3 type CMA\n",
+        "PFN type Movable Block 3 type CMA\n",
+        "PFN 5 type Movable Block 7 type Movable\n",
+        "PFN 5 type Movable Block 7 type Nope\n",
+        "PFN 5 Block 3 type HighAtomic Block 4 type CMA\n",
+    };
+    size_t n = sizeof lines / sizeof *lines, a, b;
+    {
+        /* a type word that runs to the line's end decides nothing about the next byte: a
+           line cut right after "CMA" must not teach the cache about "CMAX" */
+        static const char full[] = "PFN 0x3 type Movable Block 3 type CMAX\n";
+        pof_lastpfn P;
+        int64_t pfn, block;
+        int mt, bmt;
+        memset(&P, 0, sizeof P);
+        pof_parse_pfn_cached(&P, (const unsigned char *)full, (ptrdiff_t)(strchr(full, 'X') - full),
+                             &pfn, &mt, &block, &bmt);
+        CHECK(bmt == 4);
+        pof_parse_pfn_cached(&P, TXT(full), &pfn, &mt, &block, &bmt);
+        CHECK(bmt == -1);
+    }
+    for (a = 0; a < n; a++) {
+        for (b = 0; b < n; b++) {
+            pof_lastpfn P;
+            int64_t pfn = 7, block = 7, wp, wb;
+            int mt = 7, bmt = 7, wm, wbm;
+            memset(&P, 0, sizeof P);
+            pof_parse_pfn_cached(&P, TXT(lines[a]), &pfn, &mt, &block, &bmt);
+            pof_parse_pfn_line(TXT(lines[a]), &wp, &wm, &wb, &wbm);
+            CHECK(pfn == wp && mt == wm && block == wb && bmt == wbm);
+            pof_parse_pfn_cached(&P, TXT(lines[b]), &pfn, &mt, &block, &bmt);
+            pof_parse_pfn_line(TXT(lines[b]), &wp, &wm, &wb, &wbm);
+            CHECK(pfn == wp && mt == wm && block == wb && bmt == wbm);
+            if (pfn != wp || mt != wm || block != wb || bmt != wbm) {
+                NOTE("after \"%s\", \"%s\": %lld %d %lld %d", lines[a], lines[b],
+                     (long long)pfn, mt, (long long)block, bmt);
+                return;
+            }
+        }
+    }
+}
+
 /* The VMALLOC test as the row builder runs it (the header line's has-vm, cached per
  * header, and the stack's part, cached per stack) equals the whole-text version. */
 static int split_vmalloc(const unsigned char *t, ptrdiff_t n)
@@ -329,6 +395,7 @@ static void test_ts_slot(void)
 
 int main(void)
 {
+    test_pfn_cached();
     test_fields();
     test_values();
     test_text_cases(COMM_CASES, sizeof COMM_CASES / sizeof *COMM_CASES, 1);

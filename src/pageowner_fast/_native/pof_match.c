@@ -439,11 +439,10 @@ static int mt_word(const unsigned char *buf, ptrdiff_t pe, ptrdiff_t k)
     return pof_mt_index(buf + k, j - k);
 }
 
-void pof_parse_pfn_line(const unsigned char *buf, ptrdiff_t pe, int64_t *pfn_out, int *mt_out,
-                        int64_t *block_out, int *bmt_out)
+ptrdiff_t pof_pfn_number(const unsigned char *buf, ptrdiff_t pe, int64_t *pfn_out)
 {
-    ptrdiff_t j = 3, k;
-    uint64_t pfn = 0, blk = 0;
+    ptrdiff_t j = 3;
+    uint64_t pfn = 0;
     int ok = 0;
     while (j < pe && buf[j] == ' ')
         j++;
@@ -458,6 +457,14 @@ void pof_parse_pfn_line(const unsigned char *buf, ptrdiff_t pe, int64_t *pfn_out
         ok = dec_by_value(buf, pe, &j, &pfn);
     }
     *pfn_out = ok ? (int64_t)pfn : -1;
+    return j;
+}
+
+ptrdiff_t pof_pfn_rest(const unsigned char *buf, ptrdiff_t pe, ptrdiff_t j, int *mt_out,
+                       int64_t *block_out, int *bmt_out)
+{
+    ptrdiff_t k;
+    uint64_t blk = 0;
     /* the kernel's layout, "PFN n type T Block b type T ...", in one pass: then the first
        " type " is right after the number, and the first " Block " right after a known T */
     if (j + 6 <= pe && memcmp(buf + j, " type ", 6) == 0) {
@@ -473,10 +480,16 @@ void pof_parse_pfn_line(const unsigned char *buf, ptrdiff_t pe, int64_t *pfn_out
             j = w + 7;
             if (dec_by_value(buf, pe, &j, &blk)) {
                 *block_out = (int64_t)blk;
-                if (j + 6 <= pe && memcmp(buf + j, " type ", 6) == 0)
-                    *bmt_out = mt_word(buf, pe, j + 6);
+                if (j + 6 <= pe && memcmp(buf + j, " type ", 6) == 0) {
+                    /* every byte read so far and the one that ends this word are in
+                       buf[..k]; every bound checked was below k + 1 */
+                    for (k = j + 6; k < pe && buf[k] != ' ' && buf[k] != '\n'; k++)
+                        ;
+                    *bmt_out = pof_mt_index(buf + j + 6, k - (j + 6));
+                    return k < pe ? k + 1 : -1;
+                }
             }
-            return;
+            return -1;
         }
     }
     k = pof_find(buf, 0, pe, " type ", 6);
@@ -491,6 +504,34 @@ void pof_parse_pfn_line(const unsigned char *buf, ptrdiff_t pe, int64_t *pfn_out
             if (j + 6 <= pe && memcmp(buf + j, " type ", 6) == 0)
                 *bmt_out = mt_word(buf, pe, j + 6);
         }
+    }
+    return -1;
+}
+
+void pof_parse_pfn_line(const unsigned char *buf, ptrdiff_t pe, int64_t *pfn_out, int *mt_out,
+                        int64_t *block_out, int *bmt_out)
+{
+    pof_pfn_rest(buf, pe, pof_pfn_number(buf, pe, pfn_out), mt_out, block_out, bmt_out);
+}
+
+void pof_parse_pfn_cached(pof_lastpfn *P, const unsigned char *line, ptrdiff_t len,
+                          int64_t *pfn, int *mt, int64_t *block, int *bmt)
+{
+    ptrdiff_t j = pof_pfn_number(line, len, pfn), stop;
+    if (P->len > 0 && len - j >= P->len && memcmp(line + j, P->tail, (size_t)P->len) == 0) {
+        *mt = P->mt;
+        *block = P->block;
+        *bmt = P->bmt;
+        return;
+    }
+    stop = pof_pfn_rest(line, len, j, mt, block, bmt);
+    P->len = 0;
+    if (stop > j && stop - j <= (ptrdiff_t)sizeof P->tail) {
+        memcpy(P->tail, line + j, (size_t)(stop - j));
+        P->len = (int)(stop - j);
+        P->mt = *mt;
+        P->block = *block;
+        P->bmt = *bmt;
     }
 }
 

@@ -92,6 +92,26 @@ int pof_is_vmalloc(const unsigned char *t, ptrdiff_t n);
  * those digits directly (-1 when absent or unknown). */
 void pof_parse_pfn_line(const unsigned char *line, ptrdiff_t len, int64_t *pfn, int *mt,
                         int64_t *block, int *bmt);
+/* The same in two steps, for the row builder's cache of the second: the PFN, returning where
+ * its digits end; then the rest from there, returning the end of the bytes the answer
+ * depended on when the line has the kernel's layout up to the pageblock's type and that
+ * word ends inside the line (from the PFN's end, a line with the same bytes up to there has
+ * the same mt, block and bmt), else -1. */
+ptrdiff_t pof_pfn_number(const unsigned char *line, ptrdiff_t len, int64_t *pfn);
+ptrdiff_t pof_pfn_rest(const unsigned char *line, ptrdiff_t len, ptrdiff_t j, int *mt,
+                       int64_t *block, int *bmt);
+
+/* pof_parse_pfn_line with a memory of the last line's answer after its PFN: PFN lines in a
+ * row differ mostly in their PFN, so the rest is compared, not parsed (P starts zeroed). */
+typedef struct {
+    unsigned char tail[64];     /* the bytes the last answer depended on ... */
+    int len;                    /* ... (0: none) */
+    int mt, bmt;
+    int64_t block;
+} pof_lastpfn;
+
+void pof_parse_pfn_cached(pof_lastpfn *P, const unsigned char *line, ptrdiff_t len,
+                          int64_t *pfn, int *mt, int64_t *block, int *bmt);
 int pof_mt_index(const unsigned char *word, ptrdiff_t n);   /* _fields.MIGRATETYPES, or -1 */
 
 /* Whether the ts digits t[tcs:tce] of the header line t[0:hl] overlap its comm or free_ts

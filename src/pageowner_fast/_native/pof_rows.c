@@ -326,13 +326,13 @@ static int fast_key(pof_scanner *s, const blk_text *b, blk_fast *f)
 }
 
 /* Row r's fields from the block's own PFN line (-1 for all when it has none). */
-static void pfn_fields(pof_cols *c, size_t r, const blk_text *b)
+static void pfn_fields(pof_scanner *s, pof_cols *c, size_t r, const blk_text *b)
 {
     int mt = -1, bmt = -1;
     c->pfn[r] = -1;
     c->block[r] = -1;
     if (b->pl != NULL)
-        pof_parse_pfn_line(b->pl, b->pll, &c->pfn[r], &mt, &c->block[r], &bmt);
+        pof_parse_pfn_cached(&s->lastpfn, b->pl, b->pll, &c->pfn[r], &mt, &c->block[r], &bmt);
     c->mt[r] = (int8_t)mt;
     c->bmt[r] = (int8_t)bmt;
 }
@@ -357,7 +357,7 @@ static int copy_row(pof_scanner *s, size_t src, const blk_text *b, const blk_ts 
     } else {                    /* no ts in the header line: the stack's, as in row src */
         bad |= c->bad[src] & POF_BAD_TS;
     }
-    pfn_fields(c, r, b);
+    pfn_fields(s, c, r, b);
     c->bad[r] = (uint16_t)(bad | (b->bad & POF_BAD_PFN));
     c->lineno[r] = b->lineno;
     c->n = r + 1;
@@ -578,7 +578,7 @@ static int new_row(pof_scanner *s, const blk_text *b, const blk_fields *F)
     }
     if (cid < 0 || mid < 0)
         return POF_ENOMEM;
-    pfn_fields(c, row, b);
+    pfn_fields(s, c, row, b);
     c->alloc[row] = F->alloc;
     c->header_id[row] = F->hid;
     c->stack_id[row] = F->sid;
@@ -608,7 +608,7 @@ static int add_event(pof_scanner *s, const blk_text *b, const blk_fast *f, int32
     e->lineno = b->lineno;
     e->pfn = e->block = -1;
     if (b->pl != NULL)
-        pof_parse_pfn_line(b->pl, b->pll, &e->pfn, &mt, &e->block, &bmt);
+        pof_parse_pfn_cached(&s->lastpfn, b->pl, b->pll, &e->pfn, &mt, &e->block, &bmt);
     e->mt = (int8_t)mt;
     e->bmt = (int8_t)bmt;
     return 0;
@@ -649,7 +649,7 @@ static int key_block(pof_scanner *s, const blk_text *b, int32_t g, int ts_mode, 
                      ((bad & POF_BAD_PFN) ? 2 : 0) | (free_ts != 0));
     if (spec & POF_K_BLOCK) {   /* the key holds the PFN line's pageblock and types */
         if (b->pl != NULL)
-            pof_parse_pfn_line(b->pl, b->pll, &pfn, &mt, &block, &bmt);
+            pof_parse_pfn_cached(&s->lastpfn, b->pl, b->pll, &pfn, &mt, &block, &bmt);
         parsed = 1;
     }
     /* the shape's last key; with the pageblock in it a hit too, most of the time: the dump
@@ -722,7 +722,7 @@ static int key_block(pof_scanner *s, const blk_text *b, int32_t g, int ts_mode, 
         k->ts[r] = POF_U64_MAX;
     k->free_ts[r] = free_ts;
     if (!parsed && b->pl != NULL)
-        pof_parse_pfn_line(b->pl, b->pll, &pfn, &mt, &block, &bmt);
+        pof_parse_pfn_cached(&s->lastpfn, b->pl, b->pll, &pfn, &mt, &block, &bmt);
     k->pfn[r] = pfn;
     k->block[r] = block;
     k->mt[r] = (int8_t)mt;

@@ -177,6 +177,7 @@ typedef struct {
     int key_done;               /* pof_key_finish ran */
     pof_fast fast;              /* (header, raw stack, PFN verdict) -> row */
     pof_lastblk last;           /* ... and the last block it answered */
+    pof_lastpfn lastpfn;
     /* --- parser state carried across chunks ------------------------------------------------ */
     pof_split split;            /* the block being split, and its PFN lines */
     int stale_cma, stale_slab;  /* verdict of the last PFN line seen (never reset: docs/compatibility.md, Reading blocks) */
