@@ -59,12 +59,9 @@ POF_INLINE int64_t pof_add_pages(int64_t a, int64_t b)
 POF_INLINE void pof_cols_fold(pof_cols *c, size_t g, int64_t count, int64_t pages, int *clamped)
 {
     c->count[g] += count;
-    if (c->pages[g] > INT64_MAX - pages) {
-        c->pages[g] = INT64_MAX;
+    if (c->pages[g] > INT64_MAX - pages)
         *clamped = 1;
-    } else {
-        c->pages[g] += pages;
-    }
+    c->pages[g] = pof_add_pages(c->pages[g], pages);
 }
 
 #endif /* POF_COLS_H */

@@ -68,10 +68,10 @@ POF_INLINE pof_h128 pof_key_block(pof_h128 header, pof_h128 stack, unsigned verd
 
 /* A header line's own 64-bit key from the hash of its cut text and its digits (-a): the
  * decimal digits of a given length and value are those digits. */
-POF_INLINE uint64_t pof_key_header(pof_h128 cut, int has_digits, uint64_t value,
+POF_INLINE uint64_t pof_key_header(uint64_t cut_lo, int has_digits, uint64_t value,
                                    ptrdiff_t cs, ptrdiff_t len)
 {
-    uint64_t k = cut.lo;
+    uint64_t k = cut_lo;
     if (has_digits)
         k ^= pof_mix(value ^ POF_K1, (((uint64_t)cs << 32) | (uint64_t)len) ^ POF_K2);
     return k;

@@ -89,17 +89,17 @@ POF_INLINE POF_NO_ASAN ptrdiff_t pof_pfn_line_sse2(const unsigned char *p, const
     for (;; a += 16, skip = 0) {
         uint32_t nl = (pof_eq16a(a, cnl) >> skip) << skip;
         uint32_t lim_bits = nl ? (nl & (0u - nl)) - 1 : 0xffffu;
-        uint32_t c = ((pof_eq16a(a, ca) >> skip) << skip) & lim_bits;
-        uint32_t s = ((pof_eq16a(a, cb) >> skip) << skip) & lim_bits;
-        while (c && !*cma) {
-            const unsigned char *q = a + pof_ctz64(c);
-            c &= c - 1;
-            *cma = q - 2 >= p && q[-2] == 'C' && q[-1] == 'M';
+        uint32_t as = ((pof_eq16a(a, ca) >> skip) << skip) & lim_bits;
+        uint32_t bs = ((pof_eq16a(a, cb) >> skip) << skip) & lim_bits;
+        while (as && !*cma) {
+            const unsigned char *q = a + pof_ctz64(as);
+            as &= as - 1;
+            *cma = q - p >= 2 && q[-2] == 'C' && q[-1] == 'M';
         }
-        while (s && !*slab) {
-            const unsigned char *q = a + pof_ctz64(s);
-            s &= s - 1;
-            *slab = q - 3 >= p && q[-3] == 's' && q[-2] == 'l' && q[-1] == 'a';
+        while (bs && !*slab) {
+            const unsigned char *q = a + pof_ctz64(bs);
+            bs &= bs - 1;
+            *slab = q - p >= 3 && q[-3] == 's' && q[-2] == 'l' && q[-1] == 'a';
         }
         if (nl)
             return a + pof_ctz64(nl) - p;

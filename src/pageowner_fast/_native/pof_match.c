@@ -430,12 +430,13 @@ static int dec_by_value(const unsigned char *buf, ptrdiff_t pe, ptrdiff_t *j, ui
     return ok;
 }
 
-/* The word at buf[k] (up to a blank or the line's end) as a migratetype index, or -1. */
-static int mt_word(const unsigned char *buf, ptrdiff_t pe, ptrdiff_t k)
+/* The word at buf[k] (up to a blank or the line's end, *end) as a migratetype index, or -1. */
+static int mt_word(const unsigned char *buf, ptrdiff_t pe, ptrdiff_t k, ptrdiff_t *end)
 {
     ptrdiff_t j;
     for (j = k; j < pe && buf[j] != ' ' && buf[j] != '\n'; j++)
         ;
+    *end = j;
     return pof_mt_index(buf + k, j - k);
 }
 
@@ -468,11 +469,8 @@ ptrdiff_t pof_pfn_rest(const unsigned char *buf, ptrdiff_t pe, ptrdiff_t j, int 
     /* the kernel's layout, "PFN n type T Block b type T ...", in one pass: then the first
        " type " is right after the number, and the first " Block " right after a known T */
     if (j + 6 <= pe && memcmp(buf + j, " type ", 6) == 0) {
-        ptrdiff_t w = j + 6;
-        int mt;
-        while (w < pe && buf[w] != ' ' && buf[w] != '\n')
-            w++;
-        mt = pof_mt_index(buf + j + 6, w - (j + 6));
+        ptrdiff_t w;
+        int mt = mt_word(buf, pe, j + 6, &w);
         if (mt >= 0 && w + 7 <= pe && memcmp(buf + w, " Block ", 7) == 0) {
             *mt_out = mt;
             *block_out = -1;
@@ -483,9 +481,7 @@ ptrdiff_t pof_pfn_rest(const unsigned char *buf, ptrdiff_t pe, ptrdiff_t j, int 
                 if (j + 6 <= pe && memcmp(buf + j, " type ", 6) == 0) {
                     /* every byte read so far and the one that ends this word are in
                        buf[..k]; every bound checked was below k + 1 */
-                    for (k = j + 6; k < pe && buf[k] != ' ' && buf[k] != '\n'; k++)
-                        ;
-                    *bmt_out = pof_mt_index(buf + j + 6, k - (j + 6));
+                    *bmt_out = mt_word(buf, pe, j + 6, &k);
                     return k < pe ? k + 1 : -1;
                 }
             }
@@ -493,7 +489,7 @@ ptrdiff_t pof_pfn_rest(const unsigned char *buf, ptrdiff_t pe, ptrdiff_t j, int 
         }
     }
     k = pof_find(buf, 0, pe, " type ", 6);
-    *mt_out = k >= 0 ? mt_word(buf, pe, k + 6) : -1;
+    *mt_out = k >= 0 ? mt_word(buf, pe, k + 6, &k) : -1;
     *block_out = -1;
     *bmt_out = -1;
     k = pof_find(buf, 0, pe, " Block ", 7);
@@ -502,7 +498,7 @@ ptrdiff_t pof_pfn_rest(const unsigned char *buf, ptrdiff_t pe, ptrdiff_t j, int 
         if (dec_by_value(buf, pe, &j, &blk)) {
             *block_out = (int64_t)blk;
             if (j + 6 <= pe && memcmp(buf + j, " type ", 6) == 0)
-                *bmt_out = mt_word(buf, pe, j + 6);
+                *bmt_out = mt_word(buf, pe, j + 6, &k);
         }
     }
     return -1;

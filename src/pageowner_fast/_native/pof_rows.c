@@ -232,6 +232,18 @@ static void fold_into(pof_scanner *s, size_t g, int64_t count, int64_t pages)
     pof_cols_fold(&s->cols, g, count, pages, &s->pages_clamped);
 }
 
+/* The PFN verdict a block inherits (the last PFN line's CMA and slab bits), as a key part. */
+POF_INLINE unsigned verdict(const pof_scanner *s)
+{
+    return (unsigned)s->stale_cma | ((unsigned)s->stale_slab << 1);
+}
+
+/* A ts match's result (pof_ts_in_header) as an event's POF_EV_TS_*. */
+POF_INLINE int ev_ts_mode(int r)
+{
+    return r == 0 ? POF_EV_TS_OK : r == 1 ? POF_EV_TS_BAD : POF_EV_TS_SHAPE;
+}
+
 /* --- the shortcut ---------------------------------------------------------------------------- */
 
 /* POF_FOLD: the free_ts slot of the header line, if it has one the shortcut may leave out:
@@ -241,14 +253,12 @@ static void fold_into(pof_scanner *s, size_t g, int64_t count, int64_t pages)
 static void find_slot(const blk_text *b, const blk_ts *ts, int cut_ts, int fr, ptrdiff_t fs,
                       ptrdiff_t fe, blk_fast *f)
 {
-    ptrdiff_t k;
     uint64_t v = 0;
     if (fr != 0 || fe - fs < 2 || fe - fs > 19 || b->h[fe] >= '0')
         return;
     if (cut_ts && fs < ts->ce && ts->cs < fe)
         return;
-    for (k = fs; k < fe; k++)
-        v = v * 10 + (uint64_t)(b->h[k] - '0');
+    pof_conv_u64(b->h, fs, fe, POF_U64_MAX, &v);     /* 19 digits fit */
     f->d_ok = 1;
     f->fs = fs;
     f->fe = fe;
@@ -306,7 +316,7 @@ static int fast_key(pof_scanner *s, const blk_text *b, blk_fast *f)
     f->h1lo = h1.lo;
     if (s->mode == POF_ROWS_TS && ts->r <= 0) {
         f->has_hkey = 1;
-        f->hkey = pof_key_header(h1, ts->r == 0, ts->v, ts->cs, ts->ce - ts->cs);
+        f->hkey = pof_key_header(h1.lo, ts->r == 0, ts->v, ts->cs, ts->ce - ts->cs);
     }
     /* only header lines of the same shape share a key: the same cut text with its digits
        at the same place (cutting "0" from "free_ts 0 ns" leaves the text of "free_ts  ns",
@@ -317,7 +327,7 @@ static int fast_key(pof_scanner *s, const blk_text *b, blk_fast *f)
        pof_digits_sensitive() / has_digits keep out of the table -- and the ts value itself
        is the block's own. Empty and 20+ digit runs (unconvertible ones among them) keep
        their own length. */
-    f->key = pof_key_block(h1, h2, (unsigned)s->stale_cma | ((unsigned)s->stale_slab << 1),
+    f->key = pof_key_block(h1, h2, verdict(s),
                            ts->r >= 0, ts->r >= 0 ? ts->cs : 0,
                            ts->r >= 0 ? ts_len_class(ts->ce - ts->cs) : 0);
     if (f->d_ok)
@@ -600,8 +610,7 @@ static int add_event(pof_scanner *s, const blk_text *b, const blk_fast *f, int32
     e->dv = f->dv;
     e->dn = (int8_t)(f->fe - f->fs);
     e->g = g;
-    e->flags = (uint8_t)(f->ts.r == 0 ? POF_EV_TS_OK : f->ts.r == 1 ? POF_EV_TS_BAD
-                                                                   : POF_EV_TS_SHAPE);
+    e->flags = (uint8_t)ev_ts_mode(f->ts.r);
     if (b->pl == NULL)
         e->flags |= POF_EV_NO_PFN;
     e->ts = f->ts.r == 0 ? f->ts.v : POF_U64_MAX;
@@ -790,12 +799,11 @@ static int fold_block(pof_scanner *s, blk_text *b, const blk_fast *f, const blk_
 static ptrdiff_t digit_run(const unsigned char *h, ptrdiff_t j, ptrdiff_t hl, uint64_t *v)
 {
     ptrdiff_t k = j;
-    uint64_t x = 0;
-    while (k < hl && h[k] >= '0' && h[k] <= '9' && k - j < 20)
-        x = x * 10 + (uint64_t)(h[k++] - '0');
+    while (k < hl && pof_is_digit(h[k]) && k - j < 20)
+        k++;
     if (k == j || k - j > 19)
         return -1;
-    *v = x;
+    pof_conv_u64(h, j, k, POF_U64_MAX, v);     /* 19 digits fit */
     return k;
 }
 
@@ -813,7 +821,7 @@ static int32_t same_as_last(pof_scanner *s, const blk_text *b, blk_fast *f)
     ptrdiff_t ce, fs = 0, fe = 0, hl = b->hl;
     uint64_t v, dv = 0;
     if (!L->valid || b->sn != L->sn ||
-            L->verdict != ((unsigned)s->stale_cma | ((unsigned)s->stale_slab << 1)))
+            L->verdict != verdict(s))
         return -1;
     if (hl < L->cs || memcmp(b->h, L->h, (size_t)L->cs) != 0)
         return -1;
@@ -852,12 +860,8 @@ static int32_t same_as_last(pof_scanner *s, const blk_text *b, blk_fast *f)
     f->fe = fe;
     f->dv = dv;
     f->has_hkey = s->mode == POF_ROWS_TS;
-    if (f->has_hkey) {
-        pof_h128 h1;
-        h1.lo = L->h1lo;
-        h1.hi = 0;
-        f->hkey = pof_key_header(h1, 1, v, L->cs, ce - L->cs);
-    }
+    if (f->has_hkey)
+        f->hkey = pof_key_header(L->h1lo, 1, v, L->cs, ce - L->cs);
     return L->g;
 }
 
@@ -885,7 +889,7 @@ static void remember(pof_scanner *s, const blk_text *b, const blk_fast *f, int32
     L->key = f->key;
     L->h1lo = f->h1lo;
     L->g = g;
-    L->verdict = (uint8_t)((unsigned)s->stale_cma | ((unsigned)s->stale_slab << 1));
+    L->verdict = (uint8_t)verdict(s);
     L->valid = 1;
 }
 
@@ -904,8 +908,7 @@ static int block_fields(pof_scanner *s, blk_text *b)
 shortcut:
         if (s->mode == POF_FOLD) {
             if (s->kspec)
-                return key_block(s, b, g, f.ts.r == 0 ? POF_EV_TS_OK : f.ts.r == 1
-                                 ? POF_EV_TS_BAD : POF_EV_TS_SHAPE, f.ts.v,
+                return key_block(s, b, g, ev_ts_mode(f.ts.r), f.ts.v,
                                  f.ts.r >= 0 ? f.ts.cs : 0, f.ts.r >= 0 ? f.ts.ce : 0,
                                  f.d_ok, f.dv);
             if (f.d_ok)         /* a key with a slot's place is a shape's */

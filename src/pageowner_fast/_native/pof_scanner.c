@@ -436,38 +436,36 @@ int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
             goto out;
         goto counts;
     }
-    for (i = 0; i < cb->n; i++) {
-        int dslot = 0;
-        if (a->mode == POF_FOLD) {
-            size_t len;
-            pof_group_key key;
-            memcpy(&key, pof_interner_value(&b->groups, i, &len), sizeof key);
-            dslot = key.dslot;
-            key.hid = dslot ? dm[key.hid] : hm[key.hid];
-            key.sid = sm[key.sid];
-            g = pof_intern(&a->groups, &key, sizeof key);
-            if (g < 0)
-                goto out;
-            rowmap[i] = g;
-            if ((size_t)g < ca->n) {
-                if (dslot)
-                    continue;       /* a shape: its blocks are events */
-                pof_cols_fold(ca, (size_t)g, cb->count[i], cb->pages[i], &a->pages_clamped);
-                continue;
-            }
-            if ((size_t)g + 1 > a->dgroup_cap) {
-                size_t cap = a->dgroup_cap ? a->dgroup_cap : 1024;
-                uint8_t *d;
-                while (cap < (size_t)g + 1)
-                    cap *= 2;
-                d = (uint8_t *)realloc(a->dgroup, cap);
-                if (d == NULL)
-                    goto out;
-                a->dgroup = d;
-                a->dgroup_cap = cap;
-            }
-            a->dgroup[g] = (uint8_t)dslot;
+    for (i = 0; i < cb->n; i++) {   /* POF_FOLD: b's rows into a's by their group keys */
+        int dslot;
+        size_t len;
+        pof_group_key key;
+        memcpy(&key, pof_interner_value(&b->groups, i, &len), sizeof key);
+        dslot = key.dslot;
+        key.hid = dslot ? dm[key.hid] : hm[key.hid];
+        key.sid = sm[key.sid];
+        g = pof_intern(&a->groups, &key, sizeof key);
+        if (g < 0)
+            goto out;
+        rowmap[i] = g;
+        if ((size_t)g < ca->n) {
+            if (dslot)
+                continue;       /* a shape: its blocks are events */
+            pof_cols_fold(ca, (size_t)g, cb->count[i], cb->pages[i], &a->pages_clamped);
+            continue;
         }
+        if ((size_t)g + 1 > a->dgroup_cap) {
+            size_t cap = a->dgroup_cap ? a->dgroup_cap : 1024;
+            uint8_t *d;
+            while (cap < (size_t)g + 1)
+                cap *= 2;
+            d = (uint8_t *)realloc(a->dgroup, cap);
+            if (d == NULL)
+                goto out;
+            a->dgroup = d;
+            a->dgroup_cap = cap;
+        }
+        a->dgroup[g] = (uint8_t)dslot;
         if (pof_cols_reserve(ca, ca->n + 1) != 0)
             goto out;
         r = ca->n;

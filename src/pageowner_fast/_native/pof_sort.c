@@ -163,8 +163,9 @@ void pof_sort_keys(pof_sortkey *r, size_t n, pof_sortkey *tmp)
         msort_keys(r, n, tmp);
         return;
     }
-    for (range = hi - lo; range >> shift >= ((uint64_t)1 << BUCKET_BITS); shift++)
-        ;
+    range = hi - lo;
+    if (range >> BUCKET_BITS)
+        shift = (unsigned)(pof_msb64(range) - (BUCKET_BITS - 1));
     for (i = 0; i < n; i++)
         cnt[((r[i].a - lo) >> shift) + 1]++;
     for (b = 0; b < ((size_t)1 << BUCKET_BITS); b++)
