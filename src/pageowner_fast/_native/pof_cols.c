@@ -35,3 +35,21 @@ void pof_cols_free(pof_cols *c)
 #undef POF_COL_FREE
     memset(c, 0, sizeof *c);
 }
+
+/* Make the array *p (capacity *cap items) hold at least `want` items, doubling from
+ * `first`; 0, or POF_ENOMEM (*p unchanged). */
+int pof_grow(void **p, size_t *cap, size_t want, size_t itemsize, size_t first)
+{
+    size_t c = *cap ? *cap * 2 : first;
+    void *q;
+    if (want <= *cap)
+        return 0;
+    while (c < want)
+        c *= 2;
+    q = realloc(*p, c * itemsize);
+    if (q == NULL)
+        return POF_ENOMEM;
+    *p = q;
+    *cap = c;
+    return 0;
+}

@@ -38,6 +38,10 @@ typedef struct {
 } pof_cols;
 
 int pof_cols_reserve(pof_cols *c, size_t want);     /* 0, or POF_ENOMEM */
+
+/* Make the array *p (capacity *cap items) hold at least `want` items, doubling from
+ * `first`; 0, or POF_ENOMEM (*p unchanged). */
+int pof_grow(void **p, size_t *cap, size_t want, size_t itemsize, size_t first);
 void pof_cols_free(pof_cols *c);                     /* frees what has not been taken */
 
 /* Row i of s into row r of d (room reserved), every column as it is. */

@@ -23,24 +23,6 @@
 #include "pof_scanner.h"
 #include "pof_lines.h"
 
-/* Make the array *p (capacity *cap items) hold at least `want` items, doubling from
- * `first`; 0, or POF_ENOMEM (*p unchanged). */
-static int grow(void **p, size_t *cap, size_t want, size_t itemsize, size_t first)
-{
-    size_t c = *cap ? *cap * 2 : first;
-    void *q;
-    if (want <= *cap)
-        return 0;
-    while (c < want)
-        c *= 2;
-    q = realloc(*p, c * itemsize);
-    if (q == NULL)
-        return POF_ENOMEM;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 /* A block's text as the row builder sees it. */
 typedef struct {
     const unsigned char *h;     /* the header line (the first line, newline included) */
@@ -86,12 +68,12 @@ typedef struct {
 
 static int reserve_text(pof_scanner *s, size_t want)
 {
-    return grow((void **)&s->textbuf, &s->text_cap, want, 1, 65536);
+    return pof_grow((void **)&s->textbuf, &s->text_cap, want, 1, 65536);
 }
 
 static int reserve_scratch(pof_scanner *s, size_t want)
 {
-    return grow((void **)&s->scratch, &s->scratch_cap, want, 1, 4096);
+    return pof_grow((void **)&s->scratch, &s->scratch_cap, want, 1, 4096);
 }
 
 /* b->t: the text in one piece (a copy unless it already is one). */
@@ -146,7 +128,7 @@ static int32_t add_header(pof_scanner *s, const unsigned char *h, ptrdiff_t hl, 
     int32_t hid = pof_interner_append(&s->headers, h, (size_t)hl);
     if (hid < 0)
         return hid;
-    if (grow((void **)&s->hkeys, &s->hkeys_cap, (size_t)hid + 1, sizeof(uint64_t), 65536) != 0)
+    if (pof_grow((void **)&s->hkeys, &s->hkeys_cap, (size_t)hid + 1, sizeof(uint64_t), 65536) != 0)
         return POF_ENOMEM;
     s->hkeys[hid] = key;
     return hid;
@@ -163,7 +145,7 @@ static pof_stackinfo *stack_info(pof_scanner *s, const unsigned char *st, ptrdif
         return NULL;
     if ((size_t)rid < s->ninfo)
         return &s->info[rid];
-    if (grow((void **)&s->info, &s->info_cap, (size_t)rid + 1, sizeof(pof_stackinfo), 1024) != 0)
+    if (pof_grow((void **)&s->info, &s->info_cap, (size_t)rid + 1, sizeof(pof_stackinfo), 1024) != 0)
         return NULL;
     si = &s->info[rid];
     s->ninfo = (size_t)rid + 1;
@@ -220,7 +202,7 @@ static int header_has_vm(pof_scanner *s, int32_t hid, const unsigned char *h, pt
         return pof_find_vm(h, hl) >= 0;
     if ((size_t)hid < s->nheader_vm)
         return s->header_vm[hid];
-    if (grow((void **)&s->header_vm, &s->header_vm_cap, (size_t)hid + 1, 1, 1024) != 0)
+    if (pof_grow((void **)&s->header_vm, &s->header_vm_cap, (size_t)hid + 1, 1, 1024) != 0)
         return -1;
     s->header_vm[hid] = pof_find_vm(h, hl) >= 0;
     s->nheader_vm = (size_t)hid + 1;
@@ -637,7 +619,7 @@ static int key_block(pof_scanner *s, const blk_text *b, int32_t g, int ts_mode, 
     unsigned spec = s->kspec;
     uint64_t free_ts = dslot ? dv : c->free_ts[g];
     int64_t pfn = -1, block = -1;
-    int mt = -1, bmt = -1, parsed = 0;
+    int mt = -1, bmt = -1;
     uint16_t bad = (uint16_t)(c->bad[g] & ~(POF_BAD_PFN | POF_BAD_TS));
     size_t r;
     int32_t kg = -1, hid;
@@ -659,7 +641,6 @@ static int key_block(pof_scanner *s, const blk_text *b, int32_t g, int ts_mode, 
     if (spec & POF_K_BLOCK) {   /* the key holds the PFN line's pageblock and types */
         if (b->pl != NULL)
             pof_parse_pfn_cached(&s->lastpfn, b->pl, b->pll, &pfn, &mt, &block, &bmt);
-        parsed = 1;
     }
     /* the shape's last key; with the pageblock in it a hit too, most of the time: the dump
        lists pages in PFN order, so a shape's blocks in one pageblock come one after another */
@@ -688,7 +669,7 @@ static int key_block(pof_scanner *s, const blk_text *b, int32_t g, int ts_mode, 
         kg = pof_intern(&s->kgroups, &key, sizeof key);
         if (kg < 0)
             return kg;
-        if (grow((void **)&s->kcache, &s->kcache_cap, (size_t)g + 1, sizeof(pof_kcache), 1024) != 0)
+        if (pof_grow((void **)&s->kcache, &s->kcache_cap, (size_t)g + 1, sizeof(pof_kcache), 1024) != 0)
             return POF_ENOMEM;
         for (r = old; r < s->kcache_cap; r++)
             s->kcache[r].bits = 0xff;           /* no key yet: bits are below 16 */
@@ -730,12 +711,7 @@ static int key_block(pof_scanner *s, const blk_text *b, int32_t g, int ts_mode, 
     else if (ts_mode == POF_EV_TS_BAD)
         k->ts[r] = POF_U64_MAX;
     k->free_ts[r] = free_ts;
-    if (!parsed && b->pl != NULL)
-        pof_parse_pfn_cached(&s->lastpfn, b->pl, b->pll, &pfn, &mt, &block, &bmt);
-    k->pfn[r] = pfn;
-    k->block[r] = block;
-    k->mt[r] = (int8_t)mt;
-    k->bmt[r] = (int8_t)bmt;
+    pfn_fields(s, k, r, b);     /* (a parse just made is the cache's answer) */
     k->bad[r] = bad;
     k->lineno[r] = b->lineno;
     k->n = r + 1;
@@ -778,7 +754,7 @@ static int fold_block(pof_scanner *s, blk_text *b, const blk_fast *f, const blk_
             pof_fast_put(&s->fast, f->key, g) != 0)
         return POF_ENOMEM;
     if ((size_t)g >= s->cols.n) {       /* a new row (a shape, folding by a key) */
-        if (grow((void **)&s->dgroup, &s->dgroup_cap, (size_t)g + 1, 1, 1024) != 0)
+        if (pof_grow((void **)&s->dgroup, &s->dgroup_cap, (size_t)g + 1, 1, 1024) != 0)
             return POF_ENOMEM;
         s->dgroup[g] = (uint8_t)F->dslot;
         if (join(s, b) != 0 || new_row(s, b, F) != 0)

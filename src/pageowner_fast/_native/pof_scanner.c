@@ -324,13 +324,32 @@ static int merge_events(pof_scanner *a, pof_scanner *b, const int32_t *rowmap,
     return 0;
 }
 
+/* Row i of b's columns as a new row of a's: header id `hid` (already mapped), the other ids
+ * through their maps, the line number shifted past a's part. 0, or POF_ENOMEM. */
+static int append_mapped_row(pof_cols *ca, const pof_cols *cb, size_t i, int32_t hid,
+                             const int32_t *sm, const int32_t *cm, const int32_t *mm,
+                             int64_t line_off)
+{
+    size_t r = ca->n;
+    if (pof_cols_reserve(ca, r + 1) != 0)
+        return POF_ENOMEM;
+    pof_cols_copy_row(ca, r, cb, i);
+    ca->header_id[r] = hid;
+    ca->stack_id[r] = sm[cb->stack_id[i]];
+    ca->comm_id[r] = cm[cb->comm_id[i]];
+    ca->module_id[r] = mm[cb->module_id[i]];
+    ca->lineno[r] = cb->lineno[i] + line_off;
+    ca->n = r + 1;
+    return 0;
+}
+
 /* POF_FOLD by a key: b's rows (kcols) into a's, by their keys (b scanned the input after
  * a's part: a's row of a key stays its first). hm, sm, cm, mm: b's ids in a's tables. */
 static int merge_key_rows(pof_scanner *a, pof_scanner *b, const int32_t *hm, const int32_t *sm,
                           const int32_t *cm, const int32_t *mm, int64_t line_off)
 {
     pof_cols *ka = &a->kcols, *kb = &b->kcols;
-    size_t i, r;
+    size_t i;
     int32_t g;
     for (i = 0; i < kb->n; i++) {
         size_t len;
@@ -349,16 +368,8 @@ static int merge_key_rows(pof_scanner *a, pof_scanner *b, const int32_t *hm, con
             pof_cols_fold(ka, (size_t)g, kb->count[i], kb->pages[i], &a->pages_clamped);
             continue;
         }
-        r = ka->n;
-        if (pof_cols_reserve(ka, r + 1) != 0)
+        if (append_mapped_row(ka, kb, i, hm[kb->header_id[i]], sm, cm, mm, line_off) != 0)
             return POF_ENOMEM;
-        pof_cols_copy_row(ka, r, kb, i);
-        ka->header_id[r] = hm[kb->header_id[i]];
-        ka->stack_id[r] = sm[kb->stack_id[i]];
-        ka->comm_id[r] = cm[kb->comm_id[i]];
-        ka->module_id[r] = mm[kb->module_id[i]];
-        ka->lineno[r] = kb->lineno[i] + line_off;
-        ka->n = r + 1;
     }
     return 0;
 }
@@ -392,7 +403,7 @@ int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
 {
     int32_t *hm = NULL, *sm = NULL, *cm = NULL, *mm = NULL, *dm = NULL, *rowmap = NULL, g;
     pof_cols *ca = &a->cols, *cb = &b->cols;
-    size_t i, r, base = a->headers.n;
+    size_t i, base = a->headers.n;
     int64_t line_off = a->lineno;
     int rc = POF_ENOMEM;
     hm = (int32_t *)malloc((b->headers.n + 1) * sizeof(int32_t));
@@ -407,13 +418,9 @@ int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
         /* b's header lines (and their keys) appended as they are, in one copy */
         if (pof_interner_extend(&a->headers, &b->headers) != 0)
             goto out;
-        if (a->hkeys_cap < a->headers.n) {
-            uint64_t *k = (uint64_t *)realloc(a->hkeys, (a->headers.n + 1) * sizeof(uint64_t));
-            if (k == NULL)
-                goto out;
-            a->hkeys = k;
-            a->hkeys_cap = a->headers.n + 1;
-        }
+        if (pof_grow((void **)&a->hkeys, &a->hkeys_cap, a->headers.n + 1, sizeof(uint64_t),
+                     1024) != 0)
+            goto out;
         if (b->headers.n)
             memcpy(a->hkeys + base, b->hkeys, b->headers.n * sizeof(uint64_t));
         for (i = 0; i < b->headers.n; i++)
@@ -454,28 +461,12 @@ int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
             pof_cols_fold(ca, (size_t)g, cb->count[i], cb->pages[i], &a->pages_clamped);
             continue;
         }
-        if ((size_t)g + 1 > a->dgroup_cap) {
-            size_t cap = a->dgroup_cap ? a->dgroup_cap : 1024;
-            uint8_t *d;
-            while (cap < (size_t)g + 1)
-                cap *= 2;
-            d = (uint8_t *)realloc(a->dgroup, cap);
-            if (d == NULL)
-                goto out;
-            a->dgroup = d;
-            a->dgroup_cap = cap;
-        }
-        a->dgroup[g] = (uint8_t)dslot;
-        if (pof_cols_reserve(ca, ca->n + 1) != 0)
+        if (pof_grow((void **)&a->dgroup, &a->dgroup_cap, (size_t)g + 1, 1, 1024) != 0)
             goto out;
-        r = ca->n;
-        pof_cols_copy_row(ca, r, cb, i);
-        ca->header_id[r] = dslot ? dm[cb->header_id[i]] : hm[cb->header_id[i]];
-        ca->stack_id[r] = sm[cb->stack_id[i]];
-        ca->comm_id[r] = cm[cb->comm_id[i]];
-        ca->module_id[r] = mm[cb->module_id[i]];
-        ca->lineno[r] = cb->lineno[i] + line_off;
-        ca->n = r + 1;
+        a->dgroup[g] = (uint8_t)dslot;
+        if (append_mapped_row(ca, cb, i, dslot ? dm[cb->header_id[i]] : hm[cb->header_id[i]],
+                              sm, cm, mm, line_off) != 0)
+            goto out;
     }
     if (merge_events(a, b, rowmap, line_off) != 0)
         goto out;
