@@ -329,22 +329,34 @@ def test_block_with_many_pfn_lines_matches_reference():
         assert_same(_scan.scan_bytes(data, strip_ts=strip), _pyscan.scan_bytes(data, strip_ts=strip))
 
 
-def test_dedup_packed_equal_keys_for_different_values():
-    """The -a scan stores one header line per row and makes them unique afterwards by hash;
-    values whose hashes collide must still be told apart by their bytes."""
-    from pageowner_fast import _scan
-    values = [b"a", b"bb", b"a", b"", b"bb", b"c", b""]
-    offs = np.zeros(len(values) + 1, dtype=np.int64)
-    np.cumsum([len(v) for v in values], out=offs[1:])
-    arena = np.frombuffer(b"".join(values), dtype=np.uint8)
-    for keys in (np.full(len(values), 7, dtype=np.uint64),            # all collide
-                 np.array([1, 2, 1, 3, 2, 4, 3], dtype=np.uint64)):   # honest hashes
-        narena, noffs, remap = _scan.dedup_packed(arena, offs, keys)
-        got = [narena[noffs[i]:noffs[i + 1]].tobytes() for i in range(len(noffs) - 1)]
-        assert got == [b"a", b"bb", b"", b"c"]
-        assert remap.tolist() == [0, 1, 0, 2, 1, 3, 2]
-    distinct = np.arange(len(values), dtype=np.uint64)
-    assert _scan.dedup_packed(arena, offs, distinct)[2] is None
+def test_dedup_entries_keeps_first_of_equal_entries():
+    """The -a scan keeps one header entry (template, digit count, value) per row and makes
+    them unique afterwards: entries that differ in any one part stay apart, equal ones
+    become the first of them, and nothing changes when all differ."""
+    etpl = np.array([0, 1, 0, 0, 0, 2, 0, 1], dtype=np.int32)
+    edn = np.array([3, -1, 3, 4, -1, 3, 3, -1], dtype=np.int8)
+    edv = np.array([123, 0, 123, 123, 0, 5, 124, 0], dtype=np.uint64)
+    (t, n, v), remap = _scan.dedup_entries(etpl, edn, edv)
+    assert remap.tolist() == [0, 1, 0, 2, 3, 4, 5, 1]
+    assert (t.tolist(), n.tolist(), v.tolist()) == ([0, 1, 0, 0, 2, 0], [3, -1, 4, -1, 3, 3],
+                                                    [123, 0, 123, 0, 5, 124])
+    keep = [0, 1, 3, 4, 5, 6]
+    assert _scan.dedup_entries(etpl[keep], edn[keep], edv[keep])[1] is None
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(-1, 2), st.integers(0, 2)), max_size=60))
+def test_dedup_entries_matches_a_dict(entries):
+    """dedup_entries against its definition: ids of first appearance of each distinct entry."""
+    a = np.array(entries or [(0, 0, 0)][:0], dtype=np.int64).reshape(-1, 3)
+    (t, n, v), remap = _scan.dedup_entries(a[:, 0].astype(np.int32), a[:, 1].astype(np.int8),
+                                           a[:, 2].astype(np.uint64))
+    first: dict[tuple[int, int, int], int] = {}
+    want = [first.setdefault(e, len(first)) for e in entries]
+    if remap is None:
+        assert want == list(range(len(entries)))
+    else:
+        assert remap.tolist() == want
+    assert list(zip(t.tolist(), n.tolist(), v.tolist())) == list(first)
 
 
 @settings(max_examples=300, deadline=None)
@@ -536,6 +548,19 @@ def test_a_block_after_its_near_twin(second):
         assert _sort_output(lambda strip: _scan.scan_bytes(data, strip_ts=strip, aggregate=True), args) == ref
         if args and args[0].startswith("--cull"):
             assert _key_output(data, args, _key_stream) == ref
+
+
+def test_ts_digits_elsewhere_in_the_same_cut_line():
+    """"ts 1 ns" and "ts  1ns" leave the same line once their digits are cut, at different
+    places: the shortcut key tells them apart, so -a keeps both lines as they are."""
+    head = b"Page allocated via order 0, mask 0x1(X), pid 1, tgid 1 (a), "
+    data = b"".join(head + ts + b", free_ts 1 ns\n" + TWIN_STACK + b"\n"
+                    for ts in (b"ts 1 ns", b"ts  1ns", b"ts 1 ns", b"ts1  ns"))
+    for strip in (True, False):
+        assert_same(_scan.scan_bytes(data, strip_ts=strip), _pyscan.scan_bytes(data, strip_ts=strip))
+    for args in ([], ["-a"]):
+        ref = _sort_output(lambda strip: _pyscan.scan_bytes(data, strip_ts=strip), args)
+        assert _sort_output(lambda strip: _scan.scan_bytes(data, strip_ts=strip, aggregate=True), args) == ref
 
 
 # --- folding by a cull's fields (SortOptions.fold_key) --------------------------------------

@@ -87,3 +87,62 @@ def test_lengths_must_agree():
         _scan.write_text_records(lambda mv: None, *packed([b"a\n"]), *packed([b"s\n"]),
                                  np.ones(2, np.int64), np.ones(1, np.int64), np.full(1, 16, np.uint8),
                                  np.zeros(1, np.int32), np.zeros(1, np.int32))
+
+
+# --- the write-behind thread (two buffers: one written while the next is made) ---------------
+
+def _many(n=400):
+    headers = [b"Page allocated via order %d\n" % i for i in range(7)]
+    stacks = [b" f+0x%x/0x2\n" % i for i in range(5)]
+    return (headers, stacks, list(range(n)), [2 * i for i in range(n)], [16] * n,
+            [i % 7 for i in range(n)], [i % 5 for i in range(n)])
+
+
+def test_a_slow_write_sees_each_buffer_whole():
+    """write() is still copying one buffer while the next chunk is made: the bytes it reads
+    must not change under it (a view is handed over, and its buffer reused only after)."""
+    import time
+    rec = _many()
+    seen = []
+
+    def slow(mv):
+        first = bytes(mv)
+        time.sleep(0.002)
+        assert bytes(mv) == first
+        seen.append(first)
+    _scan.write_text_records(slow, *packed(rec[0]), *packed(rec[1]),
+                             *(np.asarray(a, dtype=t) for a, t in zip(rec[2:], (np.int64, np.int64, np.uint8, np.int32, np.int32))),
+                             chunk=200)
+    assert len(seen) > 10
+    assert b"".join(seen) == python_writer(*rec)
+
+
+def test_an_error_of_write_stops_the_writer():
+    """write() fails on its third call (a full disk): the writer raises that error, calls
+    write() no more and leaves no thread behind."""
+    import threading
+    rec = _many()
+    calls = []
+
+    def failing(mv):
+        calls.append(len(mv))
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+    before = threading.active_count()
+    with pytest.raises(OSError, match="No space left"):
+        _scan.write_text_records(failing, *packed(rec[0]), *packed(rec[1]),
+                                 *(np.asarray(a, dtype=t) for a, t in zip(rec[2:], (np.int64, np.int64, np.uint8, np.int32, np.int32))),
+                                 chunk=200)
+    assert len(calls) == 3
+    assert threading.active_count() == before
+
+
+def test_a_bad_record_after_the_first_chunk_is_an_error():
+    """A bad id found while the thread writes earlier chunks: the error, and no thread left."""
+    import threading
+    rec = list(_many())
+    rec[5] = rec[5][:-1] + [99]         # the last record's header id is outside the table
+    before = threading.active_count()
+    with pytest.raises(ValueError, match="record 399: a header or stack id"):
+        c_writer(*rec, chunk=200)
+    assert threading.active_count() == before

@@ -50,8 +50,6 @@ cdef extern from "_native/pof_intern.h":
     int pof_interner_init(pof_interner* t, size_t cap) noexcept nogil
     void pof_interner_free(pof_interner* t) noexcept nogil
     int32_t pof_intern(pof_interner* t, const void* data, size_t n) noexcept nogil
-    int pof_canon_ids(const unsigned char* arena, const int64_t* offs, const uint64_t* keys,
-                      const int64_t* order, size_t n, int64_t* canon) noexcept nogil
 
 
 cdef extern from "_native/pof_cols.h":
@@ -114,7 +112,6 @@ cdef extern from "_native/pof_scanner.h":
         pof_interner stacks
         pof_interner comms
         pof_interner modules
-        uint64_t* hkeys
         int stale_cma
         int stale_slab
         int64_t nblocks
@@ -138,6 +135,7 @@ cdef extern from "_native/pof_scanner.h":
     int pof_key_finish(pof_scanner* s) noexcept nogil
     int64_t pof_pages_overflow(const pof_scanner* s) noexcept nogil
     int pof_fold_finish(pof_scanner* s) noexcept nogil
+    int pof_rows_ts_finish(pof_scanner* s) noexcept nogil
     int pof_split_parts(const unsigned char* buf, ptrdiff_t size, int parts, ptrdiff_t* starts,
                         int* cma, int* slab) noexcept nogil
 

@@ -158,10 +158,11 @@ cdef tuple _packed(pof_interner* t):
 
 
 cdef dict _templated(pof_htable* t):
-    """The header lines of a folded scan with free_ts slots, ids in text order: template k
-    is arena[offs[k]:offs[k+1]] with its digits' place q[k] (-1: none); entry i is template
-    etpl[i] with edn[i] digits of value edv[i] put in at that place (edn[i] < 0: none);
-    "packer" makes all the texts at once (templated_packed)."""
+    """Header lines as templates: template k is arena[offs[k]:offs[k+1]] with its digits'
+    place q[k] (-1: none); entry i is template etpl[i] with edn[i] digits of value edv[i]
+    put in at that place (edn[i] < 0: none); "packer" makes all the texts at once
+    (templated_packed). A folded scan's (free_ts slots) are in text order; -a's are not
+    (the caller says so with "text_order": False)."""
     return {"packer": templated_packed,
             "templates": (_adopt(<void**>&t.arena, t.offs[t.n], np.uint8),
                           _adopt(<void**>&t.offs, t.n + 1, np.int64),
@@ -330,21 +331,23 @@ cdef class Scanner:
     def result(self):
         """(columns, tables, stats) as _pyscan.scan_bytes returns them; the NumPy columns
         and the packed tables take over the C buffers. A folded scan whose header lines had
-        free_ts slots gives its headers as templates (see _templated)."""
+        free_ts slots, and a scan that keeps the ts digits (-a), give their headers as
+        templates (see _templated)."""
         cdef pof_cols* c = &self.s.cols
         cdef size_t n
-        cdef size_t nh = self.s.headers.n
         cdef int rc = 0
         if self.taken:
             raise RuntimeError("this Scanner's result() was taken already")
         self.taken = True
-        if self.s.mode == POF_FOLD:
-            with nogil:
+        with nogil:
+            if self.s.mode == POF_FOLD:
                 rc = pof_key_finish(&self.s)
                 if rc == 0:
                     rc = pof_fold_finish(&self.s)
-            if rc != 0:
-                raise _status_error(rc)
+            elif self.s.mode == POF_ROWS_TS:
+                rc = pof_rows_ts_finish(&self.s)
+        if rc != 0:
+            raise _status_error(rc)
         n = c.n
         stats = {"blocks": int(self.s.nblocks), "nul_bytes": int(self.s.nul_bytes),
                  "cr_removed": int(self.s.cr_removed), "truncated": bool(self.s.truncated),
@@ -374,11 +377,11 @@ cdef class Scanner:
         }
         pof_cols_free(c)        # what was not taken (block_pages)
         headers = _templated(&self.s.ht) if self.s.has_ht else _packed(&self.s.headers)
-        if self.s.mode == POF_ROWS_TS:
-            hkeys = _adopt(<void**>&self.s.hkeys, nh, np.uint64)
-            arena, offs, remap = dedup_packed(headers[0], headers[1], hkeys)
-            headers = (arena, offs)
+        if self.s.mode == POF_ROWS_TS:     # an entry per row, ids in row order
+            headers["text_order"] = False
+            entries, remap = dedup_entries(*headers["entries"])
             if remap is not None:
+                headers["entries"] = entries
                 columns["header_id"] = remap[columns["header_id"]]
         tables = {
             "headers": headers,
@@ -563,7 +566,7 @@ def write_text_records(write, const unsigned char[::1] harena, const int64_t[::1
     cdef const int32_t[::1] etpl
     cdef const int8_t[::1] edn
     cdef const uint64_t[::1] edv
-    cdef Py_ssize_t n = count.shape[0], cap
+    cdef Py_ssize_t n = count.shape[0], cap, bcap
     cdef ptrdiff_t w
     cdef size_t need = 0
     cdef bytearray ba
@@ -604,76 +607,135 @@ def write_text_records(write, const unsigned char[::1] harena, const int64_t[::1
             r.etpl = &etpl[0]
             r.edn = &edn[0]
             r.edv = &edv[0]
+    # two buffers: while a thread writes one (the kernel copies it), the next chunk is
+    # made in the other; the first chunk is written here when it is the only one
     cap = 2 * chunk + 4096
-    ba = bytearray(cap)
-    mv = memoryview(ba)
-    while r.next < r.n:
-        out = <char*>ba
-        with nogil:
-            w = pof_records_write(&r, out, cap, chunk, &need)
-        if w == POF_EBADID:
-            raise ValueError(f"record {r.next}: a header or stack id, or its offsets, "
-                             "outside its table")
-        if w == 0:              # one record longer than the buffer
-            cap = 2 * need
-            ba = bytearray(cap)
-            mv = memoryview(ba)
-            continue
-        write(mv[:w])
+    bufs = [bytearray(cap), None]
+    behind = None
+    slot = 0
+    try:
+        while r.next < r.n:
+            ba = bufs[slot]
+            if behind is not None:
+                behind.claim(slot)
+                if ba is None:
+                    ba = bufs[slot] = bytearray(cap)
+            out = <char*>ba
+            bcap = len(ba)
+            with nogil:
+                w = pof_records_write(&r, out, bcap, chunk, &need)
+            if w == POF_EBADID:
+                raise ValueError(f"record {r.next}: a header or stack id, or its offsets, "
+                                 "outside its table")
+            if w == 0:          # one record longer than the buffer
+                cap = 2 * need
+                bufs[slot] = bytearray(cap)
+                if behind is not None:
+                    behind.release(slot)
+                continue
+            if behind is None:
+                if r.next >= r.n:
+                    write(memoryview(ba)[:w])
+                    break
+                behind = _WriteBehind(write)
+                behind.claim(slot)
+            behind.put(slot, memoryview(ba)[:w])
+            slot ^= 1
+    except BaseException:
+        if behind is not None:
+            behind.close(quiet=True)
+        raise
+    if behind is not None:
+        behind.close()
 
 
-# --- unique values of a packed table (-a) ----------------------------------------------------
+class _WriteBehind:
+    """A thread that calls write(view) for the views put to it, in order, while the caller
+    fills the other of two buffers: claim(slot) waits until the slot's last view is written.
+    An error of write() is raised by the next claim() or by close()."""
 
-def dedup_packed(arena, offs, keys):
-    """Make the values of a packed table unique: value i is arena[offs[i]:offs[i+1]] and
-    keys[i] its hash. Returns (arena, offs, remap): remap[old id] = new id, ids in order of
-    first appearance; remap is None (and the table returned as it is) when no two keys are
-    equal, which a sort of the keys tells without touching the values."""
-    cdef Py_ssize_t n = len(keys)
+    def __init__(self, write):
+        import queue
+        import threading
+        self.write = write
+        self.error = None
+        self.todo = queue.SimpleQueue()
+        self.free = [threading.Semaphore(1), threading.Semaphore(1)]
+        self.thread = threading.Thread(target=self._run, name="pageowner-fast write",
+                                       daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            item = self.todo.get()
+            if item is None:
+                return
+            slot, view = item
+            try:
+                if self.error is None:
+                    self.write(view)
+            except BaseException as e:
+                self.error = e
+            finally:
+                del view
+                self.free[slot].release()
+
+    def claim(self, slot):
+        self.free[slot].acquire()
+        if self.error is not None:
+            self.free[slot].release()
+            raise self.error
+
+    def release(self, slot):
+        self.free[slot].release()
+
+    def put(self, slot, view):
+        self.todo.put((slot, view))
+
+    def close(self, quiet=False):
+        self.todo.put(None)
+        self.thread.join()
+        if self.error is not None and not quiet:
+            e, self.error = self.error, None
+            raise e
+
+
+# --- unique entries of a templated table (-a) -------------------------------------------------
+
+def dedup_entries(etpl, edn, edv):
+    """Make the entries of a templated header table unique (-a: an entry per row). Entry i
+    is template etpl[i] with edn[i] digits of value edv[i]; equal texts are equal entries
+    (a line's template and digits are decided by the line alone, and the templates are
+    interned), so the entries are compared, not the texts. Returns ((etpl, edn, edv), remap):
+    remap[old id] = new id, ids in order of first appearance; remap is None (and the entries
+    returned as they are) when no two are equal, which a sort of their hashes tells."""
+    etpl = np.ascontiguousarray(etpl, dtype=np.int32)
+    edn = np.ascontiguousarray(edn, dtype=np.int8)
+    edv = np.ascontiguousarray(edv, dtype=np.uint64)
+    n = len(etpl)
     if n < 2:
-        return arena, offs, None
-    srt = np.sort(keys)
-    if not (srt[1:] == srt[:n - 1]).any():
-        return arena, offs, None
-    order = np.ascontiguousarray(np.argsort(keys, kind="stable"), dtype=np.int64)
-    canon = _canon_ids(arena, offs, np.ascontiguousarray(keys, dtype=np.uint64), order)
+        return (etpl, edn, edv), None
+    # (template, digit count) in one integer beside the value; a hash of the two to sort
+    tn = (etpl.astype(np.uint64) << np.uint64(8)) | edn.view(np.uint8).astype(np.uint64)
+    h = tn * np.uint64(0x9E3779B97F4A7C15)
+    h ^= edv
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(29)
+    srt = np.sort(h)
+    rep = srt[1:] == srt[:-1]
+    if not rep.any():
+        return (etpl, edn, edv), None
+    # the entries whose hash repeats, grouped exactly; each group's first one stays
+    cand = np.flatnonzero(np.isin(h, srt[1:][rep]))
+    pairs = np.stack([tn[cand], edv[cand]], axis=1)
+    _, first, inv = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
+    canon = np.arange(n, dtype=np.int64)
+    canon[cand] = cand[first[inv.reshape(-1)]]
     keep = canon == np.arange(n, dtype=np.int64)
+    if keep.all():
+        return (etpl, edn, edv), None
     newid = np.cumsum(keep) - 1
-    remap = newid[canon].astype(np.int32)
-    ids = np.flatnonzero(keep).astype(np.int64)
-    lens = (offs[1:] - offs[:n])[ids]
-    noffs = np.zeros(len(ids) + 1, dtype=np.int64)
-    np.cumsum(lens, out=noffs[1:])
-    narena = np.empty(int(noffs[len(ids)]), dtype=np.uint8)
-    _gather(arena, offs, ids, narena, noffs)
-    return narena, noffs, remap
-
-
-cdef cnp.ndarray _canon_ids(const uint8_t[::1] arena, const int64_t[::1] offs,
-                            const uint64_t[::1] keys, const int64_t[::1] order):
-    """canon[i] = the smallest id whose value equals value i (pof_canon_ids)."""
-    cdef Py_ssize_t n = keys.shape[0]
-    cdef cnp.ndarray out = np.empty(n, dtype=np.int64)
-    cdef int64_t[::1] canon = out
-    cdef int rc
-    if offs.shape[0] != n + 1 or order.shape[0] != n:
-        raise ValueError("offs needs one entry more than keys, order as many")
-    if n and (offs[0] < 0 or offs[n] > arena.shape[0]):
-        raise ValueError("offsets outside the arena")
-    with nogil:
-        rc = pof_canon_ids(&arena[0] if arena.shape[0] else NULL, &offs[0], &keys[0],
-                           &order[0], n, &canon[0])
-    if rc != 0:
-        raise _status_error(rc)
-    return out
-
-
-cdef void _gather(const uint8_t[::1] arena, const int64_t[::1] offs, const int64_t[::1] ids,
-                  uint8_t[::1] out, const int64_t[::1] noffs) noexcept:
-    cdef Py_ssize_t j
-    for j in range(ids.shape[0]):
-        if noffs[j + 1] > noffs[j]:
-            memcpy(&out[noffs[j]], &arena[offs[ids[j]]], noffs[j + 1] - noffs[j])
+    return (etpl[keep], edn[keep], edv[keep]), newid[canon].astype(np.int32)
 
 
 def templated_packed(const uint8_t[::1] arena, const int64_t[::1] offs, const int32_t[::1] q,

@@ -8,9 +8,10 @@ import numpy as np
 import numpy.typing as npt
 
 Packed = tuple[bytes, npt.NDArray[np.int64]]
-# A folded scan's header lines with free_ts slots (the compiled scanner's `_templated`):
+# Header lines as templates (the compiled scanner's `_templated`):
 # {"templates": (arena, offsets, q), "entries": (template, digit count, digits' value),
-#  "packer": a function of the six arrays that makes every text at once (or absent)}
+#  "packer": a function of the six arrays that makes every text at once (or absent),
+#  "text_order": whether the ids are in text order (absent: they are)}
 Templated = dict[str, Any]
 
 
@@ -23,9 +24,9 @@ class Table(Sequence[bytes]):
 
     Built from a list of bytes, or from the scanner's packed form ``(arena, offsets)``
     (value i = ``arena[offsets[i]:offsets[i+1]]``), which is turned into a list only if
-    something needs every value as an object; or from a folded scan's templated header
-    lines (`Templated`: value i is a template with digits put in, the ids in text order),
-    whose texts are made only when asked for."""
+    something needs every value as an object; or from templated header lines (`Templated`:
+    value i is a template with digits put in; a folded scan's ids are in text order, -a's
+    in order of appearance), whose texts are made only when asked for."""
 
     def __init__(self, items: Iterable[bytes] | Packed | Templated) -> None:
         self._arena: Any        # bytes, or a uint8 array from the scanner
@@ -34,12 +35,15 @@ class Table(Sequence[bytes]):
         self._tpl: tuple[Any, ...] | None = None
         self._packer: Any = None
         self._ranks: npt.NDArray[np.int64] | None = None
+        self._text_order = False
         if isinstance(items, dict):
             self._tpl = (*items["templates"], *items["entries"])
             self._packer = items.get("packer")
             self._arena = self._offs = None
             self._list = None
-            self._ranks = np.arange(len(self._tpl[3]), dtype=np.int64)   # ids in text order
+            self._text_order = bool(items.get("text_order", True))
+            if self._text_order:
+                self._ranks = np.arange(len(self._tpl[3]), dtype=np.int64)
         elif isinstance(items, tuple):
             self._arena, self._offs = items
             self._list = None
@@ -47,6 +51,10 @@ class Table(Sequence[bytes]):
             self._arena = self._offs = None
             self._list = list(items)
         self._index: dict[bytes, int] | None = None
+
+    def in_text_order(self) -> bool:
+        """Whether the ids order as the texts do (a folded scan's templated header lines)."""
+        return self._text_order
 
     def templated(self) -> tuple[Any, ...] | None:
         """(arena, offsets, q, template, digit count, digits' value) of a templated table
@@ -138,22 +146,24 @@ class Table(Sequence[bytes]):
 
     def rank_of(self, ids: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.integer[Any]]:
         """ranks()[ids] (integers that order as the texts do), without the look-up (the ids
-        themselves) when the ids are in text order (templated)."""
-        if self._tpl is not None:
+        themselves) when the ids are in text order."""
+        if self._text_order:
             return ids
         return self.ranks()[ids]
 
     def id_of(self, value: bytes) -> int:
         """The id of `value`, or -1 if it never occurs."""
         if self._index is None:
-            # a one-off look-up needs no index of a huge table (nor of a templated one,
-            # whose ids are in text order: a binary search)
+            # a one-off look-up needs no index of a huge table (nor of a templated one:
+            # a binary search in text order, or a look at the templates)
             if len(self) > 100_000 or (self._tpl is not None and self._list is None):
                 return self._find(value)
             self._index = {v: i for i, v in enumerate(self._items)}
         return self._index.get(value, -1)
 
     def _find(self, value: bytes) -> int:
+        if self._tpl is not None and self._list is None and not self._text_order:
+            return self._find_entry(value)
         if self._tpl is not None and self._list is None:
             # ids in text order: a binary search, a handful of texts made
             lo, hi = 0, len(self)
@@ -183,6 +193,33 @@ class Table(Sequence[bytes]):
                 return i
             k = a.find(value, k + 1)
         return -1
+
+    def _find_entry(self, value: bytes) -> int:
+        """_find in a templated table whose ids are not in text order: the templates that
+        `value` fits, then the first entry of one of them with value's digits."""
+        assert self._tpl is not None
+        arena, offs, q, etpl, edn, edv = self._tpl
+        mv, n = memoryview(arena), len(value)
+        tlen = np.diff(offs)
+        fits = np.where(q < 0, tlen == n, (n - tlen >= 1) & (n - tlen <= 19))
+        best = -1
+        for t in np.flatnonzero(fits).tolist():
+            base = bytes(mv[int(offs[t]):int(offs[t + 1])])
+            k, d = int(q[t]), n - len(base)
+            if k < 0:
+                if base != value:
+                    continue
+                hit = (etpl == t) & (edn < 0)
+            else:
+                digits = value[k:k + d]
+                if not (1 <= d <= 19 and digits.isdigit() and value[:k] == base[:k]
+                        and value[k + d:] == base[k:]):
+                    continue
+                hit = (etpl == t) & (edn == d) & (edv == np.uint64(int(digits)))
+            ids = np.flatnonzero(hit)
+            if len(ids) and (best < 0 or int(ids[0]) < best):
+                best = int(ids[0])
+        return best
 
     def text(self, i: int) -> str:
         """Value i decoded as UTF-8 (invalid bytes as ``\\xNN``)."""

@@ -293,7 +293,7 @@ def cull(dump: DumpLike, rows: IntArray, cull: frozenset[str]) -> Groups:
         z = np.zeros(0, dtype=np.int64)
         return Groups(z, z.copy(), z.copy())
     lazy = (not cull and len(dump.headers) > LAZY_TEXT_RANKS
-            and getattr(dump.headers, "templated", lambda: None)() is None)
+            and not getattr(dump.headers, "in_text_order", lambda: False)())
     keys: list[npt.NDArray[Any]]
     # all rows in order (rows is arange): no copies through it
     every = len(rows) == len(dump) and bool(np.all(rows[1:] > rows[:-1]))

@@ -1,7 +1,7 @@
 /* The interner: ids in order of first appearance, values kept; with a hash that collides
  * on everything (bound through the same function pointer as XXH3) and verification on, as
  * with the fallback hash, no two values ever share an id. The fallback hash itself, the
- * shortcut table, the remap, and making a packed table unique (pof_canon_ids). */
+ * shortcut table and the remap. */
 #include "pof_test.h"
 #include "pof_intern.h"
 #include "pof_defs.h"
@@ -105,7 +105,7 @@ static void test_fast(void)
     pof_fast_free(&f);
 }
 
-static void test_remap_extend(void)
+static void test_remap(void)
 {
     pof_interner a, b;
     int32_t map[3];
@@ -119,31 +119,9 @@ static void test_remap_extend(void)
     CHECK_EQ(pof_interner_remap(&b, &a, map), 0);
     CHECK(map[0] == 1 && map[1] == 2 && map[2] == 0);
     value_is(&a, 2, "z", 1);
-    CHECK_EQ(pof_interner_extend(&a, &b), 0);       /* appended as they are, no lookup */
-    CHECK_EQ(a.n, 6);
-    value_is(&a, 3, "y", 1);
-    value_is(&a, 5, "x", 1);
+    CHECK_EQ(a.n, 3);
     pof_interner_free(&a);
     pof_interner_free(&b);
-}
-
-static void test_canon_ids(void)
-{
-    /* values a, bb, a, "", bb, c, "" with keys that all collide, then with honest keys */
-    const char *arena = "abbabbc";
-    const int64_t offs[] = {0, 1, 3, 4, 4, 6, 7, 7};
-    const uint64_t same[] = {7, 7, 7, 7, 7, 7, 7}, honest[] = {1, 2, 1, 3, 2, 4, 3};
-    const int64_t order_same[] = {0, 1, 2, 3, 4, 5, 6}, order_honest[] = {0, 2, 1, 4, 3, 6, 5};
-    const int64_t want[] = {0, 1, 0, 3, 1, 5, 3};
-    int64_t canon[7];
-    int i;
-    CHECK_EQ(pof_canon_ids((const unsigned char *)arena, offs, same, order_same, 7, canon), 0);
-    for (i = 0; i < 7; i++)
-        CHECK_EQ(canon[i], want[i]);
-    CHECK_EQ(pof_canon_ids((const unsigned char *)arena, offs, honest, order_honest, 7, canon), 0);
-    for (i = 0; i < 7; i++)
-        CHECK_EQ(canon[i], want[i]);
-    CHECK_EQ(pof_canon_ids((const unsigned char *)arena, offs, same, order_same, 0, canon), 0);
 }
 
 int main(void)
@@ -151,7 +129,6 @@ int main(void)
     test_interner();
     test_fallback_hash();
     test_fast();
-    test_remap_extend();
-    test_canon_ids();
+    test_remap();
     return pt_done("test_intern");
 }

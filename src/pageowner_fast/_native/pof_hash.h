@@ -41,10 +41,11 @@ POF_INLINE pof_h128 pof_hash(const void *data, size_t len)
 #define POF_K5 0x8EBC6AF09C88C6E3ULL
 #define POF_K6 0x589965CC75374CC3ULL
 
-/* Where a header line's ts digits sat: their offset and length. */
+/* Where a header line's ts digits sat: their offset and length (or length class: -1 is
+ * one, so only its low 32 bits are taken, which leave the offset in). */
 POF_INLINE uint64_t pof_key_place(ptrdiff_t cs, ptrdiff_t len)
 {
-    return pof_mix((((uint64_t)cs << 32) | (uint64_t)len) ^ POF_K5, POF_K6);
+    return pof_mix((((uint64_t)cs << 32) | (uint32_t)len) ^ POF_K5, POF_K6);
 }
 
 /* Where a header line's free_ts slot sat (POF_FOLD), mixed apart from pof_key_place. */
@@ -63,17 +64,6 @@ POF_INLINE pof_h128 pof_key_block(pof_h128 header, pof_h128 stack, unsigned verd
     k.hi = header.hi ^ pof_mix(stack.hi ^ POF_K2, POF_K4);
     if (has_place)
         k.hi ^= pof_key_place(cs, len);
-    return k;
-}
-
-/* A header line's own 64-bit key from the hash of its cut text and its digits (-a): the
- * decimal digits of a given length and value are those digits. */
-POF_INLINE uint64_t pof_key_header(uint64_t cut_lo, int has_digits, uint64_t value,
-                                   ptrdiff_t cs, ptrdiff_t len)
-{
-    uint64_t k = cut_lo;
-    if (has_digits)
-        k ^= pof_mix(value ^ POF_K1, (((uint64_t)cs << 32) | (uint64_t)len) ^ POF_K2);
     return k;
 }
 

@@ -84,7 +84,8 @@ static int reserve(pof_interner *t, size_t more_bytes, size_t more_values)
     return 0;
 }
 
-int32_t pof_interner_append(pof_interner *t, const void *data, size_t n)
+/* data[0:n] as a new id, without a lookup */
+static int32_t append(pof_interner *t, const void *data, size_t n)
 {
     if (reserve(t, n, 1) != 0)
         return POF_ENOMEM;
@@ -94,21 +95,6 @@ int32_t pof_interner_append(pof_interner *t, const void *data, size_t n)
     t->n++;
     t->offs[t->n] = (int64_t)t->arena_len;
     return (int32_t)(t->n - 1);
-}
-
-int pof_interner_extend(pof_interner *t, const pof_interner *src)
-{
-    size_t i;
-    int64_t base = (int64_t)t->arena_len;
-    if (reserve(t, src->arena_len, src->n) != 0)
-        return POF_ENOMEM;
-    if (src->arena_len)
-        memcpy(t->arena + t->arena_len, src->arena, src->arena_len);
-    t->arena_len += src->arena_len;
-    for (i = 0; i < src->n; i++)
-        t->offs[t->n + 1 + i] = base + src->offs[i + 1];
-    t->n += src->n;
-    return 0;
 }
 
 int32_t pof_intern(pof_interner *t, const void *data, size_t n)
@@ -127,7 +113,7 @@ int32_t pof_intern(pof_interner *t, const void *data, size_t n)
                 return v;
         }
     }
-    v = pof_interner_append(t, data, n);
+    v = append(t, data, n);
     if (v < 0)
         return v;
     t->slots[s].lo = h.lo;
@@ -181,41 +167,5 @@ int pof_fast_put(pof_fast *t, pof_h128 k, int32_t v)
     t->slots[s].hi = k.hi;
     t->slots[s].val = v;
     t->n++;
-    return 0;
-}
-
-int pof_canon_ids(const unsigned char *arena, const int64_t *offs, const uint64_t *keys,
-                  const int64_t *order, size_t n, int64_t *canon)
-{
-    /* a run of equal keys lists its ids in ascending order (a stable sort); each value is
-       compared with the run's distinct values so far -- more than one only on a hash
-       collision */
-    int64_t *reps = (int64_t *)malloc((n ? n : 1) * sizeof(int64_t));
-    size_t a, b, j, r, nrep;
-    if (reps == NULL)
-        return POF_ENOMEM;
-    for (j = 0; j < n; j++)
-        canon[j] = (int64_t)j;
-    for (a = 0; a < n; a = b) {
-        for (b = a + 1; b < n && keys[order[b]] == keys[order[a]]; b++)
-            ;
-        nrep = 0;
-        reps[nrep++] = order[a];
-        for (j = a + 1; j < b; j++) {
-            int64_t i = order[j];
-            size_t len = (size_t)(offs[i + 1] - offs[i]);
-            for (r = 0; r < nrep; r++) {
-                int64_t k = reps[r];
-                if ((size_t)(offs[k + 1] - offs[k]) == len &&
-                        (len == 0 || memcmp(arena + offs[i], arena + offs[k], len) == 0)) {
-                    canon[i] = k;
-                    break;
-                }
-            }
-            if (r == nrep)
-                reps[nrep++] = i;
-        }
-    }
-    free(reps);
     return 0;
 }

@@ -2,8 +2,7 @@
  * 128-bit hash (pof_hash.h) in an open-addressing table; the values are kept back to back
  * in one arena. With the fallback hash every hit is also compared byte by byte.
  *
- * Also: the aggregate scan's shortcut table (128-bit key -> row, nothing stored), and the
- * helpers that make a packed table's values unique after the fact (-a). */
+ * Also: the aggregate scan's shortcut table (128-bit key -> row, nothing stored). */
 #ifndef POF_INTERN_H
 #define POF_INTERN_H
 
@@ -33,13 +32,6 @@ void pof_interner_free(pof_interner *t);
 
 /* Id of data[0:n] (a new one if unseen); POF_ENOMEM on allocation failure. */
 int32_t pof_intern(pof_interner *t, const void *data, size_t n);
-
-/* Store data[0:n] as a new id without a lookup (the caller makes values unique later,
- * see pof_canon_ids); POF_ENOMEM on allocation failure. */
-int32_t pof_interner_append(pof_interner *t, const void *data, size_t n);
-
-/* Append every value of src as new ids, without lookups (ids shifted by t->n). */
-int pof_interner_extend(pof_interner *t, const pof_interner *src);
 
 /* out[i] = id in dst of src's value i (interning the new ones). */
 int pof_interner_remap(const pof_interner *src, pof_interner *dst, int32_t *out);
@@ -72,12 +64,5 @@ POF_INLINE int32_t pof_fast_get(const pof_fast *t, pof_h128 k)
     }
     return -1;
 }
-
-/* --- unique values of a packed table -----------------------------------------------------------
- * Value i is arena[offs[i]:offs[i+1]], keys[i] a hash of it (equal values, equal keys);
- * `order` sorts the keys stably. canon[i] = the smallest id whose value equals value i
- * (values with equal keys are compared byte by byte: a collision never merges two). */
-int pof_canon_ids(const unsigned char *arena, const int64_t *offs, const uint64_t *keys,
-                  const int64_t *order, size_t n, int64_t *canon);
 
 #endif /* POF_INTERN_H */

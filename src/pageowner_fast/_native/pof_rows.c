@@ -48,9 +48,6 @@ typedef struct {
     int ok;                     /* the header line decides its ts match on its own */
     blk_ts ts;                  /* pof_ts_in_header()'s answer (r = 2: undecided) */
     pof_h128 key;               /* header (digits cut), raw stack, PFN verdict, digits' place */
-    int has_hkey;               /* POF_ROWS_TS: the header line's key, from hashes made anyway */
-    uint64_t hkey;
-    uint64_t h1lo;              /* the cut header line's hash (for pof_key_header) */
     int d_ok;                   /* POF_FOLD: a free_ts slot h[fs:fe], left out of the key */
     ptrdiff_t fs, fe;
     uint64_t dv;                /* its digits' value */
@@ -119,19 +116,6 @@ static const char *cut2(pof_scanner *s, const unsigned char *h, ptrdiff_t hl, pt
     *len = hl - (b1 - a1) - (b2 - a2);
     POF_WORK(hl);
     return s->scratch;
-}
-
-/* POF_ROWS_TS: the header line as a new id, its key kept for pof_canon_ids (any function
- * of the line's bytes: equal lines must get equal keys). */
-static int32_t add_header(pof_scanner *s, const unsigned char *h, ptrdiff_t hl, uint64_t key)
-{
-    int32_t hid = pof_interner_append(&s->headers, h, (size_t)hl);
-    if (hid < 0)
-        return hid;
-    if (pof_grow((void **)&s->hkeys, &s->hkeys_cap, (size_t)hid + 1, sizeof(uint64_t), 65536) != 0)
-        return POF_ENOMEM;
-    s->hkeys[hid] = key;
-    return hid;
 }
 
 /* Per distinct raw stack: every match that starts inside it, computed once. */
@@ -264,7 +248,6 @@ static int fast_key(pof_scanner *s, const blk_text *b, blk_fast *f)
     else
         ts->r = pof_ts_in_header(b->h, b->hl, &ts->v, &ts->cs, &ts->ce);
     f->ok = ts->r != 2;
-    f->has_hkey = 0;
     f->d_ok = 0;
     if (!f->ok)
         return 0;
@@ -295,11 +278,6 @@ static int fast_key(pof_scanner *s, const blk_text *b, blk_fast *f)
         h1 = pof_hash(b->h, (size_t)b->hl);
     }
     h2 = pof_hash(b->s, (size_t)b->sn);
-    f->h1lo = h1.lo;
-    if (s->mode == POF_ROWS_TS && ts->r <= 0) {
-        f->has_hkey = 1;
-        f->hkey = pof_key_header(h1.lo, ts->r == 0, ts->v, ts->cs, ts->ce - ts->cs);
-    }
     /* only header lines of the same shape share a key: the same cut text with its digits
        at the same place (cutting "0" from "free_ts 0 ns" leaves the text of "free_ts  ns",
        whose fields differ). Runs of 1 to 19 digits are alike: every matcher reads a digit
@@ -405,6 +383,29 @@ static int32_t intern_template(pof_scanner *s, const unsigned char *h, ptrdiff_t
     return pof_intern(&s->dtpl, s->scratch, (size_t)len + sizeof q);
 }
 
+/* POF_ROWS_TS: the block's header line as a new entry of s->ht: its template -- the line
+ * without its ts digits when its own ts match has 1 to 19 of them, else the whole line --
+ * and those digits. `src`: the entry of a row the shortcut matched (the same cut text with
+ * the digits at the same place: the same template), or -1. Equal lines make equal entries
+ * (the cut is decided by the line alone), which the driver makes one afterwards. */
+static int32_t add_entry(pof_scanner *s, const blk_text *b, const blk_fast *f, int32_t src)
+{
+    const blk_ts *ts = &f->ts;
+    ptrdiff_t dn = ts->ce - ts->cs;
+    int32_t t = -1;
+    if (!f->ok || ts->r != 0 || dn < 1 || dn > 19) {
+        if (reserve_scratch(s, (size_t)b->hl + sizeof t) != 0)
+            return POF_ENOMEM;
+        memcpy(s->scratch, b->h, (size_t)b->hl);
+        memcpy(s->scratch + b->hl, &t, sizeof t);
+        t = pof_intern(&s->dtpl, s->scratch, (size_t)b->hl + sizeof t);
+        return t < 0 ? t : pof_entry_push(&s->ht, t, -1, 0);
+    }
+    t = src >= 0 && s->ht.edn[src] >= 0 ? s->ht.etpl[src]
+                                        : intern_template(s, b->h, b->hl, 0, 0, ts->cs, ts->ce);
+    return t < 0 ? t : pof_entry_push(&s->ht, t, (int)dn, ts->v);
+}
+
 static int find_fields(pof_scanner *s, blk_text *b, const blk_fast *f, blk_fields *F)
 {
     ptrdiff_t n = b->hl + b->sn, hl = b->hl, cs, ce;
@@ -469,7 +470,7 @@ static int find_fields(pof_scanner *s, blk_text *b, const blk_fast *f, blk_field
         }
     } else {
         if (s->mode == POF_ROWS_TS)
-            F->hid = add_header(s, b->h, hl, f->has_hkey ? f->hkey : pof_hash(b->h, (size_t)hl).lo);
+            F->hid = add_entry(s, b, f, -1);
         else if (F->dslot)
             F->hid = intern_template(s, b->h, hl, 0, 0, f->fs, f->fe);
         else
@@ -830,14 +831,10 @@ static int32_t same_as_last(pof_scanner *s, const blk_text *b, blk_fast *f)
     f->ts.cs = L->cs;
     f->ts.ce = ce;
     f->key = L->key;
-    f->h1lo = L->h1lo;
     f->d_ok = L->d_ok;
     f->fs = fs;
     f->fe = fe;
     f->dv = dv;
-    f->has_hkey = s->mode == POF_ROWS_TS;
-    if (f->has_hkey)
-        f->hkey = pof_key_header(L->h1lo, 1, v, L->cs, ce - L->cs);
     return L->g;
 }
 
@@ -863,7 +860,6 @@ static void remember(pof_scanner *s, const blk_text *b, const blk_fast *f, int32
     L->fs = f->fs;
     L->fe = f->fe;
     L->key = f->key;
-    L->h1lo = f->h1lo;
     L->g = g;
     L->verdict = (uint8_t)verdict(s);
     L->valid = 1;
@@ -895,7 +891,7 @@ shortcut:
         if (copy_row(s, (size_t)g, b, &f.ts) != 0)
             return POF_ENOMEM;
         if (s->mode == POF_ROWS_TS) {
-            g = add_header(s, b->h, b->hl, f.has_hkey ? f.hkey : pof_hash(b->h, (size_t)b->hl).lo);
+            g = add_entry(s, b, &f, s->cols.header_id[g]);
             if (g < 0)
                 return g;
             s->cols.header_id[s->cols.n - 1] = g;

@@ -92,6 +92,70 @@ void pof_ev_free(pof_scanner *s)
     s->ev_chunks = s->nev = 0;
 }
 
+int32_t pof_entry_push(pof_htable *ht, int32_t t, int dn, uint64_t dv)
+{
+    size_t e = ht->ne;
+    if (e >= (size_t)INT32_MAX)
+        return POF_ENOMEM;
+    if (e >= ht->ecap) {        /* the three arrays grow together */
+        size_t cap = ht->ecap ? ht->ecap * 2 : 65536;
+        int32_t *a = (int32_t *)realloc(ht->etpl, cap * sizeof(int32_t));
+        int8_t *b;
+        uint64_t *c;
+        if (a == NULL)
+            return POF_ENOMEM;
+        ht->etpl = a;
+        if ((b = (int8_t *)realloc(ht->edn, cap)) == NULL)
+            return POF_ENOMEM;
+        ht->edn = b;
+        if ((c = (uint64_t *)realloc(ht->edv, cap * sizeof(uint64_t))) == NULL)
+            return POF_ENOMEM;
+        ht->edv = c;
+        ht->ecap = cap;
+    }
+    ht->etpl[e] = t;
+    ht->edn[e] = (int8_t)(dn < 0 ? -1 : dn);
+    ht->edv[e] = dn < 0 ? 0 : dv;
+    ht->ne = e + 1;
+    return (int32_t)e;
+}
+
+int pof_rows_ts_finish(pof_scanner *s)
+{
+    pof_htable *ht = &s->ht;
+    pof_interner *d = &s->dtpl;
+    size_t t, len, w = 0;
+    if (s->mode != POF_ROWS_TS || s->has_ht)
+        return s->mode == POF_ROWS_TS ? 0 : POF_EINTERNAL;
+    ht->q = (int32_t *)malloc((d->n + 1) * sizeof(int32_t));
+    if (ht->q == NULL)
+        return POF_ENOMEM;
+    /* each value is the template, then its place (int32): the places move to q, the
+       templates close up in the arena they are in (every one moves left, or stays) */
+    for (t = 0; t < d->n; t++) {
+        const char *v = pof_interner_value(d, t, &len);
+        len -= sizeof(int32_t);
+        memcpy(&ht->q[t], v + len, sizeof(int32_t));
+        memmove(d->arena + w, v, len);
+        d->offs[t] = (int64_t)w;
+        w += len;
+    }
+    d->offs[d->n] = (int64_t)w;
+    if (d->arena == NULL) {     /* no template at all: an empty arena */
+        d->arena = (char *)malloc(1);
+        if (d->arena == NULL)
+            return POF_ENOMEM;
+    }
+    ht->arena = d->arena;
+    ht->offs = d->offs;
+    ht->n = d->n;
+    d->arena = NULL;            /* taken over: the interner cannot intern any more */
+    d->offs = NULL;
+    d->n = d->arena_len = d->arena_cap = d->offs_cap = 0;
+    s->has_ht = 1;
+    return 0;
+}
+
 void pof_scanner_free(pof_scanner *s)
 {
     pof_cols_free(&s->cols);
@@ -111,14 +175,12 @@ void pof_scanner_free(pof_scanner *s)
     pof_htable_free(&s->ht);
     free(s->dgroup);
     s->dgroup = NULL;
-    free(s->hkeys);
     free(s->info);
     free(s->header_vm);
     free(s->scratch);
     free(s->textbuf);
     free(s->split.pfn_pos);
     free(s->split.pfn_idx);
-    s->hkeys = NULL;
     s->info = NULL;
     s->header_vm = NULL;
     s->scratch = s->textbuf = NULL;
@@ -403,10 +465,10 @@ int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
 {
     int32_t *hm = NULL, *sm = NULL, *cm = NULL, *mm = NULL, *dm = NULL, *rowmap = NULL, g;
     pof_cols *ca = &a->cols, *cb = &b->cols;
-    size_t i, base = a->headers.n;
+    size_t i, nh = a->mode == POF_ROWS_TS ? b->ht.ne : b->headers.n;
     int64_t line_off = a->lineno;
     int rc = POF_ENOMEM;
-    hm = (int32_t *)malloc((b->headers.n + 1) * sizeof(int32_t));
+    hm = (int32_t *)malloc((nh + 1) * sizeof(int32_t));
     sm = (int32_t *)malloc((b->stacks.n + 1) * sizeof(int32_t));
     cm = (int32_t *)malloc((b->comms.n + 1) * sizeof(int32_t));
     mm = (int32_t *)malloc((b->modules.n + 1) * sizeof(int32_t));
@@ -414,24 +476,22 @@ int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
     rowmap = (int32_t *)malloc((cb->n + 1) * sizeof(int32_t));
     if (hm == NULL || sm == NULL || cm == NULL || mm == NULL || dm == NULL || rowmap == NULL)
         goto out;
+    if (pof_interner_remap(&b->dtpl, &a->dtpl, dm) != 0)
+        goto out;
     if (a->mode == POF_ROWS_TS) {
-        /* b's header lines (and their keys) appended as they are, in one copy */
-        if (pof_interner_extend(&a->headers, &b->headers) != 0)
-            goto out;
-        if (pof_grow((void **)&a->hkeys, &a->hkeys_cap, a->headers.n + 1, sizeof(uint64_t),
-                     1024) != 0)
-            goto out;
-        if (b->headers.n)
-            memcpy(a->hkeys + base, b->hkeys, b->headers.n * sizeof(uint64_t));
-        for (i = 0; i < b->headers.n; i++)
-            hm[i] = (int32_t)(base + i);
+        /* b's entries appended, their templates mapped (entries are made unique later) */
+        for (i = 0; i < nh; i++) {
+            g = pof_entry_push(&a->ht, dm[b->ht.etpl[i]], b->ht.edn[i], b->ht.edv[i]);
+            if (g < 0)
+                goto out;
+            hm[i] = g;
+        }
     } else if (pof_interner_remap(&b->headers, &a->headers, hm) != 0) {
         goto out;
     }
     if (pof_interner_remap(&b->stacks, &a->stacks, sm) != 0 ||
             pof_interner_remap(&b->comms, &a->comms, cm) != 0 ||
-            pof_interner_remap(&b->modules, &a->modules, mm) != 0 ||
-            pof_interner_remap(&b->dtpl, &a->dtpl, dm) != 0)
+            pof_interner_remap(&b->modules, &a->modules, mm) != 0)
         goto out;
     if (a->kspec) {             /* only the key's rows matter (the shapes were b's own) */
         if (merge_key_rows(a, b, hm, sm, cm, mm, line_off) != 0)

@@ -22,7 +22,9 @@ typedef enum {
                            distinct texts, not with the input */
     POF_ROWS = 2,       /* load(): a row per block, the ts digits cut from the collation text */
     POF_ROWS_TS = 3     /* -a: a row per block, ts kept: (nearly) every header line is new, so
-                           each is stored without a lookup and made unique afterwards */
+                           each is kept as a template (the line without its ts digits,
+                           interned) and its digits -- an entry of `ht` -- and the entries
+                           are made unique afterwards */
 } pof_mode;
 
 /* What the matchers find when started inside one distinct raw stack (cached per stack:
@@ -111,9 +113,10 @@ typedef struct {
 #define POF_EV_CHUNK_BITS 16    /* events are kept in chunks of 2^16 (never moved) */
 #define POF_EV_CHUNK ((size_t)1 << POF_EV_CHUNK_BITS)
 
-/* The header lines of a folded scan with free_ts slots, in text order (pof_fold.c):
- * template t is arena[offs[t]:offs[t+1]] with the digits at q[t] (-1: a whole line);
- * entry i is template etpl[i] with edn[i] digits of value edv[i] put in (edn < 0: none). */
+/* Header lines as templates: template t is arena[offs[t]:offs[t+1]] with the digits at
+ * q[t] (-1: a whole line); entry i is template etpl[i] with edn[i] digits of value edv[i]
+ * put in (edn < 0: none). A folded scan with free_ts slots makes one in text order
+ * (pof_fold.c); POF_ROWS_TS one entry per row while it scans (pof_rows_ts_finish). */
 typedef struct {
     char *arena;
     int64_t *offs;
@@ -123,6 +126,7 @@ typedef struct {
     int8_t *edn;
     uint64_t *edv;
     size_t ne;
+    size_t ecap;                /* POF_ROWS_TS: room for entries */
 } pof_htable;
 
 /* The last block the shortcut answered (pof_rows.c, same_as_last): its header line, stack
@@ -135,7 +139,6 @@ typedef struct {
     ptrdiff_t cs, ce;           /* its ts digits (1 to 19 of them) */
     ptrdiff_t fs, fe;           /* its free_ts slot's digits, when d_ok */
     pof_h128 key;
-    uint64_t h1lo;              /* POF_ROWS_TS: the cut header line's hash (pof_key_header) */
     int32_t g;
     uint8_t verdict;            /* stale CMA/slab bits */
     uint8_t d_ok, valid;
@@ -150,8 +153,6 @@ typedef struct {
     pof_interner stacks;        /* the rest (page_owner_sort's stacktrace) */
     pof_interner comms;
     pof_interner modules;
-    uint64_t *hkeys;            /* POF_ROWS_TS: each header line's key (pof_canon_ids) */
-    size_t hkeys_cap;
     /* --- caches ---------------------------------------------------------------------------- */
     pof_interner raw_stacks;    /* stacks as read, ts digits in */
     pof_stackinfo *info;        /* per raw stack id */
@@ -159,14 +160,16 @@ typedef struct {
     uint8_t *header_vm;         /* per header id: holds `__vmalloc_node_range` */
     size_t nheader_vm, header_vm_cap;
     pof_interner groups;        /* POF_FOLD: group key -> row */
-    pof_interner dtpl;          /* POF_FOLD: header templates with a free_ts slot: the
-                                   line with its digits cut, then the slot's place (int32) */
+    pof_interner dtpl;          /* header templates: the line with its digits cut, then the
+                                   slot's place (int32; -1: none). POF_FOLD: free_ts slots;
+                                   POF_ROWS_TS: the ts digits */
     uint8_t *dgroup;            /* per row: 1 when its blocks are events */
     size_t dgroup_cap;
     pof_event **ev;             /* the events, in chunks */
     size_t nev, ev_chunks;
     int dslots;                 /* POF_FOLD: fold free_ts digits as events */
-    pof_htable ht;              /* after pof_fold_finish, when there were events */
+    pof_htable ht;              /* POF_FOLD: after pof_fold_finish, when there were events;
+                                   POF_ROWS_TS: the entries while scanning, then all */
     int has_ht;
     /* --- POF_FOLD by a key ------------------------------------------------------------------ */
     unsigned kspec;             /* POF_K_* (0: by the whole text) */
@@ -244,6 +247,14 @@ int pof_key_finish(pof_scanner *s);
  * (pof_fold.c). 0, or a status. */
 int pof_fold_finish(pof_scanner *s);
 void pof_htable_free(pof_htable *t);
+
+/* POF_ROWS_TS, once the scan (and merge) is complete: the templates into s->ht beside its
+ * entries (the template arena is taken over, not copied). 0, or a status. */
+int pof_rows_ts_finish(pof_scanner *s);
+
+/* POF_ROWS_TS: a new entry (template t, dn digits of value dv; dn < 0: none); its id, or
+ * POF_ENOMEM. */
+int32_t pof_entry_push(pof_htable *ht, int32_t t, int dn, uint64_t dv);
 
 POF_INLINE pof_event *pof_ev(const pof_scanner *s, size_t i)
 {
