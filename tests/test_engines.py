@@ -209,6 +209,31 @@ def test_block_ends_and_pfn_lines_at_every_offset(splitter):
         _scan._use_splitter("best")
 
 
+@pytest.mark.parametrize("splitter", ["avx2", "sse2", "portable"])
+def test_pfn_verdict_at_every_offset(splitter):
+    """The CMA/slab verdict of a PFN line (SIMD: its 'A' and 'b', then the letters before
+    them), with the line at every offset in a 32-byte block: near misses in the line, and
+    the words right after its newline, where they must not count."""
+    words = [b"CMA", b"slab", b"xlab", b"sLab", b"CXA", b"XMA", b"CM", b"lab", b"Slab", b"CMa"]
+    blocks = []
+    for pad in range(40):
+        for k, w in enumerate(words):
+            after = words[(k + pad) % len(words)]
+            blocks.append(b"Page allocated via order 0, mask 0x0(), pid %d, tgid 1 (x), ts 5 ns\n"
+                          b"PFN 0x%x type Movable Block 1 type %s%s Flags 0x0()\n"
+                          b"%s %s_alloc+0x1/0x2\n\n" % (pad, k, b"y" * pad, w, after, after))
+    data = b"".join(blocks)
+    _use_splitter(splitter)
+    try:
+        got = _scan.scan_bytes(data, strip_ts=True)
+    finally:
+        _scan._use_splitter("best")
+    ref = _pyscan.scan_bytes(data, strip_ts=True)
+    assert_same(got, ref)
+    F = pageowner_fast._fields
+    assert {int(a) for a in ref[0]["allocator"]} == {F.ALLOC_CMA, F.ALLOC_SLAB, F.ALLOC_OTHERS}
+
+
 def test_real_dump_engines_agree(plain_input):
     from conftest import DATA
     data = plain_input(DATA / "real_dumps" / "k6.12_page_owner_cut_by_oops.txt.xz").read_bytes()

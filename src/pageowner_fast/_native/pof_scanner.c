@@ -8,12 +8,6 @@
 
 #define SLICE (16 << 20)        /* a mapped region is scanned (and released) in slices */
 
-/* the PFN line helper, out of line: inlined into the block loop it runs slower */
-static POF_NOINLINE ptrdiff_t pfn_line(const unsigned char *p, const unsigned char *lim,
-                                       int *cma, int *slab)
-{
-    return pof_pfn_line(p, lim, cma, slab);
-}
 
 int pof_scanner_init(pof_scanner *s, int strip_ts, int aggregate, size_t size_hint)
 {
@@ -242,7 +236,7 @@ ptrdiff_t pof_scan(pof_scanner *s, const unsigned char *buf, ptrdiff_t end)
         if (sp->npfn) {
             /* a block's allocator verdict comes from the last PFN line read (docs/compatibility.md, Reading blocks) */
             ls = bstart + sp->pfn_pos[sp->npfn - 1];
-            s->last_pfn_len = pfn_line(buf + ls, buf + bend, &cma, &slab);
+            s->last_pfn_len = pof_pfn_verdict(buf + ls, buf + bend, &cma, &slab);
             s->stale_cma = cma;
             s->stale_slab = slab;
         }

@@ -240,6 +240,41 @@ POF_TARGET_AVX2 ptrdiff_t pof_block_end_avx2(const unsigned char *buf, ptrdiff_t
 {
     return block_end_body(buf, bstart, end, sp, 1);
 }
+
+/* pof_pfn_line_sse2 32 bytes at a time: aligned loads, which stay within the page of the
+ * line's newline (so they may read past the line, hence no ASan) */
+POF_TARGET_AVX2 POF_NO_ASAN static ptrdiff_t pfn_verdict_avx2(const unsigned char *p,
+                                                               const unsigned char *lim,
+                                                               int *cma, int *slab)
+{
+    const __m256i cnl = _mm256_set1_epi8(10), ca = _mm256_set1_epi8('A'),
+                  cb = _mm256_set1_epi8('b');
+    const unsigned char *a = (const unsigned char *)((uintptr_t)p & ~(uintptr_t)31);
+    uint32_t from = 0xffffffffu << (uint32_t)(p - a);
+    *cma = 0;
+    *slab = 0;
+    for (;; a += 32, from = 0xffffffffu) {
+        __m256i x = _mm256_load_si256((const __m256i *)a);
+        uint32_t nl = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, cnl)) & from;
+        uint32_t in = from & (nl ? (nl & (0u - nl)) - 1 : 0xffffffffu);
+        uint32_t as = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, ca)) & in;
+        uint32_t bs = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, cb)) & in;
+        while (as && !*cma) {
+            const unsigned char *q = a + pof_ctz64(as);
+            as &= as - 1;
+            *cma = q - p >= 2 && q[-2] == 'C' && q[-1] == 'M';
+        }
+        while (bs && !*slab) {
+            const unsigned char *q = a + pof_ctz64(bs);
+            bs &= bs - 1;
+            *slab = q - p >= 3 && q[-3] == 's' && q[-2] == 'l' && q[-1] == 'a';
+        }
+        if (nl)
+            return a + pof_ctz64(nl) - p;
+        if (a + 32 >= lim)
+            return -1;      /* not reached for a line that holds its newline */
+    }
+}
 #else
 ptrdiff_t pof_block_end_avx2(const unsigned char *buf, ptrdiff_t bstart, ptrdiff_t end,
                              pof_split *sp)
@@ -275,7 +310,20 @@ int pof_cpu_has_avx2(void)
 #endif
 }
 
+static ptrdiff_t pfn_verdict_default(const unsigned char *p, const unsigned char *lim,
+                                     int *cma, int *slab)
+{
+    return pof_pfn_line(p, lim, cma, slab);
+}
+
+static ptrdiff_t pfn_verdict_plain(const unsigned char *p, const unsigned char *lim,
+                                   int *cma, int *slab)
+{
+    return pof_pfn_line_plain(p, lim, cma, slab);
+}
+
 pof_block_end_fn pof_block_end = pof_block_end_portable;
+pof_pfn_verdict_fn pof_pfn_verdict = pfn_verdict_plain;
 static const char *split_name = "portable";
 
 const char *pof_split_select(const char *name)
@@ -283,12 +331,17 @@ const char *pof_split_select(const char *name)
     int best = strcmp(name, "best") == 0;
     if (strcmp(name, "portable") == 0 || !POF_SSE2) {
         pof_block_end = pof_block_end_portable;
+        pof_pfn_verdict = pfn_verdict_plain;
         split_name = "portable";
     } else if ((best || strcmp(name, "avx2") == 0) && pof_cpu_has_avx2()) {
         pof_block_end = pof_block_end_avx2;
+#if POF_AVX2
+        pof_pfn_verdict = pfn_verdict_avx2;
+#endif
         split_name = "avx2";
     } else {
         pof_block_end = pof_block_end_sse2;
+        pof_pfn_verdict = pfn_verdict_default;
         split_name = "sse2";
     }
     return split_name;

@@ -60,6 +60,12 @@ void pof_split_restart(pof_split *sp);
  * while no scan runs. */
 extern pof_block_end_fn pof_block_end;
 const char *pof_split_select(const char *name);
+
+/* The PFN line at p (its newline before lim): its length, and whether it holds "CMA" and
+ * "slab" (pof_lines.h, pof_pfn_line); the variant goes with the splitter's. */
+typedef ptrdiff_t (*pof_pfn_verdict_fn)(const unsigned char *p, const unsigned char *lim,
+                                        int *cma, int *slab);
+extern pof_pfn_verdict_fn pof_pfn_verdict;
 const char *pof_split_name(void);
 
 int pof_cpu_has_avx2(void);   /* the CPU (and the OS) can run the AVX2 variant */
