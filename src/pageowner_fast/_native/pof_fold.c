@@ -50,6 +50,7 @@ typedef struct {
     pof_htable *ht;
     size_t hp;                  /* plain templates: 0..hp-1; slot templates after them */
     size_t nev;
+    uint64_t inv5[20];          /* 5^k's inverse modulo 2^64 (exact division by 10^k) */
     /* per template */
     int32_t *plen;              /* length of P */
     int32_t *sstart;            /* where S starts in the template's text */
@@ -139,6 +140,25 @@ static size_t rec_put(const fold_ctx *c, rec_text r, char *buf)
     return len + (size_t)r.dn;
 }
 
+/* a / 10^k for an `a` that 10^k divides: a multiplication instead of a division (a >> k
+ * is a multiple of 5^k, and multiplying by 5^k's inverse modulo 2^64 undoes it exactly) */
+POF_INLINE uint64_t exact_div10(const fold_ctx *c, uint64_t a, int k)
+{
+    return (a >> k) * c->inv5[k];
+}
+
+static void init_inv5(fold_ctx *c)
+{
+    uint64_t p = 1, x;
+    int k, i;
+    for (k = 0; k < 20; k++, p *= 5) {
+        x = p;                  /* Newton: each step doubles the bits that are right */
+        for (i = 0; i < 6; i++)
+            x *= 2 - p * x;
+        c->inv5[k] = x;
+    }
+}
+
 /* The text of a sorted record from its key alone (no look at the event): an event's
  * template is its owner's, its digits' count is in b's high half, their value in a. */
 static rec_text rec_of_key(const fold_ctx *c, const pof_sortkey *x)
@@ -147,7 +167,7 @@ static rec_text rec_of_key(const fold_ctx *c, const pof_sortkey *x)
     if (x->idx < c->nev) {
         r.tpl = c->rank_tpl[x->b & 0xffffffffu];
         r.dn = (int)((x->b >> 32) - 1) / 2;
-        r.dv = x->a / POW10[19 - r.dn];
+        r.dv = exact_div10(c, x->a, 19 - r.dn);
     } else {
         r.tpl = x->idx - c->nev;
         r.dn = -1;
@@ -544,6 +564,7 @@ int pof_fold_finish(pof_scanner *s)
     c.s = s;
     c.ht = &s->ht;
     c.nev = s->nev;
+    init_inv5(&c);
     nclass = build_templates(&c);
     if (nclass < 0)
         goto out;
