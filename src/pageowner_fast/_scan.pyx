@@ -708,26 +708,23 @@ def dedup_entries(etpl, edn, edv):
     (a line's template and digits are decided by the line alone, and the templates are
     interned), so the entries are compared, not the texts. Returns ((etpl, edn, edv), remap):
     remap[old id] = new id, ids in order of first appearance; remap is None (and the entries
-    returned as they are) when no two are equal, which a sort of their hashes tells."""
+    returned as they are) when no two are equal, which a sort of the digits' values tells
+    (-a: the ts values, nearly all distinct)."""
     etpl = np.ascontiguousarray(etpl, dtype=np.int32)
     edn = np.ascontiguousarray(edn, dtype=np.int8)
     edv = np.ascontiguousarray(edv, dtype=np.uint64)
     n = len(etpl)
     if n < 2:
         return (etpl, edn, edv), None
-    # (template, digit count) in one integer beside the value; a hash of the two to sort
-    tn = (etpl.astype(np.uint64) << np.uint64(8)) | edn.view(np.uint8).astype(np.uint64)
-    h = tn * np.uint64(0x9E3779B97F4A7C15)
-    h ^= edv
-    h *= np.uint64(0xBF58476D1CE4E5B9)
-    h ^= h >> np.uint64(29)
-    srt = np.sort(h)
+    srt = np.sort(edv)
     rep = srt[1:] == srt[:-1]
     if not rep.any():
         return (etpl, edn, edv), None
-    # the entries whose hash repeats, grouped exactly; each group's first one stays
-    cand = np.flatnonzero(np.isin(h, srt[1:][rep]))
-    pairs = np.stack([tn[cand], edv[cand]], axis=1)
+    # the entries whose value repeats, grouped exactly by (template, digit count, value);
+    # each group's first one stays
+    cand = np.flatnonzero(np.isin(edv, srt[1:][rep]))
+    tn = (etpl[cand].astype(np.uint64) << np.uint64(8)) | edn[cand].view(np.uint8).astype(np.uint64)
+    pairs = np.stack([tn, edv[cand]], axis=1)
     _, first, inv = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
     canon = np.arange(n, dtype=np.int64)
     canon[cand] = cand[first[inv.reshape(-1)]]
