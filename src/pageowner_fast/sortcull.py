@@ -279,6 +279,8 @@ def _lexsort(keys: list[npt.NDArray[Any]]) -> IntArray:
     """Stable sort by keys[0], then keys[1], ... (np.lexsort takes the primary key last).
     Many rows: the keys packed into one uint64 where they fit, radix-sorted."""
     if len(keys[0]) >= PACK_MIN_ROWS:
+        if len(keys) == 1 and keys[0].dtype == np.uint64:
+            return _argsort_u64(keys[0])    # one key that orders as it is (-a: the ts)
         packed = _packed_key(keys)
         if packed is not None:
             return _argsort_u64(packed)
@@ -298,12 +300,13 @@ def cull(dump: DumpLike, rows: IntArray, cull: frozenset[str]) -> Groups:
     # all rows in order (rows is arange): no copies through it
     every = len(rows) == len(dump) and bool(np.all(rows[1:] > rows[:-1]))
     if lazy:  # equal texts are equal (header id, stack id) pairs: group by the ids
-        hid = dump.header_id[rows]
+        hid = _take(dump.header_id, None if every else rows)
         if bool(np.all(hid[1:] > hid[:-1])):
             # -a: every row has a header line of its own (ts kept), ids ascending: each row
             # is a group, and the groups are already in id order
-            return Groups(rows, dump.count[rows].astype(np.int64),
-                          dump.pages[rows].astype(np.int64), text_order_pending=True)
+            return Groups(rows, _take(dump.count, None if every else rows).astype(np.int64),
+                          _take(dump.pages, None if every else rows).astype(np.int64),
+                          text_order_pending=True)
         keys = [(hid.astype(np.int64) << 32) | dump.stack_id[rows].astype(np.int64)]
     else:
         keys = _cull_keys(dump, None if every else rows, cull)
