@@ -131,6 +131,12 @@ cdef extern from "_native/pof_scanner.h":
     int pof_scan_region(pof_scanner* s, const unsigned char* buf, ptrdiff_t size, int last,
                         int release) noexcept nogil
     int pof_scanner_merge(pof_scanner* a, pof_scanner* b) noexcept nogil
+    ctypedef struct pof_merge:
+        pass
+    int pof_merge_begin(pof_merge* m, pof_scanner* a, pof_scanner* b) noexcept nogil
+    void pof_merge_rows(const pof_merge* m, int part, int parts) noexcept nogil
+    int pof_merge_end(pof_merge* m) noexcept nogil
+    void pof_merge_free(pof_merge* m) noexcept nogil
     int pof_scanner_set_key(pof_scanner* s, unsigned kspec) noexcept nogil
     int pof_key_finish(pof_scanner* s) noexcept nogil
     int64_t pof_pages_overflow(const pof_scanner* s) noexcept nogil

@@ -523,10 +523,47 @@ def scan_mapped(mm, *, strip_ts=True, progress=None, aggregate=False, threads=2,
         return None
     sc = scanners[0]
     for k in range(1, len(scanners)):
-        r = pof_scanner_merge(&sc.s, &(<Scanner>scanners[k]).s)
+        if aggregate:
+            r = pof_scanner_merge(&sc.s, &(<Scanner>scanners[k]).s)
+        else:
+            r = _merge_rows(sc, scanners[k], len(scanners))
         if r != 0:
             raise _status_error(r)
     return sc.result()
+
+
+cdef class _RowMerge:
+    """The row modes' merge of two scanners, its copy shared out among threads (a row
+    per block: on a 1 GiB input, over 80 MB of columns to copy)."""
+    cdef pof_merge m
+
+    def part(self, int k, int parts):
+        with nogil:
+            pof_merge_rows(&self.m, k, parts)
+
+
+cdef int _merge_rows(Scanner a, Scanner b, int threads) except -2:
+    import threading
+    cdef _RowMerge rm = _RowMerge()
+    cdef int r
+    cdef int parts = max(1, min(threads, 8))
+    with nogil:
+        r = pof_merge_begin(&rm.m, &a.s, &b.s)
+    try:
+        if r == 0:
+            helpers = [threading.Thread(target=rm.part, args=(k, parts)) for k in range(1, parts)]
+            for t in helpers:
+                t.start()
+            try:
+                rm.part(0, parts)
+            finally:
+                for t in helpers:
+                    t.join()
+            with nogil:
+                r = pof_merge_end(&rm.m)
+    finally:
+        pof_merge_free(&rm.m)
+    return r
 
 
 def scan_stream(f, *, strip_ts=True, progress=None, aggregate=False, fold_key=None):

@@ -430,81 +430,80 @@ static int merge_key_rows(pof_scanner *a, pof_scanner *b, const int32_t *hm, con
     return 0;
 }
 
-/* The row modes: b's rows appended after a's, column by column in one copy each, then
- * their ids mapped into a's tables and their line numbers shifted. */
-static int append_rows(pof_scanner *a, pof_scanner *b, const int32_t *hm, const int32_t *sm,
-                       const int32_t *cm, const int32_t *mm, int64_t line_off)
+int pof_merge_begin(pof_merge *m, pof_scanner *a, pof_scanner *b)
 {
-    pof_cols *ca = &a->cols, *cb = &b->cols;
-    size_t base = ca->n, n = cb->n, i;
-    if (pof_cols_reserve(ca, base + n + 1) != 0)
-        return POF_ENOMEM;
-#define POF_COL_APPEND(type, name)                                                         \
-    if (n)                                                                                 \
-        memcpy(ca->name + base, cb->name, n * sizeof(type));
-    POF_COLUMNS(POF_COL_APPEND)
-#undef POF_COL_APPEND
-    for (i = 0; i < n; i++) {
-        ca->header_id[base + i] = hm[cb->header_id[i]];
-        ca->stack_id[base + i] = sm[cb->stack_id[i]];
-        ca->comm_id[base + i] = cm[cb->comm_id[i]];
-        ca->module_id[base + i] = mm[cb->module_id[i]];
-        ca->lineno[base + i] += line_off;
-    }
-    ca->n = base + n;
-    return 0;
-}
-
-int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
-{
-    int32_t *hm = NULL, *sm = NULL, *cm = NULL, *mm = NULL, *dm = NULL, *rowmap = NULL, g;
-    pof_cols *ca = &a->cols, *cb = &b->cols;
     size_t i, nh = a->mode == POF_ROWS_TS ? b->ht.ne : b->headers.n;
-    int64_t line_off = a->lineno;
-    int rc = POF_ENOMEM;
-    hm = (int32_t *)malloc((nh + 1) * sizeof(int32_t));
-    sm = (int32_t *)malloc((b->stacks.n + 1) * sizeof(int32_t));
-    cm = (int32_t *)malloc((b->comms.n + 1) * sizeof(int32_t));
-    mm = (int32_t *)malloc((b->modules.n + 1) * sizeof(int32_t));
-    dm = (int32_t *)malloc((b->dtpl.n + 1) * sizeof(int32_t));
-    rowmap = (int32_t *)malloc((cb->n + 1) * sizeof(int32_t));
-    if (hm == NULL || sm == NULL || cm == NULL || mm == NULL || dm == NULL || rowmap == NULL)
-        goto out;
-    if (pof_interner_remap(&b->dtpl, &a->dtpl, dm) != 0)
-        goto out;
+    int32_t g;
+    memset(m, 0, sizeof *m);
+    m->a = a;
+    m->b = b;
+    m->line_off = a->lineno;
+    m->hm = (int32_t *)malloc((nh + 1) * sizeof(int32_t));
+    m->sm = (int32_t *)malloc((b->stacks.n + 1) * sizeof(int32_t));
+    m->cm = (int32_t *)malloc((b->comms.n + 1) * sizeof(int32_t));
+    m->mm = (int32_t *)malloc((b->modules.n + 1) * sizeof(int32_t));
+    m->dm = (int32_t *)malloc((b->dtpl.n + 1) * sizeof(int32_t));
+    if (m->hm == NULL || m->sm == NULL || m->cm == NULL || m->mm == NULL || m->dm == NULL ||
+            pof_interner_remap(&b->dtpl, &a->dtpl, m->dm) != 0)
+        return POF_ENOMEM;
     if (a->mode == POF_ROWS_TS) {
         /* b's entries appended, their templates mapped (entries are made unique later) */
         for (i = 0; i < nh; i++) {
-            g = pof_entry_push(&a->ht, dm[b->ht.etpl[i]], b->ht.edn[i], b->ht.edv[i]);
+            g = pof_entry_push(&a->ht, m->dm[b->ht.etpl[i]], b->ht.edn[i], b->ht.edv[i]);
             if (g < 0)
-                goto out;
-            hm[i] = g;
+                return POF_ENOMEM;
+            m->hm[i] = g;
         }
-    } else if (pof_interner_remap(&b->headers, &a->headers, hm) != 0) {
-        goto out;
+    } else if (pof_interner_remap(&b->headers, &a->headers, m->hm) != 0) {
+        return POF_ENOMEM;
     }
-    if (pof_interner_remap(&b->stacks, &a->stacks, sm) != 0 ||
-            pof_interner_remap(&b->comms, &a->comms, cm) != 0 ||
-            pof_interner_remap(&b->modules, &a->modules, mm) != 0)
-        goto out;
-    if (a->kspec) {             /* only the key's rows matter (the shapes were b's own) */
-        if (merge_key_rows(a, b, hm, sm, cm, mm, line_off) != 0)
-            goto out;
-        goto counts;
+    if (pof_interner_remap(&b->stacks, &a->stacks, m->sm) != 0 ||
+            pof_interner_remap(&b->comms, &a->comms, m->cm) != 0 ||
+            pof_interner_remap(&b->modules, &a->modules, m->mm) != 0)
+        return POF_ENOMEM;
+    m->base = a->cols.n;
+    if (a->mode != POF_FOLD && pof_cols_reserve(&a->cols, m->base + b->cols.n + 1) != 0)
+        return POF_ENOMEM;
+    return 0;
+}
+
+void pof_merge_rows(const pof_merge *m, int part, int parts)
+{
+    pof_cols *ca = &m->a->cols, *cb = &m->b->cols;
+    size_t n = cb->n, lo = n * (size_t)part / (size_t)parts;
+    size_t hi = n * (size_t)(part + 1) / (size_t)parts, base = m->base + lo, i;
+    if (hi <= lo)
+        return;
+#define POF_COL_APPEND(type, name) memcpy(ca->name + base, cb->name + lo, (hi - lo) * sizeof(type));
+    POF_COLUMNS(POF_COL_APPEND)
+#undef POF_COL_APPEND
+    for (i = lo; i < hi; i++) {
+        ca->header_id[m->base + i] = m->hm[cb->header_id[i]];
+        ca->stack_id[m->base + i] = m->sm[cb->stack_id[i]];
+        ca->comm_id[m->base + i] = m->cm[cb->comm_id[i]];
+        ca->module_id[m->base + i] = m->mm[cb->module_id[i]];
+        ca->lineno[m->base + i] += m->line_off;
     }
-    if (a->mode != POF_FOLD) {
-        if (append_rows(a, b, hm, sm, cm, mm, line_off) != 0)
-            goto out;
-        goto counts;
-    }
-    for (i = 0; i < cb->n; i++) {   /* POF_FOLD: b's rows into a's by their group keys */
+}
+
+/* POF_FOLD: b's rows into a's by their group keys, then b's events. */
+static int merge_fold_rows(pof_merge *m)
+{
+    pof_scanner *a = m->a, *b = m->b;
+    pof_cols *ca = &a->cols, *cb = &b->cols;
+    int32_t *rowmap = (int32_t *)malloc((cb->n + 1) * sizeof(int32_t)), g;
+    size_t i;
+    int rc = POF_ENOMEM;
+    if (rowmap == NULL)
+        return POF_ENOMEM;
+    for (i = 0; i < cb->n; i++) {
         int dslot;
         size_t len;
         pof_group_key key;
         memcpy(&key, pof_interner_value(&b->groups, i, &len), sizeof key);
         dslot = key.dslot;
-        key.hid = dslot ? dm[key.hid] : hm[key.hid];
-        key.sid = sm[key.sid];
+        key.hid = dslot ? m->dm[key.hid] : m->hm[key.hid];
+        key.sid = m->sm[key.sid];
         g = pof_intern(&a->groups, &key, sizeof key);
         if (g < 0)
             goto out;
@@ -518,13 +517,28 @@ int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
         if (pof_grow((void **)&a->dgroup, &a->dgroup_cap, (size_t)g + 1, 1, 1024) != 0)
             goto out;
         a->dgroup[g] = (uint8_t)dslot;
-        if (append_mapped_row(ca, cb, i, dslot ? dm[cb->header_id[i]] : hm[cb->header_id[i]],
-                              sm, cm, mm, line_off) != 0)
+        if (append_mapped_row(ca, cb, i, dslot ? m->dm[cb->header_id[i]] : m->hm[cb->header_id[i]],
+                              m->sm, m->cm, m->mm, m->line_off) != 0)
             goto out;
     }
-    if (merge_events(a, b, rowmap, line_off) != 0)
-        goto out;
-counts:
+    rc = merge_events(a, b, rowmap, m->line_off);
+out:
+    free(rowmap);
+    return rc;
+}
+
+int pof_merge_end(pof_merge *m)
+{
+    pof_scanner *a = m->a, *b = m->b;
+    if (a->kspec) {             /* only the key's rows matter (the shapes were b's own) */
+        if (merge_key_rows(a, b, m->hm, m->sm, m->cm, m->mm, m->line_off) != 0)
+            return POF_ENOMEM;
+    } else if (a->mode == POF_FOLD) {
+        if (merge_fold_rows(m) != 0)
+            return POF_ENOMEM;
+    } else {                    /* the row modes: pof_merge_rows copied them */
+        a->cols.n = m->base + b->cols.n;
+    }
     a->lineno += b->lineno;
     a->nblocks += b->nblocks;
     a->nul_bytes += b->nul_bytes;
@@ -533,14 +547,29 @@ counts:
     a->stale_cma = b->stale_cma;
     a->stale_slab = b->stale_slab;
     a->pages_clamped |= b->pages_clamped;
-    rc = 0;
-out:
-    free(hm);
-    free(sm);
-    free(cm);
-    free(mm);
-    free(dm);
-    free(rowmap);
+    return 0;
+}
+
+void pof_merge_free(pof_merge *m)
+{
+    free(m->hm);
+    free(m->sm);
+    free(m->cm);
+    free(m->mm);
+    free(m->dm);
+    m->hm = m->sm = m->cm = m->mm = m->dm = NULL;
+}
+
+int pof_scanner_merge(pof_scanner *a, pof_scanner *b)
+{
+    pof_merge m;
+    int rc = pof_merge_begin(&m, a, b);
+    if (rc == 0) {
+        if (a->mode != POF_FOLD)
+            pof_merge_rows(&m, 0, 1);
+        rc = pof_merge_end(&m);
+    }
+    pof_merge_free(&m);
     return rc;
 }
 

@@ -229,6 +229,23 @@ int pof_scan_region(pof_scanner *s, const unsigned char *buf, ptrdiff_t size, in
  * in POF_FOLD rows that a has already are added up. */
 int pof_scanner_merge(pof_scanner *a, pof_scanner *b);
 
+/* The same in steps, so that the row modes' copy can run on several threads: begin (b's
+ * tables into a's, room for b's rows), then in the row modes pof_merge_rows for parts
+ * 0..parts-1 (each copies and maps its share of b's rows; any thread, any order), then end
+ * (the folded modes' rows, the counts). pof_merge_free in any case; a status from begin
+ * or end leaves `a` unusable. */
+typedef struct {
+    pof_scanner *a, *b;
+    int32_t *hm, *sm, *cm, *mm, *dm;    /* b's ids in a's tables */
+    size_t base;                        /* a's rows before b's */
+    int64_t line_off;
+} pof_merge;
+
+int pof_merge_begin(pof_merge *m, pof_scanner *a, pof_scanner *b);
+void pof_merge_rows(const pof_merge *m, int part, int parts);
+int pof_merge_end(pof_merge *m);
+void pof_merge_free(pof_merge *m);
+
 /* Rows whose page sum was clamped at INT64_MAX (it would have wrapped). */
 int64_t pof_pages_overflow(const pof_scanner *s);
 
