@@ -532,6 +532,21 @@ def scan_mapped(mm, *, strip_ts=True, progress=None, aggregate=False, threads=2,
     return sc.result()
 
 
+def _join_all(threads):
+    """Join every thread, even when a join is interrupted (Ctrl-C): they work on memory the
+    caller frees afterwards. The first interruption is raised once all have ended."""
+    pending = None
+    for t in threads:
+        while True:
+            try:
+                t.join()
+                break
+            except BaseException as e:
+                pending = pending or e
+    if pending is not None:
+        raise pending
+
+
 cdef class _RowMerge:
     """The row modes' merge of two scanners, its copy shared out among threads (a row
     per block: on a 1 GiB input, over 80 MB of columns to copy)."""
@@ -557,8 +572,7 @@ cdef int _merge_rows(Scanner a, Scanner b, int threads) except -2:
             try:
                 rm.part(0, parts)
             finally:
-                for t in helpers:
-                    t.join()
+                _join_all(helpers)
             with nogil:
                 r = pof_merge_end(&rm.m)
     finally:
