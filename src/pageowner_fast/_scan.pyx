@@ -759,21 +759,25 @@ def dedup_entries(etpl, edn, edv):
     (a line's template and digits are decided by the line alone, and the templates are
     interned), so the entries are compared, not the texts. Returns ((etpl, edn, edv), remap):
     remap[old id] = new id, ids in order of first appearance; remap is None (and the entries
-    returned as they are) when no two are equal, which a sort of the digits' values tells
-    (-a: the ts values, nearly all distinct)."""
+    returned as they are) when no two are equal, which a sort of a key tells: the digits'
+    value plus a multiple of the template (-a: the ts values, nearly all distinct; whole
+    lines have no digits, and their templates tell them apart)."""
     etpl = np.ascontiguousarray(etpl, dtype=np.int32)
     edn = np.ascontiguousarray(edn, dtype=np.int8)
     edv = np.ascontiguousarray(edv, dtype=np.uint64)
     n = len(etpl)
     if n < 2:
         return (etpl, edn, edv), None
-    srt = np.sort(edv)
+    key = etpl.astype(np.uint64)
+    key *= np.uint64(0x9E3779B97F4A7C15)
+    key += edv                  # equal entries, equal keys (modulo 2**64)
+    srt = np.sort(key)
     rep = srt[1:] == srt[:-1]
     if not rep.any():
         return (etpl, edn, edv), None
-    # the entries whose value repeats, grouped exactly by (template, digit count, value);
+    # the entries whose key repeats, grouped exactly by (template, digit count, value);
     # each group's first one stays
-    cand = np.flatnonzero(np.isin(edv, srt[1:][rep]))
+    cand = np.flatnonzero(np.isin(key, srt[1:][rep]))
     tn = (etpl[cand].astype(np.uint64) << np.uint64(8)) | edn[cand].view(np.uint8).astype(np.uint64)
     pairs = np.stack([tn, edv[cand]], axis=1)
     _, first, inv = np.unique(pairs, axis=0, return_index=True, return_inverse=True)

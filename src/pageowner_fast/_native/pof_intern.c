@@ -84,8 +84,7 @@ static int reserve(pof_interner *t, size_t more_bytes, size_t more_values)
     return 0;
 }
 
-/* data[0:n] as a new id, without a lookup */
-static int32_t append(pof_interner *t, const void *data, size_t n)
+int32_t pof_interner_push(pof_interner *t, const void *data, size_t n)
 {
     if (reserve(t, n, 1) != 0)
         return POF_ENOMEM;
@@ -113,7 +112,7 @@ int32_t pof_intern(pof_interner *t, const void *data, size_t n)
                 return v;
         }
     }
-    v = append(t, data, n);
+    v = pof_interner_push(t, data, n);
     if (v < 0)
         return v;
     t->slots[s].lo = h.lo;

@@ -33,6 +33,10 @@ void pof_interner_free(pof_interner *t);
 /* Id of data[0:n] (a new one if unseen); POF_ENOMEM on allocation failure. */
 int32_t pof_intern(pof_interner *t, const void *data, size_t n);
 
+/* data[0:n] as a new id without a lookup (nor a place in the table: interning the same
+ * bytes later makes another id); POF_ENOMEM on allocation failure. */
+int32_t pof_interner_push(pof_interner *t, const void *data, size_t n);
+
 /* out[i] = id in dst of src's value i (interning the new ones). */
 int pof_interner_remap(const pof_interner *src, pof_interner *dst, int32_t *out);
 

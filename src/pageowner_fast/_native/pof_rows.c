@@ -383,26 +383,43 @@ static int32_t intern_template(pof_scanner *s, const unsigned char *h, ptrdiff_t
     return pof_intern(&s->dtpl, s->scratch, (size_t)len + sizeof q);
 }
 
+/* POF_ROWS_TS: a whole line as a template (place -1), interned -- or, `raw`, only stored
+ * (place POF_TPL_RAW: pof_rows_ts_finish makes equal ones one). */
+static int32_t line_template(pof_scanner *s, const blk_text *b, int raw)
+{
+    int32_t q = raw ? POF_TPL_RAW : -1;
+    if (reserve_scratch(s, (size_t)b->hl + sizeof q) != 0)
+        return POF_ENOMEM;
+    memcpy(s->scratch, b->h, (size_t)b->hl);
+    memcpy(s->scratch + b->hl, &q, sizeof q);
+    return raw ? pof_interner_push(&s->dtpl, s->scratch, (size_t)b->hl + sizeof q)
+               : pof_intern(&s->dtpl, s->scratch, (size_t)b->hl + sizeof q);
+}
+
 /* POF_ROWS_TS: the block's header line as a new entry of s->ht: its template -- the line
  * without its ts digits when its own ts match has 1 to 19 of them, else the whole line --
- * and those digits. `src`: the entry of a row the shortcut matched (the same cut text with
- * the digits at the same place: the same template), or -1. Equal lines make equal entries
- * (the cut is decided by the line alone), which the driver makes one afterwards. */
+ * and those digits. A line whose free_ts (2+ digits, after the ts) makes the cut line as
+ * good as unique (6.1-era dumps) is kept whole, without a lookup. `src`: the entry of a row
+ * the shortcut matched (the same cut text with the digits at the same place: the same
+ * template, or a whole line kept so as well), or -1. Every choice is the line's own, so
+ * equal lines make equal entries once pof_rows_ts_finish has made equal stored lines one;
+ * the driver then makes equal entries one. */
 static int32_t add_entry(pof_scanner *s, const blk_text *b, const blk_fast *f, int32_t src)
 {
     const blk_ts *ts = &f->ts;
-    ptrdiff_t dn = ts->ce - ts->cs;
-    int32_t t = -1;
+    ptrdiff_t dn = ts->ce - ts->cs, fs, fe;
+    int32_t t;
     if (!f->ok || ts->r != 0 || dn < 1 || dn > 19) {
-        if (reserve_scratch(s, (size_t)b->hl + sizeof t) != 0)
-            return POF_ENOMEM;
-        memcpy(s->scratch, b->h, (size_t)b->hl);
-        memcpy(s->scratch + b->hl, &t, sizeof t);
-        t = pof_intern(&s->dtpl, s->scratch, (size_t)b->hl + sizeof t);
+        t = line_template(s, b, 0);
         return t < 0 ? t : pof_entry_push(&s->ht, t, -1, 0);
     }
-    t = src >= 0 && s->ht.edn[src] >= 0 ? s->ht.etpl[src]
-                                        : intern_template(s, b->h, b->hl, 0, 0, ts->cs, ts->ce);
+    if (src >= 0 ? s->ht.edn[src] < 0
+                 : pof_free_ts_in_header(b->h, b->hl, &fs, &fe) == 0 && fs >= ts->ce &&
+                   fe - fs >= 2) {
+        t = line_template(s, b, 1);
+        return t < 0 ? t : pof_entry_push(&s->ht, t, -1, 0);
+    }
+    t = src >= 0 ? s->ht.etpl[src] : intern_template(s, b->h, b->hl, 0, 0, ts->cs, ts->ce);
     return t < 0 ? t : pof_entry_push(&s->ht, t, (int)dn, ts->v);
 }
 

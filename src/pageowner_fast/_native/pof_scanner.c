@@ -5,6 +5,7 @@
 #include "pof_scanner.h"
 #include "pof_guard.h"
 #include "pof_lines.h"
+#include "pof_sort.h"
 
 #define SLICE (16 << 20)        /* a mapped region is scanned (and released) in slices */
 
@@ -114,6 +115,82 @@ int32_t pof_entry_push(pof_htable *ht, int32_t t, int dn, uint64_t dv)
     return (int32_t)e;
 }
 
+/* The place of template t (the int32 after its text in the interner). */
+static int32_t tpl_place(const pof_interner *d, size_t t, size_t *len)
+{
+    int32_t q;
+    const char *v = pof_interner_value(d, t, len);
+    *len -= sizeof q;
+    memcpy(&q, v + *len, sizeof q);
+    return q;
+}
+
+/* Whole lines stored without a lookup (POF_TPL_RAW): equal ones become the first of them,
+ * in the entries too; then they are whole-line templates like the others. */
+static int canon_raw(pof_scanner *s)
+{
+    pof_interner *d = &s->dtpl;
+    size_t t, k, j, nraw = 0, len, len2;
+    uint64_t *keys = NULL;
+    uint32_t *ids = NULL, *canon = NULL;
+    int64_t *order = NULL;
+    int changed = 0, rc = POF_ENOMEM;
+    for (t = 0; t < d->n; t++)
+        nraw += tpl_place(d, t, &len) == POF_TPL_RAW;
+    if (nraw == 0)
+        return 0;
+    keys = (uint64_t *)malloc(nraw * sizeof *keys);
+    ids = (uint32_t *)malloc(nraw * sizeof *ids);
+    order = (int64_t *)malloc(nraw * sizeof *order);
+    canon = (uint32_t *)malloc(d->n * sizeof *canon);
+    if (keys == NULL || ids == NULL || order == NULL || canon == NULL)
+        goto out;
+    for (t = 0, k = 0; t < d->n; t++) {
+        const char *v = pof_interner_value(d, t, &len);
+        canon[t] = (uint32_t)t;
+        if (tpl_place(d, t, &len) != POF_TPL_RAW)
+            continue;
+        keys[k] = pof_hash(v, len).lo;
+        ids[k++] = (uint32_t)t;
+    }
+    if (pof_argsort_u64(keys, nraw, order) != 0)
+        goto out;
+    /* a run of equal keys: each line against the run's earlier ones (ids ascending: the
+       sort is stable), the first equal one wins */
+    for (k = 0; k < nraw; k = j) {
+        for (j = k + 1; j < nraw && keys[order[j]] == keys[order[k]]; j++) {
+            size_t a, x = ids[order[j]];
+            const char *vx = pof_interner_value(d, x, &len);
+            tpl_place(d, x, &len);
+            for (a = k; a < j; a++) {
+                size_t y = ids[order[a]];
+                const char *vy = pof_interner_value(d, y, &len2);
+                tpl_place(d, y, &len2);
+                if (canon[y] == y && len == len2 && memcmp(vx, vy, len) == 0) {
+                    canon[x] = (uint32_t)y;
+                    changed = 1;
+                    break;
+                }
+            }
+        }
+    }
+    if (changed)
+        for (k = 0; k < s->ht.ne; k++)
+            s->ht.etpl[k] = (int32_t)canon[s->ht.etpl[k]];
+    for (k = 0; k < nraw; k++) {    /* now whole-line templates */
+        int32_t q = -1;
+        const char *v = pof_interner_value(d, ids[k], &len);
+        memcpy((char *)v + len - sizeof q, &q, sizeof q);
+    }
+    rc = 0;
+out:
+    free(keys);
+    free(ids);
+    free(order);
+    free(canon);
+    return rc;
+}
+
 int pof_rows_ts_finish(pof_scanner *s)
 {
     pof_htable *ht = &s->ht;
@@ -121,6 +198,8 @@ int pof_rows_ts_finish(pof_scanner *s)
     size_t t, len, w = 0;
     if (s->mode != POF_ROWS_TS || s->has_ht)
         return s->mode == POF_ROWS_TS ? 0 : POF_EINTERNAL;
+    if (canon_raw(s) != 0)
+        return POF_ENOMEM;
     ht->q = (int32_t *)malloc((d->n + 1) * sizeof(int32_t));
     if (ht->q == NULL)
         return POF_ENOMEM;
@@ -443,9 +522,23 @@ int pof_merge_begin(pof_merge *m, pof_scanner *a, pof_scanner *b)
     m->cm = (int32_t *)malloc((b->comms.n + 1) * sizeof(int32_t));
     m->mm = (int32_t *)malloc((b->modules.n + 1) * sizeof(int32_t));
     m->dm = (int32_t *)malloc((b->dtpl.n + 1) * sizeof(int32_t));
-    if (m->hm == NULL || m->sm == NULL || m->cm == NULL || m->mm == NULL || m->dm == NULL ||
-            pof_interner_remap(&b->dtpl, &a->dtpl, m->dm) != 0)
+    if (m->hm == NULL || m->sm == NULL || m->cm == NULL || m->mm == NULL || m->dm == NULL)
         return POF_ENOMEM;
+    if (a->mode == POF_ROWS_TS) {   /* stored lines stay stored: pof_rows_ts_finish */
+        for (i = 0; i < b->dtpl.n; i++) {
+            size_t len;
+            const char *v = pof_interner_value(&b->dtpl, i, &len);
+            int32_t q;
+            memcpy(&q, v + len - sizeof q, sizeof q);
+            g = q == POF_TPL_RAW ? pof_interner_push(&a->dtpl, v, len)
+                                 : pof_intern(&a->dtpl, v, len);
+            if (g < 0)
+                return POF_ENOMEM;
+            m->dm[i] = g;
+        }
+    } else if (pof_interner_remap(&b->dtpl, &a->dtpl, m->dm) != 0) {
+        return POF_ENOMEM;
+    }
     if (a->mode == POF_ROWS_TS) {
         /* b's entries appended, their templates mapped (entries are made unique later) */
         for (i = 0; i < nh; i++) {

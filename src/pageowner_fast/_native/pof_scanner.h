@@ -265,8 +265,13 @@ int pof_key_finish(pof_scanner *s);
 int pof_fold_finish(pof_scanner *s);
 void pof_htable_free(pof_htable *t);
 
-/* POF_ROWS_TS, once the scan (and merge) is complete: the templates into s->ht beside its
- * entries (the template arena is taken over, not copied). 0, or a status. */
+/* POF_ROWS_TS: the place of a template that is a whole line stored without a lookup
+ * (pof_rows.c, add_entry); pof_rows_ts_finish makes equal ones one and their place -1. */
+#define POF_TPL_RAW (-2)
+
+/* POF_ROWS_TS, once the scan (and merge) is complete: equal stored lines made one, then the
+ * templates into s->ht beside its entries (the template arena is taken over, not copied).
+ * 0, or a status. */
 int pof_rows_ts_finish(pof_scanner *s);
 
 /* POF_ROWS_TS: a new entry (template t, dn digits of value dv; dn < 0: none); its id, or
