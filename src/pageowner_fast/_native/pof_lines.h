@@ -76,8 +76,24 @@ POF_INLINE POF_NO_ASAN uint32_t pof_eq16a(const unsigned char *a, __m128i c)
     return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128((const __m128i *)a), c));
 }
 
-/* Candidates are the last letters, 'A' of "CMA" and 'b' of "slab": the rarest in PFN
- * lines ('s' and 'C' come in "type", "Flags", "Movable"...), so fewer are checked. */
+/* The candidates of one window of a PFN line that starts at p: bit k of `as` / `bs` is an
+ * 'A' / 'b' at a + k, the last letters of "CMA" and "slab" -- the rarest in PFN lines ('s'
+ * and 'C' come in "type", "Flags", "Movable"...), so fewer are checked. */
+POF_INLINE void pof_pfn_candidates(const unsigned char *p, const unsigned char *a, uint32_t as,
+                                   uint32_t bs, int *cma, int *slab)
+{
+    while (as && !*cma) {
+        const unsigned char *q = a + pof_ctz64(as);
+        as &= as - 1;
+        *cma = q - p >= 2 && q[-2] == 'C' && q[-1] == 'M';
+    }
+    while (bs && !*slab) {
+        const unsigned char *q = a + pof_ctz64(bs);
+        bs &= bs - 1;
+        *slab = q - p >= 3 && q[-3] == 's' && q[-2] == 'l' && q[-1] == 'a';
+    }
+}
+
 POF_INLINE POF_NO_ASAN ptrdiff_t pof_pfn_line_sse2(const unsigned char *p, const unsigned char *lim,
                                                    int *cma, int *slab)
 {
@@ -91,16 +107,7 @@ POF_INLINE POF_NO_ASAN ptrdiff_t pof_pfn_line_sse2(const unsigned char *p, const
         uint32_t lim_bits = nl ? (nl & (0u - nl)) - 1 : 0xffffu;
         uint32_t as = ((pof_eq16a(a, ca) >> skip) << skip) & lim_bits;
         uint32_t bs = ((pof_eq16a(a, cb) >> skip) << skip) & lim_bits;
-        while (as && !*cma) {
-            const unsigned char *q = a + pof_ctz64(as);
-            as &= as - 1;
-            *cma = q - p >= 2 && q[-2] == 'C' && q[-1] == 'M';
-        }
-        while (bs && !*slab) {
-            const unsigned char *q = a + pof_ctz64(bs);
-            bs &= bs - 1;
-            *slab = q - p >= 3 && q[-3] == 's' && q[-2] == 'l' && q[-1] == 'a';
-        }
+        pof_pfn_candidates(p, a, as, bs, cma, slab);
         if (nl)
             return a + pof_ctz64(nl) - p;
         if (a + 16 >= lim)

@@ -259,16 +259,7 @@ POF_TARGET_AVX2 POF_NO_ASAN static ptrdiff_t pfn_verdict_avx2(const unsigned cha
         uint32_t in = from & (nl ? (nl & (0u - nl)) - 1 : 0xffffffffu);
         uint32_t as = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, ca)) & in;
         uint32_t bs = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, cb)) & in;
-        while (as && !*cma) {
-            const unsigned char *q = a + pof_ctz64(as);
-            as &= as - 1;
-            *cma = q - p >= 2 && q[-2] == 'C' && q[-1] == 'M';
-        }
-        while (bs && !*slab) {
-            const unsigned char *q = a + pof_ctz64(bs);
-            bs &= bs - 1;
-            *slab = q - p >= 3 && q[-3] == 's' && q[-2] == 'l' && q[-1] == 'a';
-        }
+        pof_pfn_candidates(p, a, as, bs, cma, slab);
         if (nl)
             return a + pof_ctz64(nl) - p;
         if (a + 32 >= lim)
