@@ -409,6 +409,7 @@ static int32_t add_entry(pof_scanner *s, const blk_text *b, const blk_fast *f, i
     const blk_ts *ts = &f->ts;
     ptrdiff_t dn = ts->ce - ts->cs, fs, fe;
     int32_t t;
+    s->entry_raw = 0;
     if (!f->ok || ts->r != 0 || dn < 1 || dn > 19) {
         t = line_template(s, b, 0);
         return t < 0 ? t : pof_entry_push(&s->ht, t, -1, 0);
@@ -416,6 +417,7 @@ static int32_t add_entry(pof_scanner *s, const blk_text *b, const blk_fast *f, i
     if (src >= 0 ? s->ht.edn[src] < 0
                  : pof_free_ts_in_header(b->h, b->hl, &fs, &fe) == 0 && fs >= ts->ce &&
                    fe - fs >= 2) {
+        s->entry_raw = 1;
         t = line_template(s, b, 1);
         return t < 0 ? t : pof_entry_push(&s->ht, t, -1, 0);
     }
@@ -921,7 +923,7 @@ shortcut:
         return fold_block(s, b, &f, &F);
     if (join(s, b) != 0 || new_row(s, b, &F) != 0)
         return POF_ENOMEM;
-    if (f.ok && !F.stripped_stack &&
+    if (f.ok && !F.stripped_stack && !(s->mode == POF_ROWS_TS && s->entry_raw) &&
             !pof_digits_sensitive(b->t, b->hl + b->sn, b->hl, F.ts.cs, F.ts.ce) &&
             pof_fast_put(&s->fast, f.key, (int32_t)(s->cols.n - 1)) != 0)
         return POF_ENOMEM;

@@ -181,6 +181,8 @@ typedef struct {
     pof_fast fast;              /* (header, raw stack, PFN verdict) -> row */
     pof_lastblk last;           /* ... and the last block it answered */
     pof_lastpfn lastpfn;
+    int entry_raw;              /* POF_ROWS_TS: the last entry is a line kept whole (its
+                                   free_ts digits make it unique: no use in `fast`) */
     /* --- parser state carried across chunks ------------------------------------------------ */
     pof_split split;            /* the block being split, and its PFN lines */
     int stale_cma, stale_slab;  /* verdict of the last PFN line seen (never reset: docs/compatibility.md, Reading blocks) */
