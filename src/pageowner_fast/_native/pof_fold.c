@@ -235,9 +235,7 @@ static int build_templates(fold_ctx *c)
             v = pof_interner_value(&s->headers, t, &len);
             ht->q[t] = -1;
         } else {
-            v = pof_interner_value(&s->dtpl, t - hp, &len);
-            len -= sizeof(int32_t);
-            memcpy(&ht->q[t], v + len, sizeof(int32_t));
+            v = pof_tpl_value(&s->dtpl, t - hp, &len, &ht->q[t]);
         }
         memcpy(ht->arena + w, v, len);
         w += len;

@@ -115,18 +115,8 @@ int32_t pof_entry_push(pof_htable *ht, int32_t t, int dn, uint64_t dv)
     return (int32_t)e;
 }
 
-/* The place of template t (the int32 after its text in the interner). */
-static int32_t tpl_place(const pof_interner *d, size_t t, size_t *len)
-{
-    int32_t q;
-    const char *v = pof_interner_value(d, t, len);
-    *len -= sizeof q;
-    memcpy(&q, v + *len, sizeof q);
-    return q;
-}
-
 /* Whole lines stored without a lookup (POF_TPL_RAW): equal ones become the first of them,
- * in the entries too; then they are whole-line templates like the others. */
+ * in the entries too (pof_rows_ts_finish then gives them all the place -1). */
 static int canon_raw(pof_scanner *s)
 {
     pof_interner *d = &s->dtpl;
@@ -134,9 +124,12 @@ static int canon_raw(pof_scanner *s)
     uint64_t *keys = NULL;
     uint32_t *ids = NULL, *canon = NULL;
     int64_t *order = NULL;
+    int32_t q;
     int changed = 0, rc = POF_ENOMEM;
-    for (t = 0; t < d->n; t++)
-        nraw += tpl_place(d, t, &len) == POF_TPL_RAW;
+    for (t = 0; t < d->n; t++) {
+        pof_tpl_value(d, t, &len, &q);
+        nraw += q == POF_TPL_RAW;
+    }
     if (nraw == 0)
         return 0;
     keys = (uint64_t *)malloc(nraw * sizeof *keys);
@@ -146,9 +139,9 @@ static int canon_raw(pof_scanner *s)
     if (keys == NULL || ids == NULL || order == NULL || canon == NULL)
         goto out;
     for (t = 0, k = 0; t < d->n; t++) {
-        const char *v = pof_interner_value(d, t, &len);
+        const char *v = pof_tpl_value(d, t, &len, &q);
         canon[t] = (uint32_t)t;
-        if (tpl_place(d, t, &len) != POF_TPL_RAW)
+        if (q != POF_TPL_RAW)
             continue;
         keys[k] = pof_hash(v, len).lo;
         ids[k++] = (uint32_t)t;
@@ -160,12 +153,10 @@ static int canon_raw(pof_scanner *s)
     for (k = 0; k < nraw; k = j) {
         for (j = k + 1; j < nraw && keys[order[j]] == keys[order[k]]; j++) {
             size_t a, x = ids[order[j]];
-            const char *vx = pof_interner_value(d, x, &len);
-            tpl_place(d, x, &len);
+            const char *vx = pof_tpl_value(d, x, &len, &q);
             for (a = k; a < j; a++) {
                 size_t y = ids[order[a]];
-                const char *vy = pof_interner_value(d, y, &len2);
-                tpl_place(d, y, &len2);
+                const char *vy = pof_tpl_value(d, y, &len2, &q);
                 if (canon[y] == y && len == len2 && memcmp(vx, vy, len) == 0) {
                     canon[x] = (uint32_t)y;
                     changed = 1;
@@ -177,11 +168,6 @@ static int canon_raw(pof_scanner *s)
     if (changed)
         for (k = 0; k < s->ht.ne; k++)
             s->ht.etpl[k] = (int32_t)canon[s->ht.etpl[k]];
-    for (k = 0; k < nraw; k++) {    /* now whole-line templates */
-        int32_t q = -1;
-        const char *v = pof_interner_value(d, ids[k], &len);
-        memcpy((char *)v + len - sizeof q, &q, sizeof q);
-    }
     rc = 0;
 out:
     free(keys);
@@ -206,9 +192,9 @@ int pof_rows_ts_finish(pof_scanner *s)
     /* each value is the template, then its place (int32): the places move to q, the
        templates close up in the arena they are in (every one moves left, or stays) */
     for (t = 0; t < d->n; t++) {
-        const char *v = pof_interner_value(d, t, &len);
-        len -= sizeof(int32_t);
-        memcpy(&ht->q[t], v + len, sizeof(int32_t));
+        const char *v = pof_tpl_value(d, t, &len, &ht->q[t]);
+        if (ht->q[t] == POF_TPL_RAW)
+            ht->q[t] = -1;      /* a whole line like the others now */
         memmove(d->arena + w, v, len);
         d->offs[t] = (int64_t)w;
         w += len;
@@ -527,9 +513,9 @@ int pof_merge_begin(pof_merge *m, pof_scanner *a, pof_scanner *b)
     if (a->mode == POF_ROWS_TS) {   /* stored lines stay stored: pof_rows_ts_finish */
         for (i = 0; i < b->dtpl.n; i++) {
             size_t len;
-            const char *v = pof_interner_value(&b->dtpl, i, &len);
             int32_t q;
-            memcpy(&q, v + len - sizeof q, sizeof q);
+            const char *v = pof_tpl_value(&b->dtpl, i, &len, &q);
+            len += sizeof q;    /* the value: text and place */
             g = q == POF_TPL_RAW ? pof_interner_push(&a->dtpl, v, len)
                                  : pof_intern(&a->dtpl, v, len);
             if (g < 0)

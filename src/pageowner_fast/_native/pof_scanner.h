@@ -271,6 +271,15 @@ void pof_htable_free(pof_htable *t);
  * (pof_rows.c, add_entry); pof_rows_ts_finish makes equal ones one and their place -1. */
 #define POF_TPL_RAW (-2)
 
+/* Template t of `dtpl`: its text (*len bytes) and its place (the int32 stored after it). */
+POF_INLINE const char *pof_tpl_value(const pof_interner *d, size_t t, size_t *len, int32_t *q)
+{
+    const char *v = pof_interner_value(d, t, len);
+    *len -= sizeof *q;
+    memcpy(q, v + *len, sizeof *q);
+    return v;
+}
+
 /* POF_ROWS_TS, once the scan (and merge) is complete: equal stored lines made one, then the
  * templates into s->ht beside its entries (the template arena is taken over, not copied).
  * 0, or a status. */
