@@ -1,5 +1,7 @@
 """Issue 12: the collation of many texts -- templated header tables, packed sort keys, the
 radix sorts and the grouping helper -- against plain NumPy and Python references."""
+import io
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -115,3 +117,29 @@ def test_sort_consume_gives_the_same_groups():
     got = sortcull.sort(D(), copy, [("times", -1)], consume=True)
     assert got is copy
     assert got.rep.tolist() == want.rep.tolist() and got.pages.tolist() == want.pages.tolist()
+
+
+@pytest.mark.parametrize("ties_by_ranks", [20_000, 0])
+def test_no_sort_keys_leaves_lazy_groups_in_text_order(monkeypatch, ties_by_ranks):
+    """sort() with no keys returns the cull's order, the texts' order, also when the cull
+    left it pending (many distinct header lines: groups by id)."""
+    from pageowner_fast import pipeline
+    from pageowner_fast.dump import load
+    rng = np.random.default_rng(3)
+    blocks = []
+    for i in range(60):
+        ts = int(rng.integers(0, 40))
+        blocks.append(f"Page allocated via order 0, mask 0xcc0(GFP_KERNEL), pid {i % 7}, tgid {i % 7} "
+                      f"(c{i % 5}), ts {ts} ns\nPFN 0x{i:x} type Unmovable Block 1 type Unmovable "
+                      f"Flags 0x0()\n f{i % 3}+0x1/0x2\n\n")
+    data = "".join(blocks).encode()
+    dump = load(io.BytesIO(data), strip_ts=False)
+    opts = sortcull.SortOptions(sort=[])
+    want = pipeline.sort_dump(dump, opts)
+    monkeypatch.setattr(sortcull, "LAZY_TEXT_RANKS", 0)
+    monkeypatch.setattr(sortcull, "TIES_BY_RANKS", ties_by_ranks)
+    got = pipeline.sort_dump(dump, opts)
+    texts = [dump.headers[int(dump.header_id[r])] + dump.stacks[int(dump.stack_id[r])]
+             for r in got.groups.rep]
+    assert texts == sorted(texts)
+    assert got.groups.rep.tolist() == want.groups.rep.tolist()

@@ -42,12 +42,15 @@ NO_CULL = [c for c in CASES if not any(a.startswith("--cull") for a in c["args"]
            and c["kind"] != "real_dumps"]
 
 
+@pytest.mark.parametrize("ties_by_ranks", [20_000, 0], ids=["ties-one-run-at-a-time", "ties-by-ranks"])
 @pytest.mark.parametrize("case", NO_CULL, ids=[f"{c['kind']}/{c['id']}" for c in NO_CULL])
-def test_lazy_text_order_same_output(case, tmp_path, monkeypatch, capsys):
-    """With many distinct texts (-a on a big dump) only sort-key ties are put in text order;
-    forcing that path on every case gives the same bytes."""
+def test_lazy_text_order_same_output(case, ties_by_ranks, tmp_path, monkeypatch, capsys):
+    """With many distinct texts (-a on a big dump) only sort-key ties are put in text order
+    (each run of ties on its own, or, when there are many, by the tables' ranks); forcing
+    either path on every case gives the same bytes."""
     from pageowner_fast import sortcull
     monkeypatch.setattr(sortcull, "LAZY_TEXT_RANKS", 0)
+    monkeypatch.setattr(sortcull, "TIES_BY_RANKS", ties_by_ranks)
     out = tmp_path / "out.txt"
     rc, _, err = run_cli(["sort", *case["args"], case["input_path"], out], capsys=capsys)
     assert rc == 0, err

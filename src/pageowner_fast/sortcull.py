@@ -42,7 +42,10 @@ _API_SORT = {"times": "times", "t": "times", "count": "times", "pages": "pages",
 # Above this many distinct header lines (e.g. -a, where every ts stays in the text) the
 # string ranks of whole texts are not computed; only groups that tie under the sort keys
 # are put in text order, which is all page_owner_sort's cull order decides.
-LAZY_TEXT_RANKS = 200_000
+LAZY_TEXT_RANKS = 20_000
+# ... unless more groups than this tie: then the whole tables' ranks are cheaper than
+# sorting the ties' texts one run at a time.
+TIES_BY_RANKS = 20_000
 
 
 def cull_keys(keys: str | Iterable[str] | None) -> frozenset[str]:
@@ -377,12 +380,12 @@ def sort(dump: DumpLike, g: Groups, keys: list[tuple[str, int]], *,
     """Stable multi-key sort of the groups; `keys` is a sequence of (name, sign).
     consume=True: `g` is not used afterwards -- its arrays are replaced one at a time (the
     memory of one array at most in flight, not of three)."""
-    if len(g) == 0 or not keys:
+    if len(g) == 0 or (not keys and not g.text_order_pending):
         return g
     arrs = []
     for name, sign in keys:
         arrs.extend(_sort_key(dump, g, name, sign))
-    order = _lexsort(arrs)
+    order = _lexsort(arrs) if arrs else np.arange(len(g), dtype=np.int64)
     if g.text_order_pending:
         order = _text_order_ties(dump, g, arrs, order)
     del arrs
@@ -408,8 +411,11 @@ def _text_order_ties(dump: DumpLike, g: Groups, arrs: list[npt.NDArray[Any]],
         same &= s[1:] == s[:-1]
     if not same.any():
         return order
-    order = order.copy()
     edges = np.flatnonzero(np.diff(np.concatenate(([0], same.astype(np.int8), [0]))))
+    if int((edges[1::2] - edges[::2]).sum()) + len(edges) // 2 > TIES_BY_RANKS:
+        # many ties: a stable sort by the keys and then the texts (distinct per group)
+        return _lexsort(arrs + _text_keys(dump, g.rep))
+    order = order.copy()
     headers, stacks = dump.headers, dump.stacks
     hid = dump.header_id[g.rep]
     sid = dump.stack_id[g.rep]
