@@ -118,3 +118,21 @@ def test_our_long_options_do_not_shadow_page_owner_sorts_prefixes(dump, tmp_path
     assert out.read_bytes() == b"1 times, 4 pages, PID 2, TGID 2\n"
     rc, _, err = run_cli(["sort", "--th=2", "--cull=pid", dump, out], capsys=capsys)
     assert rc == 0 and out.read_bytes().count(b"\n") == 3
+
+
+def test_sort_loads_only_what_it_uses(tmp_path):
+    """`sort` to text without --since/--until does not import the JSON/CSV writer, the time
+    window (and decimal), tempfile or the analyses: start-up is most of a small dump's run."""
+    import subprocess
+    import sys
+    src = tmp_path / "in.txt"
+    src.write_bytes(block())
+    code = ("import sys; from pageowner_fast.cli import main; "
+            f"rc = main(['sort', {str(src)!r}, {str(tmp_path / 'out.txt')!r}]); "
+            "print(rc, sorted(m for m in sys.modules if m in ('tempfile', 'decimal', 'json') "
+            "or m.startswith(('pageowner_fast.export', 'pageowner_fast.timewindow', "
+            "'pageowner_fast.analysis'))))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=CHILD_ENV)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "0 []"
+    assert (tmp_path / "out.txt").read_text().startswith("1 times, ")

@@ -14,18 +14,20 @@ import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
 from . import _fields as F
-from . import compat, diagnose, export, sortcull
+from . import compat, diagnose, sortcull
 from ._engine import Progress
 from ._output import AtomicOutput, check_not_input
 from .dump import Dump, load
 from .exceptions import PageOwnerWarning, UsageError
 from .sortcull import Groups, SortOptions
-from .timewindow import TimeBound, TimeWindow, time_window
+
+if TYPE_CHECKING:   # timewindow (and its decimal) is loaded only for a window
+    from .timewindow import TimeBound, TimeWindow
 
 __all__ = ["FORMATS", "SortResult", "sort_dump", "load_for_sort", "run", "Report"]
 
@@ -33,7 +35,7 @@ FORMATS = ("text", "json", "csv")
 
 Report = Callable[[str], None]
 Source = str | bytes | os.PathLike[str] | IO[bytes]
-Time = str | int | TimeBound | None
+Time: TypeAlias = "str | int | TimeBound | None"
 
 
 def _warn(message: str) -> None:
@@ -54,6 +56,7 @@ class SortResult:
         if fmt == "text":
             compat.write_text(write, self.dump, self.groups, self.options)
         elif fmt in FORMATS:
+            from . import export  # json, csv: loaded when asked for
             export.write_groups(write, self.dump, self.groups, self.options.cull, fmt)
         else:
             raise UsageError(f"unknown output format {fmt!r} (use {', '.join(FORMATS)})")
@@ -102,7 +105,10 @@ def run(source: Source, output: str | os.PathLike[str], options: SortOptions, *,
     "csv"). A regular output file is replaced only when everything succeeded. ``since`` /
     ``until`` (an extension): only the blocks allocated in ``[since, until)`` (see
     `timewindow.parse_time`)."""
-    window = time_window(since, until)
+    window = None
+    if since is not None or until is not None:
+        from .timewindow import time_window
+        window = time_window(since, until)
     if fmt not in FORMATS:
         raise UsageError(f"unknown output format {fmt!r} (use {', '.join(FORMATS)})")
     report = report or _warn

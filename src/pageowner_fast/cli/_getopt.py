@@ -6,14 +6,17 @@ codes (docs/compatibility.md, "Options"). argparse cannot do this, hence this sm
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .. import _fields as F
 from .._engine import MAX_THREADS
 from ..exceptions import UsageError
 from ..pipeline import FORMATS
 from ..sortcull import CULL_KEYS, KEYS, SORT_KEYS, SortOptions
-from ..timewindow import TimeBound, parse_time
 from ._base import PROG, parse_threads
+
+if TYPE_CHECKING:   # timewindow (and its decimal) is loaded only for --since/--until
+    from ..timewindow import TimeBound
 
 USAGE = (
     "Usage: ./page_owner_sort [OPTIONS] <input> <output>\n"
@@ -203,6 +206,7 @@ def parse_sort_args(argv: list[str]) -> SortArgs:
                 args.fmt = val
             elif name in ("since", "until"):
                 try:
+                    from ..timewindow import parse_time
                     setattr(args, name, parse_time(val))
                 except UsageError:
                     raise GetoptError(f"wrong argument after --{name} option:{val} (nanoseconds, "
