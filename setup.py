@@ -88,7 +88,7 @@ def extensions():
     sources = ["src/pageowner_fast/_scan.pyx"] + [
         f"{native}/{name}.c" for name in
         ("pof_hash", "pof_split", "pof_match", "pof_intern", "pof_cols", "pof_rows",
-         "pof_scanner", "pof_textout", "pof_guard", "pof_sort", "pof_fold")]
+         "pof_keyfold", "pof_scanner", "pof_textout", "pof_guard", "pof_sort", "pof_fold")]
     macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
     compile_args, link_args = [], []
     if debug:

@@ -139,6 +139,7 @@ cdef extern from "_native/pof_scanner.h":
     void pof_merge_free(pof_merge* m) noexcept nogil
     int pof_scanner_set_key(pof_scanner* s, unsigned kspec) noexcept nogil
     int pof_key_finish(pof_scanner* s) noexcept nogil
+    void pof_fold_flush(pof_scanner* s) noexcept nogil
     int64_t pof_pages_overflow(const pof_scanner* s) noexcept nogil
     int pof_fold_finish(pof_scanner* s) noexcept nogil
     int pof_rows_ts_finish(pof_scanner* s) noexcept nogil

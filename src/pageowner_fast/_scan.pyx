@@ -341,6 +341,7 @@ cdef class Scanner:
         self.taken = True
         with nogil:
             if self.s.mode == POF_FOLD:
+                pof_fold_flush(&self.s)
                 rc = pof_key_finish(&self.s)
                 if rc == 0:
                     rc = pof_fold_finish(&self.s)

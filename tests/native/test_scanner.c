@@ -46,6 +46,7 @@ static summary run(const unsigned char *data, size_t n, size_t chunk, int strip,
         off += take;
     }
     CHECK_EQ(pof_feed_end(&s, buf, (ptrdiff_t)have, (ptrdiff_t)cap), 0);
+    pof_fold_flush(&s);
     r.rows = s.cols.n;
     r.blocks = s.nblocks;
     r.lines = s.lineno;
@@ -139,6 +140,9 @@ static void test_clamp(void)
     snprintf(four, sizeof four, "%s%s%s%s", block, block, block, block);
     CHECK_EQ(pof_scanner_init(&a, 1, 1, 0), 0);
     feed_all(&a, four);
+    CHECK_EQ(a.cols.count[0], 1);           /* the other blocks wait in pend ... */
+    pof_fold_flush(&a);                     /* ... until a flush (idempotent) */
+    pof_fold_flush(&a);
     CHECK_EQ(a.cols.n, 1);
     CHECK_EQ(a.cols.count[0], 4);
     CHECK(a.cols.pages[0] == INT64_MAX);    /* 4 * 2**62 would wrap to 0 */
@@ -149,7 +153,8 @@ static void test_clamp(void)
     CHECK_EQ(pof_scanner_init(&b, 1, 1, 0), 0);
     snprintf(four, sizeof four, "%s%s", block61, block61);
     feed_all(&a, four);
-    feed_all(&b, four);
+    feed_all(&b, four);                     /* b's pending blocks: flushed by the merge */
+    pof_fold_flush(&a);
     CHECK_EQ(pof_pages_overflow(&a), 0);
     CHECK(a.cols.pages[0] == (int64_t)1 << 62);
     CHECK_EQ(pof_scanner_merge(&a, &b), 0);
@@ -164,7 +169,8 @@ static void test_clamp(void)
     CHECK_EQ(pof_scanner_init(&b, 1, 1, 0), 0);
     snprintf(four, sizeof four, "%s%s", block, block);
     feed_all(&a, four);
-    feed_all(&b, four);
+    feed_all(&b, four);                     /* a's pending blocks: flushed by the merge */
+    pof_fold_flush(&b);
     CHECK_EQ(pof_pages_overflow(&b), 1);
     CHECK_EQ(pof_scanner_merge(&a, &b), 0);
     CHECK(a.cols.pages[0] == INT64_MAX);
@@ -173,9 +179,44 @@ static void test_clamp(void)
     pof_scanner_free(&b);
 }
 
+/* A count kept pending (pend[], a shape's key cache entry) flushes itself before its 32 bits
+ * would wrap: set one just below, feed one more block, and the row has every block. */
+static void test_pending_wrap(void)
+{
+    const char *block = "Page allocated via order 1, mask 0x0(), pid 1, tgid 1 (a), ts 5 ns\n f+0x1/0x2\n\n";
+    char two[256];
+    pof_scanner a;
+    int key;
+    snprintf(two, sizeof two, "%s%s", block, block);
+    for (key = 0; key < 2; key++) {
+        CHECK_EQ(pof_scanner_init(&a, 1, 1, 0), 0);
+        if (key)
+            CHECK_EQ(pof_scanner_set_key(&a, POF_K_STACK), 0);
+        feed_all(&a, two);              /* the row, and one block counted */
+        if (key) {
+            CHECK(a.kcache_cap > 0 && a.kcache[0].n == 1);
+            a.kcache[0].n = UINT32_MAX - 1;
+        } else {
+            CHECK(a.pend_cap > 0 && a.pend[0] == 1);
+            a.pend[0] = UINT32_MAX - 1;
+        }
+        feed_all(&a, block);            /* reaches UINT32_MAX: folded at once */
+        if (key)
+            CHECK_EQ(a.kcache[0].n, 0);
+        else
+            CHECK_EQ(a.pend[0], 0);
+        CHECK_EQ(pof_key_finish(&a), 0);
+        CHECK_EQ(a.cols.n, 1);
+        CHECK(a.cols.count[0] == (int64_t)UINT32_MAX + 1);
+        CHECK(a.cols.pages[0] == 2 * ((int64_t)UINT32_MAX + 1));
+        pof_scanner_free(&a);
+    }
+}
+
 int main(void)
 {
     test_chunks();
     test_clamp();
+    test_pending_wrap();
     return pt_done("test_scanner");
 }

@@ -11,7 +11,8 @@
     X(int16_t, order)        /* parsed order, -1 when missing */                           \
     X(int64_t, count)        /* blocks in the row (1 unless aggregated) */                 \
     X(int64_t, pages)        /* pages of the row: count * block_pages, clamped */          \
-    X(int64_t, block_pages)  /* 2**order of one block (not a result column) */             \
+    X(int64_t, block_pages)  /* 2**order of one block (not a result column; the row modes \
+                                set it on rows the shortcut did not make only) */       \
     X(int32_t, pid)                                                                        \
     X(int32_t, tgid)                                                                       \
     X(uint64_t, ts)                                                                        \

@@ -23,25 +23,7 @@
 #include "pof_scanner.h"
 #include "pof_lines.h"
 
-/* A block's text as the row builder sees it. */
-typedef struct {
-    const unsigned char *h;     /* the header line (the first line, newline included) */
-    ptrdiff_t hl;
-    const unsigned char *s;     /* the rest: page_owner_sort's stacktrace */
-    ptrdiff_t sn;
-    const unsigned char *t;     /* h + s in one piece, or NULL while the two are apart */
-    const unsigned char *pl;    /* its first PFN line (newline included), or NULL */
-    ptrdiff_t pll;
-    uint16_t bad;
-    int64_t lineno;
-} blk_text;
-
-/* A ts match: r = pof_field_value()'s result; the capture is t[cs:ce] (-1: none). */
-typedef struct {
-    int r;
-    uint64_t v;
-    ptrdiff_t cs, ce;
-} blk_ts;
+#include "pof_rows.h"
 
 /* The shortcut, computed for every block. */
 typedef struct {
@@ -92,7 +74,7 @@ static int join(pof_scanner *s, blk_text *b)
 }
 
 /* h[0:hl] without h[cs:ce], into the scratch buffer. */
-static const char *cut(pof_scanner *s, const unsigned char *h, ptrdiff_t hl, ptrdiff_t cs,
+const char *pof_rows_cut(pof_scanner *s, const unsigned char *h, ptrdiff_t hl, ptrdiff_t cs,
                        ptrdiff_t ce)
 {
     if ((size_t)hl > s->scratch_cap && reserve_scratch(s, (size_t)hl) != 0)
@@ -198,6 +180,20 @@ static void fold_into(pof_scanner *s, size_t g, int64_t count, int64_t pages)
     pof_cols_fold(&s->cols, g, count, pages, &s->pages_clamped);
 }
 
+/* One more block of plain row g: counted in s->pend, added by pof_fold_flush. */
+POF_INLINE int count_block(pof_scanner *s, size_t g)
+{
+    if (g >= s->pend_cap) {
+        size_t old = s->pend_cap;
+        if (pof_grow((void **)&s->pend, &s->pend_cap, g + 1, sizeof(uint32_t), 4096) != 0)
+            return POF_ENOMEM;
+        memset(s->pend + old, 0, (s->pend_cap - old) * sizeof(uint32_t));
+    }
+    if (++s->pend[g] == UINT32_MAX)
+        pof_fold_flush_row(s, g);
+    return 0;
+}
+
 /* The PFN verdict a block inherits (the last PFN line's CMA and slab bits), as a key part. */
 POF_INLINE unsigned verdict(const pof_scanner *s)
 {
@@ -255,7 +251,7 @@ static int fast_key(pof_scanner *s, const blk_text *b, blk_fast *f)
     if (fr == 0)
         find_slot(b, ts, cut_ts, fr, fs, fe, f);
     if (cut_ts && !f->d_ok) {
-        const char *c = cut(s, b->h, b->hl, ts->cs, ts->ce);
+        const char *c = pof_rows_cut(s, b->h, b->hl, ts->cs, ts->ce);
         if (c == NULL)
             return POF_ENOMEM;
         h1 = pof_hash(c, (size_t)(b->hl - (ts->ce - ts->cs)));
@@ -296,7 +292,7 @@ static int fast_key(pof_scanner *s, const blk_text *b, blk_fast *f)
 }
 
 /* Row r's fields from the block's own PFN line (-1 for all when it has none). */
-static void pfn_fields(pof_scanner *s, pof_cols *c, size_t r, const blk_text *b)
+void pof_rows_pfn_fields(pof_scanner *s, pof_cols *c, size_t r, const blk_text *b)
 {
     int mt = -1, bmt = -1;
     c->pfn[r] = -1;
@@ -312,26 +308,63 @@ static void pfn_fields(pof_scanner *s, pof_cols *c, size_t r, const blk_text *b)
 static int copy_row(pof_scanner *s, size_t src, const blk_text *b, const blk_ts *ts)
 {
     pof_cols *c = &s->cols;
+    const pof_proto *p = &s->proto[src];
     size_t r = c->n;
-    uint16_t bad = (uint16_t)(c->bad[src] & ~(POF_BAD_PFN | POF_BAD_TS));
+    uint16_t bad = (uint16_t)(p->bad & ~(POF_BAD_PFN | POF_BAD_TS));
     if (pof_cols_reserve(c, r + 1) != 0)
         return POF_ENOMEM;
-    pof_cols_copy_row(c, r, c, src);
+    c->order[r] = p->order;
     c->count[r] = 1;
-    c->pages[r] = c->block_pages[src];
+    c->pages[r] = p->block_pages;  /* (block_pages: the row modes read the prototype's) */
+    c->pid[r] = p->pid;
+    c->tgid[r] = p->tgid;
+    c->free_ts[r] = p->free_ts;
+    c->gfp[r] = p->gfp;
+    c->alloc[r] = p->alloc;
+    c->header_id[r] = p->header_id;
+    c->stack_id[r] = p->stack_id;
+    c->comm_id[r] = p->comm_id;
+    c->module_id[r] = p->module_id;
     if (ts->r == 0) {
         c->ts[r] = ts->v;
     } else if (ts->r == 1) {
         c->ts[r] = POF_U64_MAX;
         bad |= POF_BAD_TS;
     } else {                    /* no ts in the header line: the stack's, as in row src */
-        bad |= c->bad[src] & POF_BAD_TS;
+        c->ts[r] = p->ts;
+        bad |= p->bad & POF_BAD_TS;
     }
-    pfn_fields(s, c, r, b);
+    pof_rows_pfn_fields(s, c, r, b);
     c->bad[r] = (uint16_t)(bad | (b->bad & POF_BAD_PFN));
     c->lineno[r] = b->lineno;
     c->n = r + 1;
     return 0;
+}
+
+/* Row r's shared fields as a new prototype (see pof_proto): its id, or POF_ENOMEM. */
+static int32_t push_proto(pof_scanner *s, size_t r)
+{
+    const pof_cols *c = &s->cols;
+    pof_proto *p;
+    if (s->nproto >= 0x7fffffff)
+        return POF_ENOMEM;
+    if (pof_grow((void **)&s->proto, &s->proto_cap, s->nproto + 1, sizeof(pof_proto), 1024) != 0)
+        return POF_ENOMEM;
+    p = &s->proto[s->nproto];
+    p->block_pages = c->block_pages[r];
+    p->ts = c->ts[r];
+    p->free_ts = c->free_ts[r];
+    p->gfp = c->gfp[r];
+    p->pid = c->pid[r];
+    p->tgid = c->tgid[r];
+    p->header_id = c->header_id[r];
+    p->stack_id = c->stack_id[r];
+    p->comm_id = c->comm_id[r];
+    p->module_id = c->module_id[r];
+    p->order = c->order[r];
+    p->bad = c->bad[r];
+    p->alloc = c->alloc[r];
+    return (int32_t)s->nproto++;
 }
 
 /* --- the slow path --------------------------------------------------------------------------- */
@@ -466,7 +499,7 @@ static int find_fields(pof_scanner *s, blk_text *b, const blk_fast *f, blk_field
             if (F->dslot) {
                 F->hid = intern_template(s, b->h, hl, cs, ce, f->fs, f->fe);
             } else {
-                const char *c = cut(s, b->h, hl, cs, ce);
+                const char *c = pof_rows_cut(s, b->h, hl, cs, ce);
                 if (c == NULL)
                     return POF_ENOMEM;
                 F->hid = pof_intern(&s->headers, c, (size_t)(hl - (ce - cs)));
@@ -590,7 +623,7 @@ static int new_row(pof_scanner *s, const blk_text *b, const blk_fields *F)
     }
     if (cid < 0 || mid < 0)
         return POF_ENOMEM;
-    pfn_fields(s, c, row, b);
+    pof_rows_pfn_fields(s, c, row, b);
     c->alloc[row] = F->alloc;
     c->header_id[row] = F->hid;
     c->stack_id[row] = F->sid;
@@ -622,119 +655,6 @@ static int add_event(pof_scanner *s, const blk_text *b, const blk_fast *f, int32
         pof_parse_pfn_cached(&s->lastpfn, b->pl, b->pll, &e->pfn, &mt, &e->block, &bmt);
     e->mt = (int8_t)mt;
     e->bmt = (int8_t)bmt;
-    return 0;
-}
-
-/* POF_FOLD by a key (pof_scanner.kspec): block b, whose shape -- its row of the text fold
- * -- is g, into the row of its key. ts_mode (POF_EV_TS_*) and ts: the block's own ts match;
- * hcs/hce: where its ts digits sit in the header line (hce <= hcs: not there); dslot/dv:
- * its free_ts slot. A new row is the shape's with this block's own ts, free_ts, PFN line,
- * line number and header text: the first block of each key, as a cull keeps it. The key
- * holds the block's bad bits, order and emptiness too, so that every count and warning
- * made from the rows stays exact; the pipeline's cull merges what they split. */
-static int key_block(pof_scanner *s, const blk_text *b, int32_t g, int ts_mode, uint64_t ts,
-                     ptrdiff_t hcs, ptrdiff_t hce, int dslot, uint64_t dv)
-{
-    pof_cols *c = &s->cols, *k = &s->kcols;
-    unsigned spec = s->kspec;
-    uint64_t free_ts = dslot ? dv : c->free_ts[g];
-    int64_t pfn = -1, block = -1;
-    int mt = -1, bmt = -1;
-    uint16_t bad = (uint16_t)(c->bad[g] & ~(POF_BAD_PFN | POF_BAD_TS));
-    size_t r;
-    int32_t kg = -1, hid;
-    uint8_t bits;
-    pof_kkey key;
-    if (ts_mode == POF_EV_TS_BAD)
-        bad |= POF_BAD_TS;
-    else if (ts_mode == POF_EV_TS_SHAPE)
-        bad |= c->bad[g] & POF_BAD_TS;
-    if (dslot)
-        bad &= (uint16_t)~POF_BAD_FREE_TS;
-    if (b->pl == NULL)
-        bad |= POF_BAD_PFN;
-    /* what varies between blocks of one shape: ts, free_ts and PFN bits, and free_ts != 0;
-       each shape remembers the row of the last such variant it met (one entry per shape:
-       most blocks of a shape are alike, and the cache stays small) */
-    bits = (uint8_t)(((bad & POF_BAD_TS) ? 8 : 0) | ((bad & POF_BAD_FREE_TS) ? 4 : 0) |
-                     ((bad & POF_BAD_PFN) ? 2 : 0) | (free_ts != 0));
-    if (spec & POF_K_BLOCK) {   /* the key holds the PFN line's pageblock and types */
-        if (b->pl != NULL)
-            pof_parse_pfn_cached(&s->lastpfn, b->pl, b->pll, &pfn, &mt, &block, &bmt);
-    }
-    /* the shape's last key; with the pageblock in it a hit too, most of the time: the dump
-       lists pages in PFN order, so a shape's blocks in one pageblock come one after another */
-    if ((size_t)g < s->kcache_cap) {
-        const pof_kcache *e = &s->kcache[g];
-        if (e->bits == bits && (!(spec & POF_K_BLOCK) ||
-                                (e->block == block && e->mt == mt && e->bmt == bmt)))
-            kg = e->kg;
-    }
-    if (kg < 0) {
-        size_t old = s->kcache_cap;
-        memset(&key, 0, sizeof key);
-        key.block = block;
-        key.mt = (int8_t)mt;
-        key.bmt = (int8_t)bmt;
-        key.sid = (spec & POF_K_STACK) ? c->stack_id[g] : 0;
-        key.pid = (spec & POF_K_PID) ? c->pid[g] : 0;
-        key.tgid = (spec & POF_K_TGID) ? c->tgid[g] : 0;
-        key.cid = (spec & POF_K_NAME) ? c->comm_id[g] : 0;
-        key.mid = (spec & POF_K_MODULE) ? c->module_id[g] : 0;
-        key.alloc = (spec & POF_K_ALLOC) ? c->alloc[g] : 0;
-        key.free = (spec & POF_K_FREE) ? (uint8_t)(free_ts != 0) : 0;
-        key.order = c->order[g];
-        key.bad = bad;
-        key.empty = b->hl == 0;
-        kg = pof_intern(&s->kgroups, &key, sizeof key);
-        if (kg < 0)
-            return kg;
-        if (pof_grow((void **)&s->kcache, &s->kcache_cap, (size_t)g + 1, sizeof(pof_kcache), 1024) != 0)
-            return POF_ENOMEM;
-        for (r = old; r < s->kcache_cap; r++)
-            s->kcache[r].bits = 0xff;           /* no key yet: bits are below 16 */
-        s->kcache[g].kg = kg;
-        s->kcache[g].bits = bits;
-        s->kcache[g].block = block;
-        s->kcache[g].mt = (int8_t)mt;
-        s->kcache[g].bmt = (int8_t)bmt;
-    }
-    if ((size_t)kg < k->n) {
-        pof_cols_fold(k, (size_t)kg, 1, c->block_pages[g], &s->pages_clamped);
-        return 0;
-    }
-    /* a new key: its row (rows are made in the order their keys first appear) */
-    if (s->dgroup != NULL && (size_t)g < s->dgroup_cap && s->dgroup[g]) {
-        /* the shape's header is a template: this block's own line, ts digits cut */
-        if (hce > hcs) {
-            const char *t = cut(s, b->h, b->hl, hcs, hce);
-            if (t == NULL)
-                return POF_ENOMEM;
-            hid = pof_intern(&s->headers, t, (size_t)(b->hl - (hce - hcs)));
-        } else {
-            hid = pof_intern(&s->headers, b->h, (size_t)b->hl);
-        }
-        if (hid < 0)
-            return hid;
-    } else {
-        hid = c->header_id[g];
-    }
-    r = k->n;
-    if (pof_cols_reserve(k, r + 1) != 0)
-        return POF_ENOMEM;
-    pof_cols_copy_row(k, r, c, (size_t)g);
-    k->header_id[r] = hid;
-    k->count[r] = 1;
-    k->pages[r] = c->block_pages[g];
-    if (ts_mode == POF_EV_TS_OK)
-        k->ts[r] = ts;
-    else if (ts_mode == POF_EV_TS_BAD)
-        k->ts[r] = POF_U64_MAX;
-    k->free_ts[r] = free_ts;
-    pfn_fields(s, k, r, b);     /* (a parse just made is the cache's answer) */
-    k->bad[r] = bad;
-    k->lineno[r] = b->lineno;
-    k->n = r + 1;
     return 0;
 }
 
@@ -783,12 +703,11 @@ static int fold_block(pof_scanner *s, blk_text *b, const blk_fast *f, const blk_
             return F->dslot ? add_event(s, b, f, g) : 0;
     }
     if (s->kspec)
-        return key_block(s, b, g, F->ts.r == 0 ? POF_EV_TS_OK : POF_EV_TS_BAD, F->ts.v,
+        return pof_fold_by_key(s, b, g, F->ts.r == 0 ? POF_EV_TS_OK : POF_EV_TS_BAD, F->ts.v,
                          ce <= b->hl ? cs : 0, ce <= b->hl ? ce : 0, F->dslot, f->dv);
     if (F->dslot)
         return add_event(s, b, f, g);
-    fold_into(s, (size_t)g, 1, s->cols.block_pages[g]);
-    return 0;
+    return count_block(s, (size_t)g);
 }
 
 /* A run of 1 to 19 digits at h[j:hl): its end, and its value in *v; or -1. */
@@ -899,18 +818,17 @@ static int block_fields(pof_scanner *s, blk_text *b)
 shortcut:
         if (s->mode == POF_FOLD) {
             if (s->kspec)
-                return key_block(s, b, g, ev_ts_mode(f.ts.r), f.ts.v,
+                return pof_fold_by_key(s, b, g, ev_ts_mode(f.ts.r), f.ts.v,
                                  f.ts.r >= 0 ? f.ts.cs : 0, f.ts.r >= 0 ? f.ts.ce : 0,
                                  f.d_ok, f.dv);
             if (f.d_ok)         /* a key with a slot's place is a shape's */
                 return add_event(s, b, &f, g);
-            fold_into(s, (size_t)g, 1, s->cols.block_pages[g]);
-            return 0;
+            return count_block(s, (size_t)g);
         }
         if (copy_row(s, (size_t)g, b, &f.ts) != 0)
             return POF_ENOMEM;
         if (s->mode == POF_ROWS_TS) {
-            g = add_entry(s, b, &f, s->cols.header_id[g]);
+            g = add_entry(s, b, &f, s->proto[g].header_id);
             if (g < 0)
                 return g;
             s->cols.header_id[s->cols.n - 1] = g;
@@ -924,9 +842,11 @@ shortcut:
     if (join(s, b) != 0 || new_row(s, b, &F) != 0)
         return POF_ENOMEM;
     if (f.ok && !F.stripped_stack && !(s->mode == POF_ROWS_TS && s->entry_raw) &&
-            !pof_digits_sensitive(b->t, b->hl + b->sn, b->hl, F.ts.cs, F.ts.ce) &&
-            pof_fast_put(&s->fast, f.key, (int32_t)(s->cols.n - 1)) != 0)
-        return POF_ENOMEM;
+            !pof_digits_sensitive(b->t, b->hl + b->sn, b->hl, F.ts.cs, F.ts.ce)) {
+        int32_t p = push_proto(s, s->cols.n - 1);   /* the table points to a prototype */
+        if (p < 0 || pof_fast_put(&s->fast, f.key, p) != 0)
+            return POF_ENOMEM;
+    }
     return 0;
 }
 

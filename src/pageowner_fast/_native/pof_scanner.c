@@ -1,5 +1,6 @@
 /* The scanner's passes: the block loop, stream chunks, mapped regions, the merge of the
  * parts scanned on threads (see pof_scanner.h; one block's fields: pof_rows.c). */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "pof_scanner.h"
@@ -51,6 +52,7 @@ int pof_key_finish(pof_scanner *s)
     pof_cols t;
     if (!s->kspec || s->key_done)
         return 0;
+    pof_fold_flush(s);
     /* the key's rows become the result; the shapes go (no events were made) */
     t = s->cols;
     s->cols = s->kcols;
@@ -217,6 +219,11 @@ int pof_rows_ts_finish(pof_scanner *s)
 
 void pof_scanner_free(pof_scanner *s)
 {
+    free(s->pend);
+    s->pend = NULL;
+    s->pend_cap = 0;
+    free(s->proto);
+    s->proto = NULL;
     pof_cols_free(&s->cols);
     pof_interner_free(&s->headers);
     pof_interner_free(&s->stacks);
@@ -407,6 +414,7 @@ int pof_scan_region(pof_scanner *s, const unsigned char *buf, ptrdiff_t size, in
         if (tail < 0 && !s->saw_cr)
             return (int)tail;
     }
+    pof_fold_flush(s);
     s->done_bytes = size;
     return 0;
 }
@@ -500,6 +508,8 @@ int pof_merge_begin(pof_merge *m, pof_scanner *a, pof_scanner *b)
     size_t i, nh = a->mode == POF_ROWS_TS ? b->ht.ne : b->headers.n;
     int32_t g;
     memset(m, 0, sizeof *m);
+    pof_fold_flush(a);
+    pof_fold_flush(b);
     m->a = a;
     m->b = b;
     m->line_off = a->lineno;
@@ -553,7 +563,9 @@ void pof_merge_rows(const pof_merge *m, int part, int parts)
     size_t hi = n * (size_t)(part + 1) / (size_t)parts, base = m->base + lo, i;
     if (hi <= lo)
         return;
-#define POF_COL_APPEND(type, name) memcpy(ca->name + base, cb->name + lo, (hi - lo) * sizeof(type));
+#define POF_COL_APPEND(type, name)                                                         \
+    if (offsetof(pof_cols, name) != offsetof(pof_cols, block_pages))   /* not read: rows */  \
+        memcpy(ca->name + base, cb->name + lo, (hi - lo) * sizeof(type));
     POF_COLUMNS(POF_COL_APPEND)
 #undef POF_COL_APPEND
     for (i = lo; i < hi; i++) {

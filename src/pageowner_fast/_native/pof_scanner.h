@@ -80,14 +80,32 @@ typedef struct {
     uint8_t pad[3];
 } pof_kkey;
 
-/* A shape's last key (key_block): its row, its per-block bits (0xff: none yet) and, when the
- * key holds it, its pageblock and types. */
+/* A shape's last key (pof_fold_by_key): its row, its per-block bits (0xff: none yet) and,
+ * when the key holds it, its pageblock and types; the blocks of that key counted here and
+ * not yet in its row; and what the hit test needs of the shape's own row. */
 typedef struct {
     int64_t block;
+    int64_t bp;                 /* the shape's block_pages */
     int32_t kg;
+    uint32_t n;                 /* blocks counted, not yet in row kg */
     int8_t mt, bmt;
     uint8_t bits;
+    uint8_t gbad;               /* the shape's POF_BAD_TS and POF_BAD_FREE_TS bits */
+    uint8_t gfree;              /* the shape's free_ts != 0 */
 } pof_kcache;
+
+/* The row modes: the fields a block found by the shortcut takes from the row it repeats,
+ * packed (one or two cache lines, where that row's columns would be nineteen). */
+typedef struct {
+    int64_t block_pages;
+    uint64_t ts;                /* the row's ts: a block whose header line has none takes it */
+    uint64_t free_ts;
+    uint64_t gfp;
+    int32_t pid, tgid, header_id, stack_id, comm_id, module_id;
+    int16_t order;
+    uint16_t bad;
+    uint8_t alloc;
+} pof_proto;
 
 /* POF_FOLD: a block of a row whose header line has a free_ts slot (pof_rows.c): the row
  * (a "shape": every field but the per-block ones) and this block's own values. The events
@@ -165,6 +183,11 @@ typedef struct {
                                    POF_ROWS_TS: the ts digits */
     uint8_t *dgroup;            /* per row: 1 when its blocks are events */
     size_t dgroup_cap;
+    pof_proto *proto;           /* the row modes: what the shortcut table points to */
+    size_t nproto, proto_cap;
+    uint32_t *pend;             /* POF_FOLD, per plain row: blocks not yet added to its
+                                   count and pages (pof_fold_flush adds them) */
+    size_t pend_cap;
     pof_event **ev;             /* the events, in chunks */
     size_t nev, ev_chunks;
     int dslots;                 /* POF_FOLD: fold free_ts digits as events */
@@ -220,6 +243,12 @@ ptrdiff_t pof_feed(pof_scanner *s, unsigned char *buf, ptrdiff_t have, ptrdiff_t
 /* The stream ended with `have` bytes pending (cap - have >= 2): the last block lacks its
  * empty line; it is completed and scanned (deliberate difference 1). 0 or a status. */
 int pof_feed_end(pof_scanner *s, unsigned char *buf, ptrdiff_t have, ptrdiff_t cap);
+
+/* POF_FOLD: add the blocks counted and not yet folded -- in s->pend (plain rows) and in
+ * the shapes' key cache (a fold by a key) -- to their rows' count and pages (pof_keyfold.c).
+ * Called when a region ends, before a merge and before the result; idempotent. */
+void pof_fold_flush(pof_scanner *s);
+void pof_fold_flush_row(pof_scanner *s, size_t g);     /* row g's pend only */
 
 /* A part of a mapped file that starts at a block start (the last part may end inside a
  * block). Returns 0 with s->saw_cr set when the input holds CR bytes (the caller then
