@@ -143,3 +143,34 @@ def test_no_sort_keys_leaves_lazy_groups_in_text_order(monkeypatch, ties_by_rank
              for r in got.groups.rep]
     assert texts == sorted(texts)
     assert got.groups.rep.tolist() == want.groups.rep.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.binary(max_size=40) | st.sampled_from([b"", b"\x00", b"a", b"a\x00", b"ab", b"\xff"]),
+                      max_size=300, unique=True),
+       prefix=st.binary(max_size=300))
+def test_rank_texts_is_pythons_bytes_order(texts, prefix):
+    """The native ranks of packed texts (long shared prefixes, NUL bytes, empty texts, one
+    a prefix of another) against Python's sort of the bytes."""
+    items = [prefix + t for t in texts]
+    offs = np.zeros(len(items) + 1, dtype=np.int64)
+    np.cumsum([len(v) for v in items], out=offs[1:])
+    ranks = _scan.rank_texts(b"".join(items), offs)
+    want = sorted(range(len(items)), key=items.__getitem__)
+    assert [int(x) for x in np.argsort(ranks)] == want
+
+
+def test_rank_texts_checks_its_offsets():
+    with pytest.raises(ValueError):
+        _scan.rank_texts(b"abc", np.array([0, 5], dtype=np.int64))
+    with pytest.raises(ValueError):
+        _scan.rank_texts(b"abc", np.array([0, 2, 1], dtype=np.int64))
+
+
+def test_table_ranks_native_and_python_agree(monkeypatch):
+    from pageowner_fast import _table
+    rng = np.random.default_rng(5)
+    vals = list({bytes(rng.integers(0, 4, rng.integers(0, 12)).astype(np.uint8)) for _ in range(2000)})
+    native = Table(vals).ranks()
+    monkeypatch.setattr(_table, "_rank_texts", lambda: None)
+    assert native.tolist() == Table(vals).ranks().tolist()

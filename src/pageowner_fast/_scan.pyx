@@ -833,6 +833,28 @@ def templated_packed(const uint8_t[::1] arena, const int64_t[::1] offs, const in
     return out, noffs
 
 
+def rank_texts(const unsigned char[::1] arena, offs):
+    """rank[i] = the place of text i, arena[offs[i]:offs[i+1]], among all of them in bytewise
+    order (memcmp, then length: Python's order of bytes); equal texts keep index order.
+    `offs` must be non-decreasing and within the arena (checked)."""
+    cdef const int64_t[::1] o = np.ascontiguousarray(offs, dtype=np.int64)
+    cdef Py_ssize_t n = o.shape[0] - 1
+    cdef unsigned char dummy = 0
+    cdef const unsigned char* a = &arena[0] if arena.shape[0] else &dummy
+    cdef int rc = 0
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if o[0] < 0 or o[n] > arena.shape[0] or bool(np.any(np.diff(np.asarray(o)) < 0)):
+        raise ValueError("rank_texts: offsets out of order or outside the arena")
+    out = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] r = out
+    with nogil:
+        rc = pof_rank_texts(a, &o[0], n, &r[0])
+    if rc != 0:
+        raise _status_error(rc)
+    return out
+
+
 def argsort_u64(keys):
     """The stable order of a uint64 array (a radix sort: linear, unlike NumPy's stable
     argsort of 64-bit integers)."""

@@ -19,6 +19,20 @@ def _digits(n: int, v: int) -> bytes:
     return b"%0*d" % (n, v)
 
 
+# Above this many values ranks() sorts the packed texts natively (below it a Python sort of a
+# few bytes objects is as fast).
+NATIVE_RANKS_MIN = 256
+
+
+def _rank_texts() -> Any:
+    """The compiled ranking of packed texts, or None without the extension."""
+    try:
+        from ._scan import rank_texts
+    except ImportError:
+        return None
+    return rank_texts
+
+
 class Table(Sequence[bytes]):
     """Interned byte strings: ``table[i]`` is the bytes of id i; ids follow first appearance.
 
@@ -137,6 +151,11 @@ class Table(Sequence[bytes]):
         """rank[id] = position of the value in bytewise (strcmp) order; values are unique, so
         comparing ranks is comparing the strings."""
         if self._ranks is None:
+            native = _rank_texts() if len(self) > NATIVE_RANKS_MIN else None
+            if native is not None:  # a merge sort over the packed texts: no bytes objects
+                arena, offs = self.packed()
+                self._ranks = native(arena, offs)
+                return self._ranks
             items = self._items
             order = sorted(range(len(items)), key=items.__getitem__)
             r = np.empty(len(items), dtype=np.int64)

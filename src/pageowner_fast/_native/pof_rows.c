@@ -313,18 +313,11 @@ static int copy_row(pof_scanner *s, size_t src, const blk_text *b, const blk_ts 
     uint16_t bad = (uint16_t)(p->bad & ~(POF_BAD_PFN | POF_BAD_TS));
     if (pof_cols_reserve(c, r + 1) != 0)
         return POF_ENOMEM;
-    c->order[r] = p->order;
+#define POF_PROTO_TO_ROW(type, name) c->name[r] = p->name;
+    POF_PROTO_FIELDS(POF_PROTO_TO_ROW)
+#undef POF_PROTO_TO_ROW
     c->count[r] = 1;
     c->pages[r] = p->block_pages;  /* (block_pages: the row modes read the prototype's) */
-    c->pid[r] = p->pid;
-    c->tgid[r] = p->tgid;
-    c->free_ts[r] = p->free_ts;
-    c->gfp[r] = p->gfp;
-    c->alloc[r] = p->alloc;
-    c->header_id[r] = p->header_id;
-    c->stack_id[r] = p->stack_id;
-    c->comm_id[r] = p->comm_id;
-    c->module_id[r] = p->module_id;
     if (ts->r == 0) {
         c->ts[r] = ts->v;
     } else if (ts->r == 1) {
@@ -351,19 +344,12 @@ static int32_t push_proto(pof_scanner *s, size_t r)
     if (pof_grow((void **)&s->proto, &s->proto_cap, s->nproto + 1, sizeof(pof_proto), 1024) != 0)
         return POF_ENOMEM;
     p = &s->proto[s->nproto];
+#define POF_ROW_TO_PROTO(type, name) p->name = c->name[r];
+    POF_PROTO_FIELDS(POF_ROW_TO_PROTO)
+#undef POF_ROW_TO_PROTO
     p->block_pages = c->block_pages[r];
     p->ts = c->ts[r];
-    p->free_ts = c->free_ts[r];
-    p->gfp = c->gfp[r];
-    p->pid = c->pid[r];
-    p->tgid = c->tgid[r];
-    p->header_id = c->header_id[r];
-    p->stack_id = c->stack_id[r];
-    p->comm_id = c->comm_id[r];
-    p->module_id = c->module_id[r];
-    p->order = c->order[r];
     p->bad = c->bad[r];
-    p->alloc = c->alloc[r];
     return (int32_t)s->nproto++;
 }
 

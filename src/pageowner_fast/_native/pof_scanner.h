@@ -95,16 +95,20 @@ typedef struct {
 } pof_kcache;
 
 /* The row modes: the fields a block found by the shortcut takes from the row it repeats,
- * packed (one or two cache lines, where that row's columns would be nineteen). */
+ * packed (one cache line, where that row's columns would be nineteen). X(type, name): the
+ * columns a copy takes as they are, widest first. */
+#define POF_PROTO_FIELDS(X)                                                                \
+    X(uint64_t, free_ts) X(uint64_t, gfp) X(int32_t, pid) X(int32_t, tgid)                 \
+    X(int32_t, header_id) X(int32_t, stack_id) X(int32_t, comm_id) X(int32_t, module_id)   \
+    X(int16_t, order) X(uint8_t, alloc)
+
 typedef struct {
-    int64_t block_pages;
+    int64_t block_pages;        /* a copy's pages */
     uint64_t ts;                /* the row's ts: a block whose header line has none takes it */
-    uint64_t free_ts;
-    uint64_t gfp;
-    int32_t pid, tgid, header_id, stack_id, comm_id, module_id;
-    int16_t order;
-    uint16_t bad;
-    uint8_t alloc;
+#define POF_PROTO_FIELD(type, name) type name;
+    POF_PROTO_FIELDS(POF_PROTO_FIELD)
+#undef POF_PROTO_FIELD
+    uint16_t bad;               /* the row's bad bits (a copy keeps all but PFN and TS) */
 } pof_proto;
 
 /* POF_FOLD: a block of a row whose header line has a free_ts slot (pof_rows.c): the row

@@ -216,3 +216,46 @@ void pof_msort_idx(uint32_t *a, size_t n, uint32_t *tmp, pof_lt_fn lt, const voi
     if (src != a)
         memcpy(a, src, n * sizeof *a);
 }
+
+/* --- ranks of distinct texts ------------------------------------------------------------------ */
+
+typedef struct {
+    const unsigned char *arena;
+    const int64_t *offs;
+} text_ctx;
+
+/* Text x before text y, bytewise (memcmp, then the shorter first: strcmp's order for texts
+ * without NUL bytes, and Python's for bytes). */
+static int text_lt(const void *ctx, uint32_t x, uint32_t y)
+{
+    const text_ctx *c = (const text_ctx *)ctx;
+    int64_t lx = c->offs[x + 1] - c->offs[x], ly = c->offs[y + 1] - c->offs[y];
+    int r = memcmp(c->arena + c->offs[x], c->arena + c->offs[y], (size_t)(lx < ly ? lx : ly));
+    return r != 0 ? r < 0 : lx < ly;
+}
+
+int pof_rank_texts(const unsigned char *arena, const int64_t *offs, size_t n, int64_t *rank)
+{
+    uint32_t *a, *tmp;
+    size_t i;
+    text_ctx c;
+    if (n >= 0xffffffffu)
+        return POF_ENOMEM;
+    a = (uint32_t *)malloc((n + 1) * sizeof *a);
+    tmp = (uint32_t *)malloc((n + 1) * sizeof *tmp);
+    if (a == NULL || tmp == NULL) {
+        free(a);
+        free(tmp);
+        return POF_ENOMEM;
+    }
+    for (i = 0; i < n; i++)
+        a[i] = (uint32_t)i;
+    c.arena = arena;
+    c.offs = offs;
+    pof_msort_idx(a, n, tmp, text_lt, &c);
+    for (i = 0; i < n; i++)
+        rank[a[i]] = (int64_t)i;
+    free(a);
+    free(tmp);
+    return 0;
+}

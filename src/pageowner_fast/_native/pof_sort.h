@@ -2,6 +2,7 @@
  *
  * - pof_argsort_u64: the stable order of n 64-bit keys (LSD radix, 11-bit digits; a digit
  *   that is the same in every key costs one histogram check, not a pass);
+ * - pof_rank_texts: the bytewise order of n texts (a merge sort comparing them);
  * - pof_sort_keys: n records of two 64-bit keys and a 32-bit payload, sorted by
  *   (a, b, payload) -- with distinct payloads a total order, so the result does not
  *   depend on the algorithm (large inputs are bucketed by a's top bits first, then a merge
@@ -31,6 +32,10 @@ void pof_sort_keys(pof_sortkey *r, size_t n, pof_sortkey *tmp);
 /* Stable sort of the indices a[0:n] by lt(ctx, x, y) ("x before y"); tmp has room for n. */
 typedef int (*pof_lt_fn)(const void *ctx, uint32_t x, uint32_t y);
 void pof_msort_idx(uint32_t *a, size_t n, uint32_t *tmp, pof_lt_fn lt, const void *ctx);
+
+/* rank[i] = the place of text i (arena[offs[i]:offs[i+1]]) among the n texts in bytewise
+ * order (equal texts in index order). 0, or POF_ENOMEM. */
+int pof_rank_texts(const unsigned char *arena, const int64_t *offs, size_t n, int64_t *rank);
 
 POF_INLINE int pof_sortkey_lt(const pof_sortkey *x, const pof_sortkey *y)
 {
