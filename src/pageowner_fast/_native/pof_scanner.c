@@ -52,7 +52,6 @@ int pof_key_finish(pof_scanner *s)
     pof_cols t;
     if (!s->kspec || s->key_done)
         return 0;
-    pof_fold_flush(s);
     /* the key's rows become the result; the shapes go (no events were made) */
     t = s->cols;
     s->cols = s->kcols;

@@ -290,8 +290,8 @@ int64_t pof_pages_overflow(const pof_scanner *s);
 int pof_split_parts(const unsigned char *buf, ptrdiff_t size, int parts, ptrdiff_t *starts,
                     int *cma, int *slab);
 
-/* POF_FOLD by a key, once the scan (and merge) is complete: the key's rows become the
- * result (cols), their events name them; then pof_fold_finish. */
+/* POF_FOLD by a key, once the scan (and merge) is complete and pof_fold_flush has run: the
+ * key's rows become the result (cols), their events name them; then pof_fold_finish. */
 int pof_key_finish(pof_scanner *s);
 
 /* POF_FOLD, once the scan (and merge) is complete: fold the events into rows, put the
