@@ -55,3 +55,19 @@ def test_lazy_text_order_same_output(case, ties_by_ranks, tmp_path, monkeypatch,
     rc, _, err = run_cli(["sort", *case["args"], case["input_path"], out], capsys=capsys)
     assert rc == 0, err
     assert out.read_bytes() == read_expected(case["expected_path"])
+
+
+@pytest.mark.parametrize("case", NO_CULL + [c for c in CASES if c["kind"] == "real_dumps"
+                                            and c["args"] == ["-a"]],
+                         ids=lambda c: f"{c['kind']}/{c['id']}")
+def test_output_in_parts_same_output(case, tmp_path, monkeypatch, capsys):
+    """The default layout written in parts at once (pwrite at offsets), forced on every case
+    however few its records, with three writer threads: the same bytes."""
+    from pageowner_fast import compat
+    monkeypatch.setattr(compat, "PARTS_MIN_RECORDS", 0)
+    out = tmp_path / "out.txt"
+    out.write_bytes(b"a previous, longer output file" * 100_000)
+    rc, _, err = run_cli(["sort", "--threads", "3", *case["args"], case["input_path"], out],
+                         capsys=capsys)
+    assert rc == 0, err
+    assert out.read_bytes() == read_expected(case["expected_path"])

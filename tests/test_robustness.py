@@ -271,10 +271,12 @@ def test_output_to_dev_full(tmp_path, capsys):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
-@pytest.mark.parametrize("blocks", [2000, 20000])   # error at the final flush / mid-write
-def test_write_error_leaves_no_partial_output(tmp_path, blocks):
+@pytest.mark.parametrize("blocks,opts", [(2000, []), (20000, ["--threads", "1"]),
+                                         (30000, ["--threads", "3"])])
+def test_write_error_leaves_no_partial_output(tmp_path, blocks, opts):
     """A regular output file that cannot be written whole (here: a file-size limit) is never
-    left half-written; a previous output stays as it was."""
+    left half-written; a previous output stays as it was. Error at the final flush, in the
+    middle of an in-order write, and in parts written at once by three threads."""
     import resource
 
     src = tmp_path / "in.txt"
@@ -286,7 +288,7 @@ def test_write_error_leaves_no_partial_output(tmp_path, blocks):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
 
-    p = run_subprocess(["sort", src, out], preexec_fn=limit, timeout=120, env=CHILD_ENV)
+    p = run_subprocess(["sort", *opts, src, out], preexec_fn=limit, timeout=120, env=CHILD_ENV)
     err = p.stderr.decode()
     assert p.returncode == 2
     assert clean_stderr(err) == [f"{PREFIX}error: {out}: write error: File too large"]

@@ -1,13 +1,14 @@
 """One text writer: the C writer of the default layout (_native/pof_textout.c, through
-_scan.write_text_records) against the pure-Python one (compat.iter_text), on random
-records -- so the two stay byte-identical by test, not by hand."""
+_scan.TextRecords and _textwrite) against the pure-Python one (compat.iter_text), on random
+records -- so the two stay byte-identical by test, not by hand. Both ways of writing it
+(in order through write(), and in parts at once with pwrite) give the same bytes."""
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pageowner_fast import compat
+from pageowner_fast import _textwrite, compat
 
 _scan = pytest.importorskip("pageowner_fast._scan")
 
@@ -23,13 +24,32 @@ def packed(values):
     return np.frombuffer(b"".join(values), dtype=np.uint8).copy(), offs
 
 
-def c_writer(headers, stacks, count, pages, alloc, hid, sid, chunk=1 << 20):
-    out = []
-    _scan.write_text_records(lambda mv: out.append(bytes(mv)), *packed(headers), *packed(stacks),
+def text_records(headers, stacks, count, pages, alloc, hid, sid):
+    return _scan.TextRecords(*packed(headers), *packed(stacks),
                              np.asarray(count, dtype=np.int64), np.asarray(pages, dtype=np.int64),
                              np.asarray(alloc, dtype=np.uint8), np.asarray(hid, dtype=np.int32),
-                             np.asarray(sid, dtype=np.int32), chunk)
+                             np.asarray(sid, dtype=np.int32))
+
+
+def c_writer(*rec, chunk=1 << 20):
+    out = []
+    _textwrite.write_records(lambda mv: out.append(bytes(mv)), text_records(*rec), chunk)
     return out
+
+
+def parts_writer(*rec, parts, chunk=1 << 20, offset=0):
+    """pwrite_records into a bytearray 'file'; also returns the end position it reports."""
+    f = bytearray(b"?" * offset)
+    calls = []
+
+    def pwrite(mv, pos):
+        calls.append(pos)
+        if len(f) < pos + len(mv):
+            f.extend(b"\0" * (pos + len(mv) - len(f)))
+        f[pos:pos + len(mv)] = mv
+    end = _textwrite.pwrite_records(pwrite, offset, text_records(*rec), parts, chunk)
+    assert len(set(calls)) == len(calls)        # no position written twice
+    return bytes(f[offset:]), end
 
 
 def python_writer(headers, stacks, count, pages, alloc, hid, sid):
@@ -60,33 +80,81 @@ def test_c_writer_equals_python_writer(rec, chunk):
     assert all(out)                             # no empty writes
 
 
+@settings(max_examples=300, deadline=None)
+@given(rec=records(), parts=st.integers(1, 5), chunk=st.sampled_from([1, 7, 100, 1 << 20]),
+       offset=st.sampled_from([0, 3]))
+def test_parts_at_once_equal_the_python_writer(rec, parts, chunk, offset):
+    got, end = parts_writer(*rec, parts=parts, chunk=chunk, offset=offset)
+    assert got == python_writer(*rec)
+    assert end == offset + len(got)
+
+
+@given(rec=records())
+@settings(max_examples=200, deadline=None)
+def test_size_of_every_run_is_its_written_length(rec):
+    recs = text_records(*rec)
+    n = len(recs)
+    for lo in range(n + 1):
+        for hi in range(lo, n + 1):
+            w, nxt, need = recs.fill(bytearray(1 << 16), lo, hi, 1 << 16)
+            assert (nxt, need) == (hi, 0)
+            assert recs.size(lo, hi) == w
+
+
+def test_templated_headers_by_both_writers():
+    """Header tables of templates (-a: the ts digits put back in) through both writers."""
+    tpl = [b"Page allocated via order 0, ts  ns\n", b"no digits\n"]
+    q = np.array([tpl[0].index(b"ts ") + 3, -1], np.int32)
+    etpl = np.array([0, 0, 1, 0], np.int32)
+    edn = np.array([3, 1, -1, 0], np.int8)
+    edv = np.array([123, 7, 0, 0], np.uint64)
+    want = [b"Page allocated via order 0, ts 123 ns\n", b"Page allocated via order 0, ts 7 ns\n",
+            b"no digits\n", b"Page allocated via order 0, ts  ns\n"]
+    n = 60
+    hid = [i % 4 for i in range(n)]
+    rec = (want, [b" s\n"], list(range(n)), [1] * n, [16] * n, hid, [0] * n)
+    recs = _scan.TextRecords(*packed(tpl), *packed([b" s\n"]), *(np.asarray(a, dtype=t) for a, t in
+                             zip(rec[2:], (np.int64, np.int64, np.uint8, np.int32, np.int32))),
+                             templated=(q, etpl, edn, edv))
+    seq = []
+    _textwrite.write_records(lambda mv: seq.append(bytes(mv)), recs, 50)
+    f = bytearray(recs.size(0, n))
+    end = _textwrite.pwrite_records(lambda mv, pos: f.__setitem__(slice(pos, pos + len(mv)), mv),
+                                    0, recs, 3, 50)
+    assert b"".join(seq) == bytes(f) == python_writer(*rec)
+    assert end == len(f)
+
+
 def test_record_longer_than_the_buffer():
     big = b"h" * (3 << 20) + b"\n"
     rec = ([big, b"x\n"], [b" s\n"], [2, 1], [4, 1], [16, 2], [0, 1], [0, 0])
     out = c_writer(*rec, chunk=1 << 10)
     assert b"".join(out) == python_writer(*rec)
+    assert parts_writer(*rec, parts=2, chunk=1 << 10)[0] == python_writer(*rec)
 
 
 @pytest.mark.parametrize("hid,sid", [([2], [0]), ([-1], [0]), ([0], [5])])
 def test_ids_outside_their_tables_are_an_error(hid, sid):
     with pytest.raises(ValueError, match="record 0: a header or stack id"):
         c_writer([b"a\n", b"b\n"], [b"s\n"], [1], [1], [16], hid, sid)
+    with pytest.raises(ValueError, match="record 0: a header or stack id"):
+        parts_writer([b"a\n", b"b\n"], [b"s\n"], [1], [1], [16], hid, sid, parts=2)
 
 
 def test_broken_offsets_are_an_error():
     arena, offs = packed([b"a\n", b"b\n"])
     offs[2] = 99            # past the arena
     with pytest.raises(ValueError, match="outside its table"):
-        _scan.write_text_records(lambda mv: None, arena, offs, *packed([b"s\n"]),
-                                 np.ones(1, np.int64), np.ones(1, np.int64), np.full(1, 16, np.uint8),
-                                 np.ones(1, np.int32), np.zeros(1, np.int32))
+        _textwrite.write_records(lambda mv: None, _scan.TextRecords(
+            arena, offs, *packed([b"s\n"]), np.ones(1, np.int64), np.ones(1, np.int64),
+            np.full(1, 16, np.uint8), np.ones(1, np.int32), np.zeros(1, np.int32)))
 
 
 def test_lengths_must_agree():
     with pytest.raises(ValueError, match="same length"):
-        _scan.write_text_records(lambda mv: None, *packed([b"a\n"]), *packed([b"s\n"]),
-                                 np.ones(2, np.int64), np.ones(1, np.int64), np.full(1, 16, np.uint8),
-                                 np.zeros(1, np.int32), np.zeros(1, np.int32))
+        _scan.TextRecords(*packed([b"a\n"]), *packed([b"s\n"]), np.ones(2, np.int64),
+                          np.ones(1, np.int64), np.full(1, 16, np.uint8), np.zeros(1, np.int32),
+                          np.zeros(1, np.int32))
 
 
 # --- the write-behind thread (two buffers: one written while the next is made) ---------------
@@ -110,9 +178,7 @@ def test_a_slow_write_sees_each_buffer_whole():
         time.sleep(0.002)
         assert bytes(mv) == first
         seen.append(first)
-    _scan.write_text_records(slow, *packed(rec[0]), *packed(rec[1]),
-                             *(np.asarray(a, dtype=t) for a, t in zip(rec[2:], (np.int64, np.int64, np.uint8, np.int32, np.int32))),
-                             chunk=200)
+    _textwrite.write_records(slow, text_records(*rec), chunk=200)
     assert len(seen) > 10
     assert b"".join(seen) == python_writer(*rec)
 
@@ -130,9 +196,7 @@ def test_an_error_of_write_stops_the_writer():
             raise OSError(28, "No space left on device")
     before = threading.active_count()
     with pytest.raises(OSError, match="No space left"):
-        _scan.write_text_records(failing, *packed(rec[0]), *packed(rec[1]),
-                                 *(np.asarray(a, dtype=t) for a, t in zip(rec[2:], (np.int64, np.int64, np.uint8, np.int32, np.int32))),
-                                 chunk=200)
+        _textwrite.write_records(failing, text_records(*rec), chunk=200)
     assert len(calls) == 3
     assert threading.active_count() == before
 
@@ -146,3 +210,54 @@ def test_a_bad_record_after_the_first_chunk_is_an_error():
     with pytest.raises(ValueError, match="record 399: a header or stack id"):
         c_writer(*rec, chunk=200)
     assert threading.active_count() == before
+
+
+# --- parts at once (pwrite) ---------------------------------------------------------------------
+
+def test_an_error_of_pwrite_stops_every_part():
+    """pwrite fails in one part (a full disk): that error is raised once every thread has
+    ended, and the other parts stop at their next chunk instead of writing on."""
+    import threading
+    rec = _many(4000)
+    calls = []
+    lock = threading.Lock()
+
+    def failing(mv, pos):
+        with lock:
+            calls.append(pos)
+            if len(calls) == 5:
+                raise OSError(28, "No space left on device")
+    before = threading.active_count()
+    with pytest.raises(OSError, match="No space left"):
+        _textwrite.pwrite_records(failing, 0, text_records(*rec), 3, chunk=200)
+    total = len(b"".join(c_writer(*rec, chunk=200)))
+    assert len(calls) < total // 200 // 2         # stopped early, not written to the end
+    assert threading.active_count() == before
+
+
+def test_a_bad_record_in_a_later_part_is_an_error():
+    import threading
+    rec = list(_many())
+    rec[5] = rec[5][:-1] + [99]
+    before = threading.active_count()
+    with pytest.raises(ValueError, match="record 399: a header or stack id"):
+        parts_writer(*rec, parts=3, chunk=200)
+    assert threading.active_count() == before
+
+
+def test_parts_run_on_threads_of_their_own():
+    """Each part is written from its own thread (part 0 on the caller's)."""
+    import threading
+    rec = _many(3000)
+    seen = set()
+
+    def pwrite(mv, pos):
+        seen.add(threading.get_ident())
+    _textwrite.pwrite_records(pwrite, 0, text_records(*rec), 3, chunk=1000)
+    assert len(seen) == 3 and threading.get_ident() in seen
+
+
+def test_more_parts_than_records():
+    rec = _many(2)
+    assert parts_writer(*rec, parts=8)[0] == python_writer(*rec)
+    assert parts_writer(*_many(0), parts=4) == (b"", 0)

@@ -134,6 +134,37 @@ class AtomicOutput:
         except OSError as e:
             raise OutputError(f"{os.fsdecode(self.path)}: write error: {e.strerror or e}") from None
 
+    def positional(self) -> int | None:
+        """Where writes at positions (`pwrite`, from any thread) may start: the end of what
+        `write` wrote, once flushed. None when the output is standard output or a device
+        (written in order only), or the OS has no pwrite."""
+        if self.direct or self.f is None or not hasattr(os, "pwrite"):
+            return None
+        try:
+            self.f.flush()
+            return self.f.tell()
+        except OSError as e:
+            raise OutputError(f"{os.fsdecode(self.path)}: write error: {e.strerror or e}") from None
+
+    def pwrite(self, data: bytes | bytearray | memoryview, offset: int) -> None:
+        """Write all of `data` at `offset` of the (temporary) output file; `seek` afterwards
+        to where later `write`s go."""
+        assert self.f is not None and not self.direct
+        view = memoryview(data).cast("B")
+        try:
+            while view:
+                k = os.pwrite(self.f.fileno(), view, offset)
+                if k <= 0:
+                    raise OSError(errno.EIO, "short write")
+                view, offset = view[k:], offset + k
+        except OSError as e:
+            raise OutputError(f"{os.fsdecode(self.path)}: write error: {e.strerror or e}") from None
+
+    def seek(self, offset: int) -> None:
+        """Later `write`s go at `offset` (after positional writes)."""
+        assert self.f is not None and not self.direct
+        self.f.seek(offset)
+
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         assert self.f is not None

@@ -179,3 +179,5 @@ cdef extern from "_native/pof_textout.h":
         size_t next
     ptrdiff_t pof_records_write(pof_records* r, char* out, size_t cap, size_t target,
                                 size_t* need) noexcept nogil
+    int pof_records_size(const pof_records* r, size_t lo, size_t hi, uint64_t* nbytes,
+                         size_t* at) noexcept nogil

@@ -27,13 +27,16 @@ def scan_bytes(data: bytes | bytearray | memoryview, *, strip_ts: bool = ...,
 FOLD_KEYS: dict[str, int]
 def fold_key_mask(fold_key: Iterable[str] | None) -> int: ...
 
-def write_text_records(write: Callable[[memoryview], object],
-                       harena: bytes | npt.NDArray[np.uint8], hoffs: npt.NDArray[np.int64],
-                       sarena: bytes | npt.NDArray[np.uint8], soffs: npt.NDArray[np.int64],
-                       count: npt.NDArray[np.int64], pages: npt.NDArray[np.int64],
-                       alloc: npt.NDArray[np.uint8], hid: npt.NDArray[np.int32],
-                       sid: npt.NDArray[np.int32], chunk: int = ...,
-                       templated: tuple[Any, Any, Any, Any] | None = ...) -> None: ...
+class TextRecords:
+    def __init__(self, harena: bytes | npt.NDArray[np.uint8], hoffs: npt.NDArray[np.int64],
+                 sarena: bytes | npt.NDArray[np.uint8], soffs: npt.NDArray[np.int64],
+                 count: npt.NDArray[np.int64], pages: npt.NDArray[np.int64],
+                 alloc: npt.NDArray[np.uint8], hid: npt.NDArray[np.int32],
+                 sid: npt.NDArray[np.int32],
+                 templated: tuple[Any, Any, Any, Any] | None = ...) -> None: ...
+    def __len__(self) -> int: ...
+    def size(self, lo: int, hi: int, /) -> int: ...
+    def fill(self, buf: bytearray, lo: int, hi: int, target: int, /) -> tuple[int, int, int]: ...
 
 def templated_packed(arena: Any, offs: Any, q: Any, etpl: Any, edn: Any,
                      edv: Any) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]: ...

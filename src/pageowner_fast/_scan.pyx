@@ -13,7 +13,7 @@
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.pycapsule cimport PyCapsule_New, PyCapsule_GetPointer, PyCapsule_Destructor
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t, INT64_MAX
 
 import operator
@@ -603,153 +603,91 @@ def scan_bytes(data, *, strip_ts=True, aggregate=False, fold_key=None):
 
 # --- the default text layout -------------------------------------------------------------------
 
-def write_text_records(write, const unsigned char[::1] harena, const int64_t[::1] hoffs,
-                       const unsigned char[::1] sarena, const int64_t[::1] soffs,
-                       const int64_t[::1] count, const int64_t[::1] pages,
-                       const uint8_t[::1] alloc, const int32_t[::1] hid, const int32_t[::1] sid,
-                       Py_ssize_t chunk=1 << 20, templated=None):
-    """Write page_owner_sort's default-layout records through `write(buf)` in chunks of
-    about `chunk` bytes: record i is group i's count, pages, allocator and the texts of
-    header hid[i] and stack sid[i]. `buf` is a memoryview of a buffer reused once `write`
-    returns (a file's write copies it). `templated`: (q, etpl, edn, edv) when the header
-    table (harena, hoffs) holds templates (see _templated)."""
+cdef class TextRecords:
+    """page_owner_sort's default-layout records, for the writers of _textwrite: record i is
+    count[i], pages[i], allocator bits alloc[i] and the texts of header hid[i] and stack
+    sid[i] of the tables (harena, hoffs) and (sarena, soffs). `templated`: (q, etpl, edn,
+    edv) when the header table holds templates (see _templated). The arrays must outlive
+    this object (the caller's references keep them)."""
     cdef pof_records r
-    cdef const int32_t[::1] tq
-    cdef const int32_t[::1] etpl
-    cdef const int8_t[::1] edn
-    cdef const uint64_t[::1] edv
-    cdef Py_ssize_t n = count.shape[0], cap, bcap
-    cdef ptrdiff_t w
-    cdef size_t need = 0
-    cdef bytearray ba
-    cdef char* out
-    if not (pages.shape[0] == alloc.shape[0] == hid.shape[0] == sid.shape[0] == n):
-        raise ValueError("count, pages, alloc, hid and sid must have the same length")
-    if hoffs.shape[0] < 1 or soffs.shape[0] < 1:
-        raise ValueError("an offsets array needs at least one entry")
-    chunk = max(chunk, 1)
-    r.harena = &harena[0] if harena.shape[0] else NULL
-    r.hoffs = &hoffs[0]
-    r.nh = hoffs.shape[0] - 1
-    r.harena_len = harena.shape[0]
-    r.sarena = &sarena[0] if sarena.shape[0] else NULL
-    r.soffs = &soffs[0]
-    r.ns = soffs.shape[0] - 1
-    r.sarena_len = sarena.shape[0]
-    r.count = &count[0] if n else NULL
-    r.pages = &pages[0] if n else NULL
-    r.alloc = &alloc[0] if n else NULL
-    r.hid = &hid[0] if n else NULL
-    r.sid = &sid[0] if n else NULL
-    r.n = n
-    r.next = 0
-    r.tq = NULL
-    r.etpl = NULL
-    r.edn = NULL
-    r.edv = NULL
-    r.ne = 0
-    if templated is not None:
-        tq, etpl, edn, edv = templated
-        if tq.shape[0] != <Py_ssize_t>r.nh or not (etpl.shape[0] == edn.shape[0] == edv.shape[0]):
-            raise ValueError("templated: q needs one entry per template, etpl, edn and edv "
-                             "one per header")
-        r.ne = etpl.shape[0]
-        if r.ne:
-            r.tq = &tq[0]
-            r.etpl = &etpl[0]
-            r.edn = &edn[0]
-            r.edv = &edv[0]
-    # two buffers: while a thread writes one (the kernel copies it), the next chunk is
-    # made in the other; the first chunk is written here when it is the only one
-    cap = 2 * chunk + 4096
-    bufs = [bytearray(cap), None]
-    behind = None
-    slot = 0
-    try:
-        while r.next < r.n:
-            ba = bufs[slot]
-            if behind is not None:
-                behind.claim(slot)
-                if ba is None:
-                    ba = bufs[slot] = bytearray(cap)
-            out = <char*>ba
-            bcap = len(ba)
-            with nogil:
-                w = pof_records_write(&r, out, bcap, chunk, &need)
-            if w == POF_EBADID:
-                raise ValueError(f"record {r.next}: a header or stack id, or its offsets, "
-                                 "outside its table")
-            if w == 0:          # one record longer than the buffer
-                cap = 2 * need
-                bufs[slot] = bytearray(cap)
-                if behind is not None:
-                    behind.release(slot)
-                continue
-            if behind is None:
-                if r.next >= r.n:
-                    write(memoryview(ba)[:w])
-                    break
-                behind = _WriteBehind(write)
-                behind.claim(slot)
-            behind.put(slot, memoryview(ba)[:w])
-            slot ^= 1
-    except BaseException:
-        if behind is not None:
-            behind.close(quiet=True)
-        raise
-    if behind is not None:
-        behind.close()
+    cdef object keep
 
+    def __init__(self, const unsigned char[::1] harena, const int64_t[::1] hoffs,
+                 const unsigned char[::1] sarena, const int64_t[::1] soffs,
+                 const int64_t[::1] count, const int64_t[::1] pages, const uint8_t[::1] alloc,
+                 const int32_t[::1] hid, const int32_t[::1] sid, templated=None):
+        cdef const int32_t[::1] tq
+        cdef const int32_t[::1] etpl
+        cdef const int8_t[::1] edn
+        cdef const uint64_t[::1] edv
+        cdef Py_ssize_t n = count.shape[0]
+        if not (pages.shape[0] == alloc.shape[0] == hid.shape[0] == sid.shape[0] == n):
+            raise ValueError("count, pages, alloc, hid and sid must have the same length")
+        if hoffs.shape[0] < 1 or soffs.shape[0] < 1:
+            raise ValueError("an offsets array needs at least one entry")
+        memset(&self.r, 0, sizeof(self.r))
+        self.r.harena = &harena[0] if harena.shape[0] else NULL
+        self.r.hoffs = &hoffs[0]
+        self.r.nh = hoffs.shape[0] - 1
+        self.r.harena_len = harena.shape[0]
+        self.r.sarena = &sarena[0] if sarena.shape[0] else NULL
+        self.r.soffs = &soffs[0]
+        self.r.ns = soffs.shape[0] - 1
+        self.r.sarena_len = sarena.shape[0]
+        if n:
+            self.r.count = &count[0]
+            self.r.pages = &pages[0]
+            self.r.alloc = &alloc[0]
+            self.r.hid = &hid[0]
+            self.r.sid = &sid[0]
+        self.r.n = n
+        if templated is not None:
+            tq, etpl, edn, edv = templated
+            if tq.shape[0] != <Py_ssize_t>self.r.nh or not (etpl.shape[0] == edn.shape[0] == edv.shape[0]):
+                raise ValueError("templated: q needs one entry per template, etpl, edn and edv "
+                                 "one per header")
+            self.r.ne = etpl.shape[0]
+            if self.r.ne:
+                self.r.tq = &tq[0]
+                self.r.etpl = &etpl[0]
+                self.r.edn = &edn[0]
+                self.r.edv = &edv[0]
+        self.keep = (harena, hoffs, sarena, soffs, count, pages, alloc, hid, sid, templated)
 
-class _WriteBehind:
-    """A thread that calls write(view) for the views put to it, in order, while the caller
-    fills the other of two buffers: claim(slot) waits until the slot's last view is written.
-    An error of write() is raised by the next claim() or by close()."""
+    def __len__(self):
+        return self.r.n
 
-    def __init__(self, write):
-        import queue
-        import threading
-        self.write = write
-        self.error = None
-        self.todo = queue.SimpleQueue()
-        self.free = [threading.Semaphore(1), threading.Semaphore(1)]
-        self.thread = threading.Thread(target=self._run, name="pageowner-fast write",
-                                       daemon=True)
-        self.thread.start()
+    def size(self, Py_ssize_t lo, Py_ssize_t hi):
+        """The bytes of records [lo, hi) as written."""
+        cdef uint64_t b
+        cdef size_t at
+        cdef int rc
+        if not 0 <= lo <= hi <= <Py_ssize_t>self.r.n:
+            raise ValueError("records outside 0..len")
+        with nogil:
+            rc = pof_records_size(&self.r, lo, hi, &b, &at)
+        if rc != 0:
+            raise ValueError(f"record {at}: a header or stack id, or its offsets, outside its table")
+        return b
 
-    def _run(self):
-        while True:
-            item = self.todo.get()
-            if item is None:
-                return
-            slot, view = item
-            try:
-                if self.error is None:
-                    self.write(view)
-            except BaseException as e:
-                self.error = e
-            finally:
-                del view
-                self.free[slot].release()
-
-    def claim(self, slot):
-        self.free[slot].acquire()
-        if self.error is not None:
-            self.free[slot].release()
-            raise self.error
-
-    def release(self, slot):
-        self.free[slot].release()
-
-    def put(self, slot, view):
-        self.todo.put((slot, view))
-
-    def close(self, quiet=False):
-        self.todo.put(None)
-        self.thread.join()
-        if self.error is not None and not quiet:
-            e, self.error = self.error, None
-            raise e
+    def fill(self, bytearray buf, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t target):
+        """Write whole records from lo on (before hi) into buf, stopping once `target` bytes
+        are written or the next one does not fit: (bytes written, next record, bytes the
+        record lo needs when not even it fits, else 0)."""
+        cdef pof_records r = self.r
+        cdef char* out = <char*>buf
+        cdef size_t cap = len(buf), need = 0
+        cdef ptrdiff_t w
+        if not 0 <= lo <= hi <= <Py_ssize_t>self.r.n:
+            raise ValueError("records outside 0..len")
+        r.next = lo
+        r.n = hi
+        with nogil:
+            w = pof_records_write(&r, out, cap, <size_t>max(target, 1), &need)
+        if w == POF_EBADID:
+            raise ValueError(f"record {r.next}: a header or stack id, or its offsets, outside "
+                             "its table")
+        return w, r.next, need
 
 
 # --- unique entries of a templated table (-a) -------------------------------------------------

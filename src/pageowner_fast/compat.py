@@ -7,10 +7,12 @@ columns, followed by the stack when culling by stacktrace.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Protocol
 
 import numpy as np
 
 from . import _fields as F
+from ._engine import usable_cpus
 from ._types import DumpLike
 from .sortcull import Groups, SortOptions
 
@@ -25,25 +27,50 @@ def allocator_text(bits: int) -> bytes:
 _ALLOC_TEXT = [allocator_text(i) for i in range(256)]
 
 
-def write_text(write: Write, dump: DumpLike, groups: Groups, opts: SortOptions) -> None:
+class Positional(Protocol):
+    """An output that can also be written at positions from several threads at once
+    (`_output.AtomicOutput`)."""
+
+    def positional(self) -> int | None: ...
+    def pwrite(self, data: memoryview, offset: int, /) -> None: ...
+    def seek(self, offset: int, /) -> None: ...
+
+
+# records from which the default layout is written in parts at once (when the output can
+# be written at positions), and at most this many parts
+PARTS_MIN_RECORDS = 20_000
+MAX_PARTS = 8
+
+
+def write_text(write: Write, dump: DumpLike, groups: Groups, opts: SortOptions, *,
+               out: Positional | None = None, threads: int | None = None) -> None:
     """Write page_owner_sort's output text for `groups` through `write(data)`; `data` may be
-    a view of a buffer that is reused after `write` returns (a file's write copies it)."""
+    a view of a buffer that is reused after `write` returns (a file's write copies it).
+    With `out` (an output that can be written at positions) and many records, the default
+    layout is written in `threads` parts at once instead (default: one per usable CPU)."""
     if not opts.cull and groups.pages.dtype != object:
         try:
-            from ._scan import write_text_records
+            from ._scan import TextRecords
         except ImportError:
             pass        # the pure-Python engine: the writer below
         else:
+            from ._textwrite import pwrite_records, write_records
             rep = groups.rep
             tpl = dump.headers.templated()
             harena, hoffs = (tpl[0], tpl[1]) if tpl is not None else dump.headers.packed()
-            write_text_records(write, harena, hoffs, *dump.stacks.packed(),
+            recs = TextRecords(harena, hoffs, *dump.stacks.packed(),
                                np.ascontiguousarray(groups.count, dtype=np.int64),
                                np.ascontiguousarray(groups.pages, dtype=np.int64),
                                np.ascontiguousarray(dump.allocator[rep], dtype=np.uint8),
                                np.ascontiguousarray(dump.header_id[rep], dtype=np.int32),
                                np.ascontiguousarray(dump.stack_id[rep], dtype=np.int32),
                                templated=tpl[2:] if tpl is not None else None)
+            parts = min(threads or usable_cpus(), MAX_PARTS) if len(recs) >= PARTS_MIN_RECORDS else 1
+            start = out.positional() if out is not None and parts > 1 else None
+            if out is not None and start is not None:
+                out.seek(pwrite_records(out.pwrite, start, recs, parts))
+            else:
+                write_records(write, recs)
             return
     for chunk in iter_text(dump, groups, opts):
         write(chunk)

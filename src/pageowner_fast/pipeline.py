@@ -51,10 +51,13 @@ class SortResult:
     groups: Groups
     options: SortOptions
 
-    def write(self, write: compat.Write, fmt: str = "text") -> None:
-        """Write the output through `write(data)`: page_owner_sort's text, or JSON / CSV."""
+    def write(self, write: compat.Write, fmt: str = "text", *, out: compat.Positional | None = None,
+              threads: int | None = None) -> None:
+        """Write the output through `write(data)`: page_owner_sort's text, or JSON / CSV.
+        `out`: the output itself, when it can also be written at positions (a large text
+        output is then written by `threads` threads at once; see compat.write_text)."""
         if fmt == "text":
-            compat.write_text(write, self.dump, self.groups, self.options)
+            compat.write_text(write, self.dump, self.groups, self.options, out=out, threads=threads)
         elif fmt in FORMATS:
             from . import export  # json, csv: loaded when asked for
             export.write_groups(write, self.dump, self.groups, self.options.cull, fmt)
@@ -118,5 +121,5 @@ def run(source: Source, output: str | os.PathLike[str], options: SortOptions, *,
         for message in diagnose.dump_messages(dump, options.debug):
             report(message)
         result = sort_dump(dump, options, report=report, window=window)
-        result.write(out.write, fmt)
+        result.write(out.write, fmt, out=out, threads=threads)
     return result

@@ -25,6 +25,17 @@ size_t pof_put_int(char *out, int64_t v)
     return k;
 }
 
+static size_t int_len(int64_t v)
+{
+    uint64_t u = v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
+    size_t n = v < 0 ? 2 : 1;
+    while (u >= 10) {
+        u /= 10;
+        n++;
+    }
+    return n;
+}
+
 /* value i of a table, checked: 0 and its span, or POF_EBADID */
 static int span(const int64_t *offs, size_t nvals, size_t arena_len, int32_t i,
                 int64_t *start, int64_t *len)
@@ -116,4 +127,30 @@ ptrdiff_t pof_records_write(pof_records *r, char *out, size_t cap, size_t target
         out[w++] = '\n';
     }
     return (ptrdiff_t)w;
+}
+
+int pof_records_size(const pof_records *r, size_t from, size_t to, uint64_t *bytes, size_t *at)
+{
+    uint64_t total = 0;
+    size_t i, k;
+    *bytes = 0;
+    *at = from;
+    for (i = from; i < to && i < r->n; i++) {
+        int64_t hs, hl, ss, sl, q = 0;
+        int dn = -1;
+        uint64_t dv = 0;
+        if ((r->etpl != NULL ? tpl_span(r, r->hid[i], &hs, &hl, &dn, &dv, &q)
+                             : span(r->hoffs, r->nh, r->harena_len, r->hid[i], &hs, &hl)) != 0 ||
+                span(r->soffs, r->ns, r->sarena_len, r->sid[i], &ss, &sl) != 0) {
+            *at = i;
+            return POF_EBADID;
+        }
+        for (k = 0; k < 4; k++)
+            total += (r->alloc[i] & (2u << k)) ? ALLOC_LENS[k] : 0;
+        /* " times, " (8), " pages, allocated by " (21), ":\n" (2), the closing "\n" (1) */
+        total += int_len(r->count[i]) + int_len(r->pages[i]) + 32 + (uint64_t)hl +
+                 (uint64_t)(dn > 0 ? dn : 0) + (uint64_t)sl;
+    }
+    *bytes = total;
+    return 0;
 }

@@ -37,6 +37,11 @@ typedef struct {
  * table's offsets are out of range (r->next is that record). */
 ptrdiff_t pof_records_write(pof_records *r, char *out, size_t cap, size_t target, size_t *need);
 
+/* The bytes pof_records_write writes for records [from, to) (to clipped at r->n) into
+ * *bytes: 0, or POF_EBADID when a record's id or its table's offsets are out of range
+ * (*at is that record). Writers of parts of the records at once find their offsets so. */
+int pof_records_size(const pof_records *r, size_t from, size_t to, uint64_t *bytes, size_t *at);
+
 /* Decimal of v into out (at most 20 bytes); returns the length. */
 size_t pof_put_int(char *out, int64_t v);
 

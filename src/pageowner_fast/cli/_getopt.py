@@ -51,7 +51,7 @@ USAGE_EXTRA = (
     "-r\t\t\t(legacy, dumps with free_ts) Sort by free time.\n"
     "--format <fmt>\t\ttext (default, byte-identical to page_owner_sort), json or csv.\n"
     "--threads <n>\t\tscanner threads for a plain input file (default: one per 32 MiB,\n"
-    "\t\t\tat most one per CPU).\n"
+    "\t\t\tat most one per CPU), and writer threads for a large output.\n"
     "--since <T>\t\tonly blocks allocated at ts >= T: ns, or a number with a unit\n"
     "\t\t\t(ns, us, ms, s, m, h); negative: before the newest ts (-10m).\n"
     "--until <T>\t\tonly blocks allocated at ts < T (as --since).\n"
