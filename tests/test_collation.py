@@ -46,6 +46,26 @@ def test_argsort_u64_is_stable(vals, small):
     assert _scan.argsort_u64(keys).tolist() == np.argsort(keys, kind="stable").tolist()
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("shape", ["random", "ts", "few", "outliers", "one", "sorted", "reversed"])
+def test_argsort_u64_of_many_keys(shape, threads):
+    """From 65,536 keys the argsort works in buckets, sorted on `threads` threads: still
+    NumPy's stable order, whatever the keys' spread (outliers put nearly every key in one
+    bucket; a ts-like band puts a few hundred in each)."""
+    rng = np.random.default_rng(len(shape) * 7 + threads)
+    n = 150_001
+    keys = {"random": lambda: rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True),
+            "ts": lambda: (rng.integers(0, 2**43, n) + 10**12).astype(np.uint64),
+            "few": lambda: rng.integers(0, 5, n).astype(np.uint64),
+            "outliers": lambda: np.concatenate([np.array([2**64 - 1], np.uint64),
+                                                rng.integers(10**9, 10**9 + 500, n - 2).astype(np.uint64),
+                                                np.zeros(1, np.uint64)]),
+            "one": lambda: np.full(n, 12345, dtype=np.uint64),
+            "sorted": lambda: np.arange(n, dtype=np.uint64) * 3,
+            "reversed": lambda: np.arange(n, dtype=np.uint64)[::-1].copy()}[shape]()
+    assert np.array_equal(_scan.argsort_u64(keys, threads=threads), np.argsort(keys, kind="stable"))
+
+
 @settings(max_examples=200, deadline=None)
 @given(keys=st.lists(st.integers(0, 6), max_size=200), seed=st.integers(0, 1000))
 def test_group_u64_as_numpy(keys, seed):

@@ -80,6 +80,11 @@ cdef extern from "_native/pof_cols.h":
 cdef extern from "_native/pof_sort.h":
     int pof_argsort_u64(const uint64_t* keys, size_t n, int64_t* out) noexcept nogil
     int pof_argsort_u64_u32(const uint64_t* keys, size_t n, uint32_t* out) noexcept nogil
+    ctypedef struct pof_argsort:
+        pass
+    int pof_argsort_begin(pof_argsort* a, const uint64_t* keys, size_t n, int64_t* out) noexcept nogil
+    int pof_argsort_part(pof_argsort* a, int k, int parts) noexcept nogil
+    void pof_argsort_free(pof_argsort* a) noexcept nogil
     int pof_rank_texts(const unsigned char* arena, const int64_t* offs, size_t n,
                        int64_t* rank) noexcept nogil
 

@@ -793,19 +793,47 @@ def rank_texts(const unsigned char[::1] arena, offs):
     return out
 
 
-def argsort_u64(keys):
+cdef class _ArgSort:
+    """The bucketed argsort's state, its buckets sorted on several threads (pof_sort.h)."""
+    cdef pof_argsort a
+
+    def part(self, int k, int parts, list rcs):
+        cdef int rc
+        with nogil:
+            rc = pof_argsort_part(&self.a, k, parts)
+        rcs[k] = rc
+
+    def __dealloc__(self):
+        pof_argsort_free(&self.a)
+
+
+def argsort_u64(keys, int threads=1):
     """The stable order of a uint64 array (a radix sort: linear, unlike NumPy's stable
-    argsort of 64-bit integers)."""
+    argsort of 64-bit integers); many keys are sorted in buckets on `threads` threads."""
+    import threading
     cdef const uint64_t[::1] k = np.ascontiguousarray(keys, dtype=np.uint64)
     cdef Py_ssize_t n = k.shape[0]
     out = np.empty(n, dtype=np.int64)
     cdef int64_t[::1] o = out
     cdef int rc = 0
+    cdef _ArgSort s = _ArgSort()
     if n:
         with nogil:
-            rc = pof_argsort_u64(&k[0], n, &o[0])
+            rc = pof_argsort_begin(&s.a, &k[0], n, &o[0])
     if rc != 0:
         raise _status_error(rc)
+    parts = max(1, min(threads, 8))
+    rcs = [0] * parts
+    helpers = [threading.Thread(target=s.part, args=(j, parts, rcs)) for j in range(1, parts)]
+    for t in helpers:
+        t.start()
+    try:
+        s.part(0, parts, rcs)
+    finally:
+        _join_all(helpers)
+    for rc in rcs:
+        if rc != 0:
+            raise _status_error(rc)
     return out
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _fields as F
+from ._engine import usable_cpus
 from ._types import DumpLike
 from .exceptions import UsageError
 
@@ -275,7 +276,7 @@ def _argsort_u64(key: npt.NDArray[np.uint64]) -> IntArray:
         from ._scan import argsort_u64
     except ImportError:
         return np.argsort(key, kind="stable")
-    return argsort_u64(key)
+    return argsort_u64(key, threads=usable_cpus())
 
 
 def _lexsort(keys: list[npt.NDArray[Any]]) -> IntArray:

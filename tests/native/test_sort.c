@@ -114,9 +114,55 @@ static void test_sort_keys(void)
     }
 }
 
+/* the bucketed argsort (begin, its parts in any order, free) gives pof_argsort_u64's
+   order: below and at its minimum size, for keys of every spread -- including one bucket
+   that holds nearly all (an outlier at each end) and keys that all fit one bucket each */
+static void test_argsort_buckets(void)
+{
+    static const size_t SIZES[] = {100, POF_ARGSORT_BUCKETS_MIN - 1, POF_ARGSORT_BUCKETS_MIN,
+                                   100003, 300007};
+    size_t si, i;
+    int mode, parts, k;
+    for (si = 0; si < sizeof SIZES / sizeof *SIZES; si++) {
+        for (mode = 0; mode < 7; mode++) {
+            size_t n = SIZES[si];
+            uint64_t *key = (uint64_t *)malloc(n * sizeof *key);
+            int64_t *want = (int64_t *)malloc(n * sizeof *want);
+            int64_t *got = (int64_t *)malloc(n * sizeof *got);
+            for (i = 0; i < n; i++)
+                key[i] = mode == 5 ? 5000000000ULL + pt_below(1000) : mode == 6 ? i % 3000 : key_a(mode, i);
+            if (mode == 5) {
+                key[n / 2] = 0;
+                key[n / 3] = UINT64_MAX;
+            }
+            CHECK_EQ(pof_argsort_u64(key, n, want), 0);
+            for (parts = 1; parts <= 3; parts++) {
+                pof_argsort a;
+                memset(got, 0xff, n * sizeof *got);
+                CHECK_EQ(pof_argsort_begin(&a, key, n, got), 0);
+                for (k = parts - 1; k >= 0; k--)        /* any order: the parts are disjoint */
+                    CHECK_EQ(pof_argsort_part(&a, k, parts), 0);
+                pof_argsort_free(&a);
+                for (i = 0; i < n && !pt_failures; i++)
+                    CHECK_EQ(got[i], want[i]);
+                if (pt_failures) {
+                    NOTE("n=%zu mode=%d parts=%d", n, mode, parts);
+                    break;
+                }
+            }
+            free(key);
+            free(want);
+            free(got);
+            if (pt_failures)
+                return;
+        }
+    }
+}
+
 int main(void)
 {
     test_argsort();
     test_sort_keys();
+    test_argsort_buckets();
     return pt_done("test_sort");
 }

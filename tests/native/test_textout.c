@@ -48,6 +48,21 @@ static void test_records(void)
     CHECK_EQ(r.next, 3);
     CHECK_EQ(need, 0);
     CHECK_EQ(pof_records_write(&r, out, sizeof out, sizeof out, &need), 0);     /* done */
+    {   /* the sizes of every run of records are what the writer writes for them */
+        size_t lo, hi, at = 99;
+        uint64_t bytes;
+        for (lo = 0; lo <= 3; lo++) {
+            for (hi = lo; hi <= 3; hi++) {
+                setup(&r, count, pages, alloc, hid, sid, hi);
+                r.next = lo;
+                CHECK_EQ(pof_records_size(&r, lo, hi, &bytes, &at), 0);
+                CHECK_EQ((ptrdiff_t)bytes, pof_records_write(&r, out, sizeof out, sizeof out, &need));
+            }
+        }
+        setup(&r, count, pages, alloc, hid, sid, 3);
+        CHECK_EQ(pof_records_size(&r, 0, 99, &bytes, &at), 0);      /* clipped at n */
+        CHECK_EQ(bytes, strlen(want));
+    }
     /* a target of one byte: one record per call */
     setup(&r, count, pages, alloc, hid, sid, 3);
     CHECK(pof_records_write(&r, out, sizeof out, 1, &need) > 0);
@@ -76,6 +91,18 @@ static void test_bad_ids(void)
     setup(&r, count, pages, alloc, (const int32_t[]){1}, ok_s, 1);
     r.hoffs = broken_offs;          /* value 1 would end past the arena */
     CHECK_EQ(pof_records_write(&r, out, sizeof out, sizeof out, &need), POF_EBADID);
+    {   /* the size of records with a bad one among them: an error naming it */
+        const int64_t c2[] = {1, 1}, p2[] = {1, 1};
+        const uint8_t a2[] = {16, 16};
+        const int32_t h2[] = {0, 2}, s2[] = {0, 0};
+        uint64_t bytes = 1;
+        size_t at = 0;
+        setup(&r, c2, p2, a2, h2, s2, 2);
+        CHECK_EQ(pof_records_size(&r, 0, 2, &bytes, &at), POF_EBADID);
+        CHECK_EQ(at, 1);
+        CHECK_EQ(pof_records_size(&r, 0, 1, &bytes, &at), 0);
+        CHECK(bytes > 0);
+    }
 }
 
 static void test_put_int(void)

@@ -259,3 +259,129 @@ int pof_rank_texts(const unsigned char *arena, const int64_t *offs, size_t n, in
     free(tmp);
     return 0;
 }
+
+/* --- the argsort of many keys, in buckets --------------------------------------------------- */
+
+#define AS_BUCKET_BITS 12
+#define AS_NB ((size_t)1 << AS_BUCKET_BITS)
+
+int pof_argsort_begin(pof_argsort *a, const uint64_t *keys, size_t n, int64_t *out)
+{
+    size_t i, *cnt;
+    uint64_t lo, hi, range;
+    memset(a, 0, sizeof *a);
+    a->n = n;
+    a->out = out;
+    if (n < POF_ARGSORT_BUCKETS_MIN) {
+        a->done = 1;
+        return n ? pof_argsort_u64(keys, n, out) : 0;
+    }
+    lo = hi = keys[0];
+    for (i = 1; i < n; i++) {
+        lo = keys[i] < lo ? keys[i] : lo;
+        hi = keys[i] > hi ? keys[i] : hi;
+    }
+    if (lo == hi) {                     /* one key: the order as it comes */
+        for (i = 0; i < n; i++)
+            out[i] = (int64_t)i;
+        a->done = 1;
+        return 0;
+    }
+    range = hi - lo;
+    a->shift = range >> AS_BUCKET_BITS ? (unsigned)(pof_msb64(range) - (AS_BUCKET_BITS - 1)) : 0;
+    cnt = a->ends = (size_t *)calloc(AS_NB + 1, sizeof(size_t));
+    a->kv = (pof_kv *)malloc(n * sizeof(pof_kv));
+    if (cnt == NULL || a->kv == NULL) {
+        pof_argsort_free(a);
+        return POF_ENOMEM;
+    }
+    for (i = 0; i < n; i++)
+        cnt[((keys[i] - lo) >> a->shift) + 1]++;
+    for (i = 0; i < AS_NB; i++)
+        cnt[i + 1] += cnt[i];
+    for (i = 0; i < n; i++) {           /* stable: a bucket keeps its keys in index order */
+        pof_kv *d = &a->kv[cnt[(keys[i] - lo) >> a->shift]++];
+        d->k = keys[i] - lo;
+        d->i = (uint64_t)i;
+    }
+    return 0;                           /* cnt[b] is now bucket b's end */
+}
+
+/* bucket r[0:m] by k (its bits below `bits`), stable: LSD radix of 8-bit digits (a digit
+   the same in every key skipped), insertion sort when short */
+static void sort_bucket(pof_kv *r, size_t m, unsigned bits, pof_kv *tmp)
+{
+    size_t i, j, h[256];
+    unsigned d;
+    pof_kv *src = r, *dst = tmp;
+    if (m < 32) {
+        for (i = 1; i < m; i++) {
+            pof_kv x = r[i];
+            for (j = i; j > 0 && r[j - 1].k > x.k; j--)
+                r[j] = r[j - 1];
+            r[j] = x;
+        }
+        return;
+    }
+    for (d = 0; d < bits; d += 8) {
+        size_t sum = 0;
+        memset(h, 0, sizeof h);
+        for (i = 0; i < m; i++)
+            h[(src[i].k >> d) & 255]++;
+        if (h[(src[0].k >> d) & 255] == m)
+            continue;
+        for (i = 0; i < 256; i++) {
+            size_t t = h[i];
+            h[i] = sum;
+            sum += t;
+        }
+        for (i = 0; i < m; i++)
+            dst[h[(src[i].k >> d) & 255]++] = src[i];
+        {
+            pof_kv *t = src;
+            src = dst;
+            dst = t;
+        }
+    }
+    if (src != r)
+        memcpy(r, src, m * sizeof *r);
+}
+
+int pof_argsort_part(pof_argsort *a, int k, int parts)
+{
+    size_t b, start, lo, hi, cap = 0;
+    pof_kv *tmp = NULL;
+    if (a->done || a->ends == NULL || parts < 1 || k < 0 || k >= parts)
+        return 0;
+    lo = a->n / (size_t)parts * (size_t)k + a->n % (size_t)parts * (size_t)k / (size_t)parts;
+    hi = k + 1 == parts ? a->n
+                        : a->n / (size_t)parts * (size_t)(k + 1) +
+                              a->n % (size_t)parts * (size_t)(k + 1) / (size_t)parts;
+    for (b = 0, start = 0; b < AS_NB; start = a->ends[b++]) {
+        size_t m = a->ends[b] - start, i;
+        if (m == 0 || start < lo || start >= hi)
+            continue;                   /* a bucket is another part's if it starts there */
+        if (m > cap) {
+            pof_kv *t = (pof_kv *)realloc(tmp, m * sizeof *t);
+            if (t == NULL) {
+                free(tmp);
+                return POF_ENOMEM;
+            }
+            tmp = t;
+            cap = m;
+        }
+        sort_bucket(a->kv + start, m, a->shift, tmp);
+        for (i = 0; i < m; i++)
+            a->out[start + i] = (int64_t)a->kv[start + i].i;
+    }
+    free(tmp);
+    return 0;
+}
+
+void pof_argsort_free(pof_argsort *a)
+{
+    free(a->kv);
+    free(a->ends);
+    a->kv = NULL;
+    a->ends = NULL;
+}

@@ -19,6 +19,33 @@ int pof_argsort_u64(const uint64_t *keys, size_t n, int64_t *out);
 /* The same with 32-bit indices (n < 2^32): half the memory. */
 int pof_argsort_u64_u32(const uint64_t *keys, size_t n, uint32_t *out);
 
+/* Many keys (from POF_ARGSORT_BUCKETS_MIN), on several threads: pof_argsort_begin puts
+ * (key - min, index) pairs into 2^12 buckets by the key's top bits (one stable scatter);
+ * then pof_argsort_part(a, k, parts), for k = 0..parts-1 at once on `parts` threads, sorts
+ * the buckets that start in the k-th of `parts` equal slices of the n places (each bucket
+ * stays in cache: LSD radix of 8-bit digits) and writes their indices to out; then
+ * pof_argsort_free. The same result as pof_argsort_u64. begin and part return 0 or
+ * POF_ENOMEM; below the minimum, or with one key value, begin does it all. */
+#define POF_ARGSORT_BUCKETS_MIN 65536
+
+typedef struct {
+    uint64_t k;
+    uint64_t i;
+} pof_kv;
+
+typedef struct {
+    size_t n;
+    int64_t *out;
+    pof_kv *kv;
+    size_t *ends;       /* bucket b is kv[ends[b-1]:ends[b]] */
+    unsigned shift;     /* bucket of key = (key - min) >> shift */
+    int done;
+} pof_argsort;
+
+int pof_argsort_begin(pof_argsort *a, const uint64_t *keys, size_t n, int64_t *out);
+int pof_argsort_part(pof_argsort *a, int k, int parts);
+void pof_argsort_free(pof_argsort *a);
+
 typedef struct {
     uint64_t a;
     uint64_t b;
