@@ -36,14 +36,12 @@ write-back and the freeing of the previous run's output (with ``-a`` that is a
 900 MB file, and on a disk mounted with ``discard`` freeing it takes seconds).
 ``--no-settle`` keeps the old outputs and skips the sync.
 
-``--warm-memory MIB`` also allocates, writes and frees MIB MiB just before every timed
-run, untimed, for both programs.  On a virtual machine whose kernel gives freed memory
-back to the hypervisor (free page reporting; ``machine()`` records whether it is on),
-memory touched again for the first time costs about 1.3 s per GiB here, and whether a run
-meets such memory depends on how long ago the previous run freed its own: one program's
-``-a`` run then takes 0.9 s or 2.8 s on the same build.  After the warm-up every run
-starts on memory the host backs, as on a machine without a hypervisor.  Off by default;
-the JSON records the setting.
+This VM's kernel gives freed memory back to its host (free page reporting; the JSON's
+``machine`` says whether it is on), and memory touched again for the first time costs 1-1.5
+s per GiB more: the runs that write a large output (``-a``, the 6.1 default) move by
+0.3-0.9 s with it.  A warm-up before each run (writing and freeing 3 GiB) was tried in the
+fifth round and dropped: it made our runs that follow a C run slower, not steadier
+(bench/results/round5-1G.md).
 
 The C tool is ``--baseline PATH`` (or ``$PAGEOWNER_FAST_BASELINE``, or the older
 ``$PAGE_OWNER_SORT``); without one only our side runs and the C columns are
@@ -345,13 +343,6 @@ def settle(output: Path) -> None:
     os.sync()
 
 
-def warm_memory(mib: int) -> None:
-    """Untimed, before a run: write `mib` MiB of fresh memory and free it (see --warm-memory)."""
-    if mib > 0:
-        block = b"\1" * (mib << 20)      # a repeat of one byte writes every page
-        del block
-
-
 def page_reporting() -> bool | None:
     """Whether the kernel reports free pages to a hypervisor (None: cannot tell)."""
     if not Path("/sys/module/page_reporting").is_dir():
@@ -408,7 +399,6 @@ def run_compare(args) -> int:
                                 else [baseline] + opts + [str(path), str(out_c)])
                         if args.settle:
                             settle(out_o if who == "ours" else out_c)
-                        warm_memory(args.warm_memory)
                         r = run_child(argv, timeout=args.timeout)
                         (row.ours if who == "ours" else row.c).append(r)
                         if r.status != 0:
@@ -445,7 +435,6 @@ def run_compare(args) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({
             "machine": machine(), "baseline": baseline, "ours": ours, "runs": args.runs,
-            "warm_memory_mib": args.warm_memory,
             "inputs": [{"group": i.group, "input": i.label, "path": str(i.path), "blocks": i.blocks,
                         "facts": i.facts} for i in inputs],
             "rows": [{"group": r.group, "input": r.input, "options": r.options, "args": OPTION_SETS[r.options],
@@ -638,9 +627,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=None, help="seconds per run before it is killed")
     ap.add_argument("--no-settle", dest="settle", action="store_false",
                     help="keep the previous output and skip the sync before each run")
-    ap.add_argument("--warm-memory", type=int, default=0, metavar="MIB",
-                    help="write and free MIB MiB of memory before each timed run (default 0: "
-                         "off; for VMs that give freed memory back to the host)")
     ap.add_argument("--keep-mismatch", action="store_true", help="keep both outputs of a mismatching case")
     ap.add_argument("--pipe", action="store_true", help="measure 'gen | ours sort - out' instead")
     ap.add_argument("--pipe-sizes", default="100M,1G,10G", help="sizes for --pipe (default 100M,1G,10G)")
