@@ -343,12 +343,23 @@ def settle(output: Path) -> None:
     os.sync()
 
 
-def page_reporting() -> bool | None:
-    """Whether the kernel reports free pages to a hypervisor (None: cannot tell)."""
-    if not Path("/sys/module/page_reporting").is_dir():
-        return False
+def page_reporting() -> dict[str, str | bool | None] | None:
+    """The kernel's free page reporting to a hypervisor: the parameters its module shows
+    (on this project's VM also how much it has reported), and whether the kernel log says it
+    is enabled (None: the log cannot be read or has rotated). None when there is none."""
+    params = Path("/sys/module/page_reporting/parameters")
+    if not params.is_dir():
+        return None
+    out: dict[str, str | bool | None] = {}
+    for p in sorted(params.iterdir()):
+        try:
+            out[p.name] = p.read_text().strip()
+        except OSError:
+            continue
     lines = _dmesg_lines()
-    return any("Free page reporting enabled" in line for line in lines) if lines else None
+    enabled = any("Free page reporting enabled" in line for line in lines)
+    out["enabled_in_log"] = True if enabled else None
+    return out
 
 
 def _dmesg_lines() -> list[str]:

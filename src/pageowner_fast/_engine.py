@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from ._source import READ_ERRORS, describe, read_error
+from ._threads import usable_cpus
 from .exceptions import UsageError
 
 Progress = Callable[[int], None]
@@ -51,14 +52,6 @@ def info() -> dict[str, Any]:
     got.setdefault("simd", getattr(_scan_mod, "SIMD", None))
     got["engine"] = NAME
     return got
-
-
-def usable_cpus() -> int:
-    """The CPUs this process may run on (its affinity mask where the OS has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        with contextlib.suppress(OSError):
-            return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
 
 
 def check_threads(threads: int | None) -> int | None:

@@ -21,6 +21,7 @@ import operator
 import numpy as np
 cimport numpy as cnp
 
+from ._threads import join_all, on_threads, start_all
 from .exceptions import InputError
 
 cnp.import_array()
@@ -496,17 +497,16 @@ def scan_mapped(mm, *, strip_ts=True, progress=None, aggregate=False, threads=2,
                                 args=(scanners[k], addr + starts[k], ends[k] - starts[k],
                                       k == len(starts) - 1, release))
                for k in range(1, len(starts))]
-    for w in workers:
-        w.start()
     try:
+        start_all(workers)
         if progress is None:
             _scan_region(scanners[0], addr, ends[0] - starts[0], len(starts) == 1, release)
         else:
             t = threading.Thread(target=_scan_region,
                                  args=(scanners[0], addr, ends[0] - starts[0], len(starts) == 1,
                                        release))
-            t.start()
             workers.append(t)
+            start_all([t])
             reported = 0
             while any(w.is_alive() for w in workers):
                 time.sleep(0.1)
@@ -515,8 +515,7 @@ def scan_mapped(mm, *, strip_ts=True, progress=None, aggregate=False, threads=2,
                 reported = now
             progress(size - reported)
     finally:
-        for w in workers:
-            w.join()
+        join_all(workers)
     for x in scanners:
         if x.error is not None:
             raise x.error
@@ -533,21 +532,6 @@ def scan_mapped(mm, *, strip_ts=True, progress=None, aggregate=False, threads=2,
     return sc.result()
 
 
-def _join_all(threads):
-    """Join every thread, even when a join is interrupted (Ctrl-C): they work on memory the
-    caller frees afterwards. The first interruption is raised once all have ended."""
-    pending = None
-    for t in threads:
-        while True:
-            try:
-                t.join()
-                break
-            except BaseException as e:
-                pending = pending or e
-    if pending is not None:
-        raise pending
-
-
 cdef class _RowMerge:
     """The row modes' merge of two scanners, its copy shared out among threads (a row
     per block: on a 1 GiB input, over 80 MB of columns to copy)."""
@@ -559,7 +543,6 @@ cdef class _RowMerge:
 
 
 cdef int _merge_rows(Scanner a, Scanner b, int threads) except -2:
-    import threading
     cdef _RowMerge rm = _RowMerge()
     cdef int r
     cdef int parts = max(1, min(threads, 8))
@@ -567,13 +550,7 @@ cdef int _merge_rows(Scanner a, Scanner b, int threads) except -2:
         r = pof_merge_begin(&rm.m, &a.s, &b.s)
     try:
         if r == 0:
-            helpers = [threading.Thread(target=rm.part, args=(k, parts)) for k in range(1, parts)]
-            for t in helpers:
-                t.start()
-            try:
-                rm.part(0, parts)
-            finally:
-                _join_all(helpers)
+            on_threads(lambda k: rm.part(k, parts), parts, "pageowner-fast merge")
             with nogil:
                 r = pof_merge_end(&rm.m)
     finally:
@@ -794,14 +771,18 @@ def rank_texts(const unsigned char[::1] arena, offs):
 
 
 cdef class _ArgSort:
-    """The bucketed argsort's state, its buckets sorted on several threads (pof_sort.h)."""
+    """The bucketed argsort's state, its buckets sorted on several threads (pof_sort.h). It
+    holds the keys and the output, so that they live as long as any thread using them."""
     cdef pof_argsort a
+    cdef object keys, out
+    cdef list rcs
+    cdef int parts
 
-    def part(self, int k, int parts, list rcs):
+    def part(self, int k):
         cdef int rc
         with nogil:
-            rc = pof_argsort_part(&self.a, k, parts)
-        rcs[k] = rc
+            rc = pof_argsort_part(&self.a, k, self.parts)
+        self.rcs[k] = rc
 
     def __dealloc__(self):
         pof_argsort_free(&self.a)
@@ -810,31 +791,25 @@ cdef class _ArgSort:
 def argsort_u64(keys, int threads=1):
     """The stable order of a uint64 array (a radix sort: linear, unlike NumPy's stable
     argsort of 64-bit integers); many keys are sorted in buckets on `threads` threads."""
-    import threading
-    cdef const uint64_t[::1] k = np.ascontiguousarray(keys, dtype=np.uint64)
-    cdef Py_ssize_t n = k.shape[0]
-    out = np.empty(n, dtype=np.int64)
-    cdef int64_t[::1] o = out
-    cdef int rc = 0
     cdef _ArgSort s = _ArgSort()
+    s.keys = np.ascontiguousarray(keys, dtype=np.uint64)
+    cdef const uint64_t[::1] k = s.keys
+    cdef Py_ssize_t n = k.shape[0]
+    s.out = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] o = s.out
+    cdef int rc = 0
     if n:
         with nogil:
             rc = pof_argsort_begin(&s.a, &k[0], n, &o[0])
     if rc != 0:
         raise _status_error(rc)
-    parts = max(1, min(threads, 8))
-    rcs = [0] * parts
-    helpers = [threading.Thread(target=s.part, args=(j, parts, rcs)) for j in range(1, parts)]
-    for t in helpers:
-        t.start()
-    try:
-        s.part(0, parts, rcs)
-    finally:
-        _join_all(helpers)
-    for rc in rcs:
+    s.parts = max(1, min(threads, 8))
+    s.rcs = [0] * s.parts
+    on_threads(s.part, s.parts, "pageowner-fast sort")
+    for rc in s.rcs:
         if rc != 0:
             raise _status_error(rc)
-    return out
+    return s.out
 
 
 def group_u64(keys, const int64_t[::1] count, const int64_t[::1] pages):

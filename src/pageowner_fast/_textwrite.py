@@ -17,6 +17,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
+from ._threads import start_all
+
 T = TypeVar("T")
 
 
@@ -120,16 +122,19 @@ def _each_part(fn: Callable[[int], T], parts: int, stop: threading.Event | None 
 
     threads = [threading.Thread(target=run, args=(k,), name=f"pageowner-fast write {k}")
                for k in range(1, parts)]
-    for t in threads:
-        t.start()
     try:
+        start_all(threads)
         run(0)
+    except BaseException:               # interrupted while the threads were started
+        if stop is not None:
+            stop.set()
+        raise
     finally:
         if stop is not None and errors[0] is not None:
             stop.set()
         interrupted = None
         for t in threads:
-            while True:
+            while t.ident is not None:  # started
                 try:
                     t.join()
                     break

@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, TypeAlias
 import numpy as np
 
 from . import _fields as F
-from . import compat, diagnose, sortcull
+from . import _threads, compat, diagnose, sortcull
 from ._engine import Progress
 from ._output import AtomicOutput, check_not_input
 from .dump import Dump, load
@@ -120,6 +120,7 @@ def run(source: Source, output: str | os.PathLike[str], options: SortOptions, *,
         dump = load_for_sort(source, options, threads=threads, progress=progress, window=window)
         for message in diagnose.dump_messages(dump, options.debug):
             report(message)
-        result = sort_dump(dump, options, report=report, window=window)
+        with _threads.limit(threads):       # the sort's threads too
+            result = sort_dump(dump, options, report=report, window=window)
         result.write(out.write, fmt, out=out, threads=threads)
     return result

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _fields as F
-from ._engine import usable_cpus
+from ._threads import budget
 from ._types import DumpLike
 from .exceptions import UsageError
 
@@ -276,7 +276,7 @@ def _argsort_u64(key: npt.NDArray[np.uint64]) -> IntArray:
         from ._scan import argsort_u64
     except ImportError:
         return np.argsort(key, kind="stable")
-    return argsort_u64(key, threads=usable_cpus())
+    return argsort_u64(key, threads=budget())
 
 
 def _lexsort(keys: list[npt.NDArray[Any]]) -> IntArray:

@@ -1,0 +1,96 @@
+"""Threads that work on memory their caller owns (the compiled scanner's parts, the sort's
+buckets, the output's parts): every thread started is joined before the caller goes on,
+even when Ctrl-C arrives while they are being started or joined; and how many threads the
+sort may use (`limit`, set by ``--threads``): ``on_threads(fn, 3)`` runs fn(1) and fn(2) on
+threads and fn(0) on the caller's, and returns when all three have ended.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+
+_HELD = {signal.SIGINT, signal.SIGTERM}
+_limit: contextvars.ContextVar[int | None] = contextvars.ContextVar("pageowner_fast_threads",
+                                                                   default=None)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        with contextlib.suppress(OSError):
+            return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def limit(threads: int | None) -> Iterator[None]:
+    """Meanwhile (in this thread and context) `budget()` is at most `threads`; None: no limit."""
+    token = _limit.set(threads)
+    try:
+        yield
+    finally:
+        _limit.reset(token)
+
+
+def budget() -> int:
+    """Threads a parallel step may use: the usable CPUs, or fewer under `limit`."""
+    cap = _limit.get()
+    cpus = usable_cpus()
+    return max(1, min(cpus, cap) if cap else cpus)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold back SIGINT and SIGTERM in this thread meanwhile (POSIX, main thread): a
+    Ctrl-C cannot land between a thread's start and its caller's note of it, and the
+    threads started meanwhile inherit the mask (Python handles signals on the main thread
+    only). A signal that came meanwhile is handled when the block ends."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def start_all(threads: Sequence[threading.Thread]) -> None:
+    """Start every thread, signals held (see `signals_held`). Call it inside the ``try``
+    whose ``finally`` calls `join_all` on the same threads."""
+    with signals_held():
+        for t in threads:
+            t.start()
+
+
+def join_all(threads: Sequence[threading.Thread]) -> None:
+    """Join every thread that was started, even when a join is interrupted (Ctrl-C): they
+    work on memory the caller frees afterwards. The first interruption is raised once all
+    have ended."""
+    pending: BaseException | None = None
+    for t in threads:
+        if t.ident is None:         # never started (start_all failed before it)
+            continue
+        while True:
+            try:
+                t.join()
+                break
+            except BaseException as e:
+                pending = pending or e
+    if pending is not None:
+        raise pending
+
+
+def on_threads(fn: Callable[[int], object], parts: int, name: str = "pageowner-fast") -> None:
+    """fn(k) for k in 1..parts-1, each on a thread of its own, and fn(0) on this one; returns
+    (or raises fn(0)'s error, or an interruption) once every thread has ended."""
+    helpers = [threading.Thread(target=fn, args=(k,), name=f"{name} {k}") for k in range(1, parts)]
+    try:
+        start_all(helpers)
+        fn(0)
+    finally:
+        join_all(helpers)

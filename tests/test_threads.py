@@ -1,0 +1,119 @@
+"""Threads that use their caller's memory are all joined before the caller goes on, even
+when Ctrl-C lands while they are being started (a review found helpers of the argsort and
+of the output writer left running on freed memory: a segfault, and pwrites into a closed
+file); and --threads caps the sort's threads too."""
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from pageowner_fast import _textwrite, _threads, pipeline
+from pageowner_fast.sortcull import SortOptions
+
+from conftest import block, run_subprocess
+
+_scan = pytest.importorskip("pageowner_fast._scan")
+
+
+def ours_alive():
+    return [t.name for t in threading.enumerate() if t.name.startswith("pageowner-fast")]
+
+
+@pytest.fixture
+def sigint_on_first_start(monkeypatch):
+    """Thread.start that sends this process a SIGINT just after the first thread started
+    (as a Ctrl-C in that instant would)."""
+    real = threading.Thread.start
+    sent = []
+
+    def start(self):
+        real(self)
+        if not sent:
+            sent.append(self.name)
+            os.kill(os.getpid(), signal.SIGINT)
+    monkeypatch.setattr(threading.Thread, "start", start)
+    return sent
+
+
+def test_on_threads_runs_every_part_and_joins():
+    seen = []
+    _threads.on_threads(lambda k: (time.sleep(0.01 * k), seen.append(k)), 4)
+    assert sorted(seen) == [0, 1, 2, 3]
+    assert ours_alive() == []
+
+
+def test_interrupted_while_starting_every_started_thread_is_joined(sigint_on_first_start):
+    done = []
+
+    def part(k):
+        time.sleep(0.3)
+        done.append(k)
+    with pytest.raises(KeyboardInterrupt):
+        _threads.on_threads(part, 3)
+    assert sigint_on_first_start            # the interruption really came
+    assert ours_alive() == []               # ... and no helper outlived the call
+    assert {1, 2} <= set(done)              # the signal was held until both had started
+
+
+def test_argsort_interrupted_while_starting(sigint_on_first_start):
+    keys = np.random.default_rng(1).integers(0, 2**63, 2_000_000, dtype=np.uint64)
+    with pytest.raises(KeyboardInterrupt):
+        _scan.argsort_u64(keys, threads=3)
+    assert sigint_on_first_start
+    assert ours_alive() == []
+
+
+def test_parts_writer_interrupted_while_starting(sigint_on_first_start):
+    class Slow:                             # records that take a while to write
+        def __len__(self):
+            return 300
+
+        def size(self, lo, hi):
+            return hi - lo
+
+        def fill(self, buf, lo, hi, target):
+            time.sleep(0.001)
+            buf[0:1] = b"x"
+            return 1, lo + 1, 0
+    calls = []
+    with pytest.raises(KeyboardInterrupt):
+        _textwrite.pwrite_records(lambda v, at: calls.append(at), 0, Slow(), 3)
+    n = len(calls)
+    time.sleep(0.05)
+    assert ours_alive() == [] and len(calls) == n       # nothing writes after the return
+    assert n < 300                                      # the parts were told to stop
+
+
+def test_threads_limit_caps_the_sort(monkeypatch, tmp_path):
+    seen = []
+    real = _scan.argsort_u64
+
+    def spy(keys, threads=1):
+        seen.append(threads)
+        return real(keys, threads)
+    monkeypatch.setattr(_scan, "argsort_u64", spy)
+    src = tmp_path / "in.txt"
+    src.write_bytes(b"".join(block(ts=70_000 - i, pid=i % 50) for i in range(70_000)))
+    for threads, want in ((1, 1), (None, _threads.usable_cpus())):
+        seen.clear()
+        pipeline.run(src, tmp_path / "out.txt", SortOptions(sort=[("alloc_ts", 1)]), threads=threads,
+                     report=lambda m: None)
+        assert seen and set(seen) == {want}
+
+
+def test_many_records_to_a_pipe_are_written_in_order(tmp_path):
+    """Past PARTS_MIN_RECORDS the output goes in parts only to a file that can be written
+    at positions; standard output (a pipe here) gets the same bytes in order."""
+    from pageowner_fast import compat
+    n = compat.PARTS_MIN_RECORDS + 5_000
+    src = tmp_path / "in.txt"
+    src.write_bytes(b"".join(block(ts=i, pid=i % 97) for i in range(n)))
+    to_file = run_subprocess(["sort", "-a", "--threads", "2", src, tmp_path / "out.txt"])
+    to_pipe = run_subprocess(["sort", "-a", "--threads", "2", src, "-"])
+    assert to_file.returncode == 0 and to_pipe.returncode == 0, to_pipe.stderr
+    want = (tmp_path / "out.txt").read_bytes()
+    assert want.count(b" times, ") == n
+    assert to_pipe.stdout == want
