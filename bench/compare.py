@@ -461,7 +461,28 @@ def run_compare(args) -> int:
 def machine() -> dict:
     import platform
     return {"cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine(),
-            "date": time.strftime("%Y-%m-%d %H:%M:%S"), "free_page_reporting": page_reporting()}
+            "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "free_page_reporting": page_reporting()}
+
+
+def cpu_model() -> str | None:
+    """The CPU's model name and its widest vector extension (a VM may be moved to other
+    hardware between rounds: results are comparable only on the same)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform_processor()
+    name = next((ln.split(":", 1)[1].strip() for ln in info.splitlines()
+                 if ln.startswith("model name")), "?")
+    flags = next((ln.split(":", 1)[1].split() for ln in info.splitlines()
+                  if ln.startswith("flags")), [])
+    vec = next((f for f in ("avx512f", "avx2", "sse4_2") if f in flags), None)
+    return f"{name} ({vec})" if vec else name
+
+
+def platform_processor() -> str | None:
+    import platform
+    return platform.processor() or None
 
 
 def _median_ok(runs: list[Run], key) -> float | None:
