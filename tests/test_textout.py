@@ -261,3 +261,43 @@ def test_more_parts_than_records():
     rec = _many(2)
     assert parts_writer(*rec, parts=8)[0] == python_writer(*rec)
     assert parts_writer(*_many(0), parts=4) == (b"", 0)
+
+
+class _FakeRecords:
+    """Records of one byte each, whose fill fails at record `bad` (an error found only while
+    a helper thread makes its part), or whose size() counts `extra` bytes too many."""
+
+    def __init__(self, n, bad=None, extra=0):
+        self.n, self.bad, self.extra = n, bad, extra
+
+    def __len__(self):
+        return self.n
+
+    def size(self, lo, hi):
+        return hi - lo + self.extra
+
+    def fill(self, buf, lo, hi, target):
+        if self.bad is not None and lo <= self.bad < hi:
+            raise ValueError(f"record {self.bad}: broken")
+        k = min(hi - lo, target)
+        buf[:k] = b"x" * k
+        return k, lo + k, 0
+
+
+def test_an_error_while_a_helper_makes_its_part():
+    """A record that fails only when its part is made (not when sizes are counted), in the
+    last part: that error is raised, every thread has ended."""
+    import threading
+    before = threading.active_count()
+    written = []
+    with pytest.raises(ValueError, match="record 2990: broken"):
+        _textwrite.pwrite_records(lambda mv, pos: written.append(pos), 0,
+                                  _FakeRecords(3000, bad=2990), 3, chunk=10)
+    assert threading.active_count() == before
+    assert max(written) < 3000
+
+
+def test_a_part_shorter_than_counted_is_an_internal_error():
+    with pytest.raises(RuntimeError, match=r"internal error: part \d of the output wrote 1000 "
+                                           "bytes, 1001 counted"):
+        _textwrite.pwrite_records(lambda mv, pos: None, 0, _FakeRecords(3000, extra=1), 3)
