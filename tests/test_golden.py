@@ -70,3 +70,32 @@ def test_output_in_parts_same_output(case, tmp_path, monkeypatch, capsys):
                          capsys=capsys)
     assert rc == 0, err
     assert out.read_bytes() == read_expected(case["expected_path"])
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['kind']}/{c['id']}" for c in CASES])
+def test_prefetched_scan_same_output(case, tmp_path, plain_input, monkeypatch, capsys):
+    """The scan started before the sort command is imported (cli/_early.py), forced on every
+    case however small: where the command line is one it reads, the scan is started, taken
+    over by the command (not wasted: same file, same mode) and the output is the same."""
+    from pageowner_fast import _engine
+    monkeypatch.setattr(_engine, "PREFETCH_MIN_BYTES", 0)
+    started, taken = [], []
+    real_prefetch, real_take = _engine.prefetch, _engine._take_prefetch
+    monkeypatch.setattr(_engine, "prefetch", lambda *a, **k: started.append(real_prefetch(*a, **k))
+                        or started[-1])
+    monkeypatch.setattr(_engine, "_take_prefetch", lambda *a: taken.append(real_take(*a))
+                        or taken[-1])
+    out = tmp_path / "out.txt"
+    rc, _, err = run_cli(["sort", *case["args"], plain_input(case["input_path"]), out],
+                         capsys=capsys)
+    assert rc == 0, err
+    assert out.read_bytes() == read_expected(case["expected_path"])
+    assert _engine._prefetched == []
+    plain = all(a in ("-a", "-m", "-n", "-p", "-P", "-s", "-t", "-M")
+                or a.startswith(("--cull=", "--sort=")) for a in case["args"])
+    nonempty = plain_input(case["input_path"]).stat().st_size > 0
+    if plain and nonempty and len({a for a in case["args"] if not a.startswith("--")}) <= 1:
+        assert started == [True], case["args"]
+        assert len(taken) == 1 and taken[0] is not None
+    if started == [True]:
+        assert taken and taken[0] is not None

@@ -117,3 +117,47 @@ def test_many_records_to_a_pipe_are_written_in_order(tmp_path):
     want = (tmp_path / "out.txt").read_bytes()
     assert want.count(b" times, ") == n
     assert to_pipe.stdout == want
+
+
+def test_a_prefetched_scan_is_taken_only_when_it_is_the_same(tmp_path, monkeypatch):
+    """_engine.prefetch (the command line's head start): a scan asked with other arguments,
+    or of a file changed meanwhile, does not take it; it is waited for and dropped, and
+    the result is the file's as it is now."""
+    from pageowner_fast import _engine, dump
+    monkeypatch.setattr(_engine, "PREFETCH_MIN_BYTES", 0)
+    src = tmp_path / "in.txt"
+    src.write_bytes(b"".join(block(pid=i % 7, ts=i) for i in range(2000)))
+    want = dump.load(src)
+    assert _engine.prefetch(str(src), strip_ts=True, aggregate=True, threads=2)
+    assert not _engine.prefetch(str(src), strip_ts=True, aggregate=True)   # one at a time
+    got = dump.load(src, threads=1)                      # other threads: not taken
+    assert _engine._prefetched == [] and ours_alive() == []
+    assert got.nblocks == want.nblocks == 2000
+    assert _engine.prefetch(str(src), strip_ts=True, aggregate=True, threads=2)
+    src.write_bytes(b"".join(block(pid=i % 7, ts=i) for i in range(1000)))
+    os.utime(src, ns=(1, 1))
+    assert dump.load(src, threads=2).nblocks == 1000      # the file changed: not taken
+    assert _engine._prefetched == [] and ours_alive() == []
+
+
+def test_prefetch_gives_up_quietly(tmp_path, monkeypatch):
+    """No scan starts for what cannot be mapped or is not worth it; nothing is opened that
+    would block (a FIFO) or be read for its data (a compressed file)."""
+    import gzip
+    from pageowner_fast import _engine
+    monkeypatch.setattr(_engine, "PREFETCH_MIN_BYTES", 0)
+    data = block() * 10
+    (tmp_path / "in.gz").write_bytes(gzip.compress(data))
+    (tmp_path / "empty").write_bytes(b"")
+    kw = dict(strip_ts=True, aggregate=True)
+    assert not _engine.prefetch(str(tmp_path / "in.gz"), **kw)
+    assert not _engine.prefetch(str(tmp_path / "empty"), **kw)
+    assert not _engine.prefetch(str(tmp_path / "missing"), **kw)
+    assert not _engine.prefetch(str(tmp_path), **kw)
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "fifo")
+        assert not _engine.prefetch(str(tmp_path / "fifo"), **kw)      # returns, never blocks
+    monkeypatch.setattr(_engine, "PREFETCH_MIN_BYTES", 1 << 20)
+    (tmp_path / "small").write_bytes(data)
+    assert not _engine.prefetch(str(tmp_path / "small"), **kw)
+    assert _engine._prefetched == []

@@ -5,6 +5,7 @@ msgpack). Everything else is an argument: `scan(..., threads=N)`.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import io
@@ -15,7 +16,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
-from ._source import READ_ERRORS, describe, read_error
+from ._source import READ_ERRORS, compressed, describe, read_error
 from ._threads import usable_cpus
 from .exceptions import UsageError
 
@@ -113,6 +114,12 @@ def scan(f: IO[bytes], *, strip_ts: bool, progress: Progress | None = None,
 def _scan_mapped(fd: int, strip_ts: bool, progress: Progress | None, aggregate: bool,
                  threads: int | None, fold_key: frozenset[str]) -> ScanResult | None:
     """Scan a mapping of the file; None when it cannot be mapped or holds CR bytes."""
+    job = _take_prefetch(fd, strip_ts, aggregate, threads, fold_key)
+    if job is not None:
+        try:
+            return job.finish(progress)
+        finally:
+            _close_prefetch(job)
     try:
         mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError):
@@ -126,3 +133,100 @@ def _scan_mapped(fd: int, strip_ts: bool, progress: Progress | None, aggregate: 
     finally:
         with contextlib.suppress(BufferError):
             mm.close()
+
+
+# --- the command line's head start ------------------------------------------------------------
+# `pageowner-fast sort` on a large plain file starts scanning it (cli/_early.py) before the rest
+# of the program -- NumPy above all, ~50 ms -- is imported: the scan's threads run (nogil)
+# while the main thread imports. `scan` takes that scan over when it asks the same of the
+# same file; anything else waits for it to end and drops it.
+
+PREFETCH_MIN_BYTES = 32 << 20
+_prefetched: list[tuple[tuple[int, int, int, int], Any]] = []    # (file, MappedScan)
+
+
+def _file_key(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def prefetch(path: str, *, strip_ts: bool, aggregate: bool, fold_key: Iterable[str] = (),
+             threads: int | None = None) -> bool:
+    """Start scanning the file `path` on threads now, as `scan(open(path, "rb"), ...)` with
+    these arguments would; True if it started (the compiled engine, an uncompressed
+    regular file of PREFETCH_MIN_BYTES or more, nothing prefetched yet). Any problem is
+    left for `scan` to meet and report: this only ever gives up."""
+    if _scan_mod is None or _prefetched or not hasattr(os, "pread"):
+        return False
+    try:
+        # stat first: opening a FIFO or a device would block, or take its data
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError, TypeError):
+        return False
+    mm = None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size < max(PREFETCH_MIN_BYTES, 1):
+            raise ValueError("not worth it")
+        if compressed(os.pread(fd, 8, 0)):
+            raise ValueError("compressed")
+        mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        with contextlib.suppress(AttributeError, OSError):
+            mm.madvise(mmap.MADV_SEQUENTIAL)
+        key = frozenset(fold_key) if aggregate and strip_ts else frozenset()
+        job = _scan_mod.MappedScan(mm, strip_ts=strip_ts, aggregate=aggregate,
+                                   threads=check_threads(threads) or default_threads(st.st_size),
+                                   release=True, fold_key=key)
+        job.fd = fd
+        job.start()
+    except (OSError, ValueError, UsageError):
+        if mm is not None:
+            mm.close()
+        os.close(fd)
+        return False
+    if not getattr(prefetch, "_atexit", False):
+        atexit.register(drop_prefetch)
+        prefetch._atexit = True      # type: ignore[attr-defined]
+    _prefetched.append((_file_key(st), job))
+    return True
+
+
+def _take_prefetch(fd: int, strip_ts: bool, aggregate: bool, threads: int | None,
+                   fold_key: frozenset[str]) -> Any:
+    """The prefetched scan, if it is of this file and asked what `scan` asks now."""
+    if not _prefetched:
+        return None
+    fkey, job = _prefetched[0]
+    try:
+        st = os.fstat(fd)
+        want = (bool(strip_ts), bool(aggregate), max(1, min(threads or default_threads(st.st_size), 64)),
+                _scan_mod.fold_key_mask(fold_key))
+        same = _file_key(st) == fkey and job.params == want
+    except (OSError, ValueError):
+        same = False
+    if not same:
+        drop_prefetch()
+        return None
+    _prefetched.clear()
+    return job
+
+
+def _close_prefetch(job: Any) -> None:
+    """Close the mapping and the file of a prefetched scan whose threads have ended."""
+    mm, job.mm = job.mm, None
+    if mm is not None:
+        with contextlib.suppress(BufferError):
+            mm.close()
+        with contextlib.suppress(OSError):
+            os.close(job.fd)
+
+
+def drop_prefetch() -> None:
+    """Wait for a prefetched scan nobody took, and free it."""
+    while _prefetched:
+        _, job = _prefetched.pop()
+        try:
+            job.wait()
+        finally:
+            _close_prefetch(job)

@@ -5,6 +5,14 @@ Python layer agree on one definition.
 """
 
 # Allocator bits, with the values page_owner_sort uses (sorting compares the integer).
+# page_owner_sort's key spellings for --cull and --sort (case-sensitive), and the cull keys
+KEYS = {"pid": "pid", "p": "pid", "tgid": "tgid", "tg": "tgid", "name": "name", "n": "name",
+        "stacktrace": "stacktrace", "st": "stacktrace", "txt": "txt", "T": "txt",
+        "alloc_ts": "alloc_ts", "at": "alloc_ts", "allocator": "allocator", "ator": "allocator",
+        "module": "module", "mod": "module", "free_ts": "free_ts", "ft": "free_ts",
+        "free": "free", "f": "free"}
+CULL_KEYS = frozenset({"pid", "tgid", "name", "stacktrace", "allocator", "module", "free"})
+
 ALLOC_CMA = 2
 ALLOC_SLAB = 4
 ALLOC_VMALLOC = 8

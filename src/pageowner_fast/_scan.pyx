@@ -11,20 +11,28 @@
 # Semantics are pinned by the pure-Python engine (_pyscan.py); tests compare the two.
 
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes_GET_SIZE
-from cpython.pycapsule cimport PyCapsule_New, PyCapsule_GetPointer, PyCapsule_Destructor
+from cpython.buffer cimport PyBuffer_FillInfo
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t, INT64_MAX
 
 import operator
 
-import numpy as np
-cimport numpy as cnp
-
 from ._threads import join_all, on_threads, start_all
 from .exceptions import InputError
 
-cnp.import_array()
+# NumPy, loaded on first use: this module loads without it, so that a scan can start while
+# the rest of the program is still being imported (_prefetch.py). Every def that uses `np`
+# calls _need_np() first.
+np = None
+
+
+cdef int _need_np() except -1:
+    global np
+    if np is None:
+        import numpy
+        np = numpy
+    return 0
 
 cdef enum:
     READ_CHUNK = 1048576        # bytes asked of a stream per read
@@ -127,32 +135,46 @@ cdef object _status_error(int rc):
     return RuntimeError(f"internal error in the native scanner (status {rc})")
 
 
-cdef void _capsule_free(object cap) noexcept:
-    free(PyCapsule_GetPointer(cap, NULL))
+cdef class _Owned:
+    """A malloc'd buffer that NumPy arrays use without a copy (np.frombuffer over this
+    object); freed when the last array over it is."""
+    cdef void* p
+    cdef Py_ssize_t nbytes
+
+    def __getbuffer__(self, Py_buffer* buf, int flags):
+        PyBuffer_FillInfo(buf, self, self.p, self.nbytes, 0, flags)
+
+    def __releasebuffer__(self, Py_buffer* buf):
+        pass
+
+    def __dealloc__(self):
+        free(self.p)
 
 
 cdef object _adopt(void** pp, size_t n, object dtype):
     """A NumPy array that takes over the malloc'd buffer *pp (n items; *pp is set to NULL):
-    the array owns its memory through a capsule that frees it; nothing is copied."""
-    cdef cnp.dtype dt = np.dtype(dtype)
+    the array owns its memory through an _Owned that frees it; nothing is copied."""
+    _need_np()
+    dt = np.dtype(dtype)
     cdef void* p = pp[0]
     cdef void* q
-    cdef cnp.npy_intp dims = <cnp.npy_intp>n
-    cdef cnp.ndarray arr
+    cdef _Owned own
     if p == NULL or n == 0:
         return np.empty(n, dtype=dt)
     q = realloc(p, n * dt.itemsize)   # give back the unused capacity
     if q != NULL:
         p = q
     pp[0] = NULL
-    arr = cnp.PyArray_SimpleNewFromData(1, &dims, dt.type_num, p)
-    cnp.set_array_base(arr, PyCapsule_New(p, NULL, <PyCapsule_Destructor>_capsule_free))
-    return arr
+    own = _Owned()
+    own.p = p
+    own.nbytes = <Py_ssize_t>(n * dt.itemsize)
+    return np.frombuffer(own, dtype=dt)
 
 
 cdef tuple _packed(pof_interner* t):
     """(arena as uint8, offsets as int64): value i is arena[offs[i]:offs[i+1]]. The arrays
     take over the interner's buffers (it cannot intern afterwards)."""
+    _need_np()
     arena = _adopt(<void**>&t.arena, t.arena_len, np.uint8)
     offs = _adopt(<void**>&t.offs, t.n + 1, np.int64)
     return arena, offs
@@ -164,6 +186,7 @@ cdef dict _templated(pof_htable* t):
     put in at that place (edn[i] < 0: none); "packer" makes all the texts at once
     (templated_packed). A folded scan's (free_ts slots) are in text order; -a's are not
     (the caller says so with "text_order": False)."""
+    _need_np()
     return {"packer": templated_packed,
             "templates": (_adopt(<void**>&t.arena, t.offs[t.n], np.uint8),
                           _adopt(<void**>&t.offs, t.n + 1, np.int64),
@@ -334,6 +357,7 @@ cdef class Scanner:
         and the packed tables take over the C buffers. A folded scan whose header lines had
         free_ts slots, and a scan that keeps the ts digits (-a), give their headers as
         templates (see _templated)."""
+        _need_np()
         cdef pof_cols* c = &self.s.cols
         cdef size_t n
         cdef int rc = 0
@@ -468,68 +492,115 @@ def scan_mapped(mm, *, strip_ts=True, progress=None, aggregate=False, threads=2,
     Returns None if the file holds CR bytes (the caller then streams it, CRLF -> LF).
     release=True gives the pages back behind the scan (only for a file mapping: on other
     memory that would zero it)."""
-    import threading
-    import time
-    cdef const unsigned char[::1] view = mm
-    cdef Py_ssize_t size = view.shape[0]
-    cdef const unsigned char* buf = &view[0] if size else NULL
-    cdef SplitArgs sa
-    cdef Scanner sc
-    cdef int k, r
-    sa.buf = buf
-    sa.size = size
-    sa.parts = max(1, min(int(threads), 64))
-    pof_install_sigbus()
-    with nogil:
-        r = pof_guarded(_split_cb, &sa)
-    if r != 0:
-        raise _status_error(r)
-    starts = [sa.starts[k] for k in range(sa.parts)]
-    ends = starts[1:] + [size]
-    scanners = []
-    for k in range(len(starts)):
-        sc = Scanner(strip_ts, aggregate, ends[k] - starts[k], fold_key)
-        sc.s.stale_cma = sa.cma[k]
-        sc.s.stale_slab = sa.slab[k]
-        scanners.append(sc)
-    addr = <size_t>buf
-    workers = [threading.Thread(target=_scan_region,
-                                args=(scanners[k], addr + starts[k], ends[k] - starts[k],
-                                      k == len(starts) - 1, release))
-               for k in range(1, len(starts))]
-    try:
-        start_all(workers)
-        if progress is None:
-            _scan_region(scanners[0], addr, ends[0] - starts[0], len(starts) == 1, release)
-        else:
-            t = threading.Thread(target=_scan_region,
-                                 args=(scanners[0], addr, ends[0] - starts[0], len(starts) == 1,
-                                       release))
-            workers.append(t)
-            start_all([t])
-            reported = 0
-            while any(w.is_alive() for w in workers):
-                time.sleep(0.1)
-                now = sum(x.done_bytes for x in scanners)
-                progress(now - reported)
-                reported = now
-            progress(size - reported)
-    finally:
-        join_all(workers)
-    for x in scanners:
-        if x.error is not None:
-            raise x.error
-    if any(x.saw_cr for x in scanners):
-        return None
-    sc = scanners[0]
-    for k in range(1, len(scanners)):
-        if aggregate:
-            r = pof_scanner_merge(&sc.s, &(<Scanner>scanners[k]).s)
-        else:
-            r = _merge_rows(sc, scanners[k], len(scanners))
+    job = MappedScan(mm, strip_ts=strip_ts, aggregate=aggregate, threads=threads,
+                     release=release, fold_key=fold_key)
+    job.start(here=progress is None)
+    return job.finish(progress)
+
+
+class MappedScan:
+    """scan_mapped in two steps: `start()` splits the mapping and starts its parts' threads;
+    `finish()` waits for them (reporting progress), merges the parts and returns the result
+    (None when the file holds CR bytes). Between the two the caller may do anything else --
+    the command line imports the rest of the program meanwhile (_prefetch.py). `params`
+    says what was asked, so that a later caller can tell whether this scan is the one it
+    wants."""
+
+    def __init__(self, mm, *, strip_ts=True, aggregate=False, threads=2, release=False,
+                 fold_key=None):
+        self.mm = mm
+        self.params = (bool(strip_ts), bool(aggregate), max(1, min(int(threads), 64)),
+                       fold_key_mask(fold_key))
+        self.release = release
+        self.fold_key = fold_key
+        self.scanners = []
+        self.workers = []
+        self.here = False
+        self.finished = False
+
+    def start(self, here=False):
+        """Start every part's thread; with here=True part 0 is left to `finish()`, which
+        then scans it on the caller's thread."""
+        import threading
+        cdef const unsigned char[::1] view = self.mm
+        cdef Py_ssize_t size = view.shape[0]
+        cdef const unsigned char* buf = &view[0] if size else NULL
+        cdef SplitArgs sa
+        cdef Scanner sc
+        cdef int k, r
+        strip_ts, aggregate, parts, _ = self.params
+        sa.buf = buf
+        sa.size = size
+        sa.parts = parts
+        pof_install_sigbus()
+        with nogil:
+            r = pof_guarded(_split_cb, &sa)
         if r != 0:
             raise _status_error(r)
-    return sc.result()
+        starts = [sa.starts[k] for k in range(sa.parts)]
+        ends = starts[1:] + [size]
+        for k in range(len(starts)):
+            sc = Scanner(strip_ts, aggregate, ends[k] - starts[k], self.fold_key)
+            sc.s.stale_cma = sa.cma[k]
+            sc.s.stale_slab = sa.slab[k]
+            self.scanners.append(sc)
+        addr = <size_t>buf
+        self.size = size
+        self.part0 = (addr, ends[0] - starts[0], len(starts) == 1)
+        self.here = here
+        self.workers = [threading.Thread(target=_scan_region,
+                                         args=(self.scanners[k], addr + starts[k],
+                                               ends[k] - starts[k], k == len(starts) - 1,
+                                               self.release),
+                                         name=f"pageowner-fast scan {k}")
+                        for k in range(1 if here else 0, len(starts))]
+        try:
+            start_all(self.workers)
+        except BaseException:
+            self.wait()
+            raise
+
+    def wait(self):
+        """Wait for every part's thread (they read the mapping, which must outlive them)."""
+        join_all(self.workers)
+
+    def finish(self, progress=None):
+        import time
+        cdef Scanner sc
+        cdef int k, r
+        if self.finished:
+            raise RuntimeError("this scan was finished already")
+        self.finished = True
+        try:
+            if self.here:
+                addr, n, last = self.part0
+                _scan_region(self.scanners[0], addr, n, last, self.release)
+            if progress is not None:
+                reported = 0
+                while any(w.is_alive() for w in self.workers):
+                    time.sleep(0.1)
+                    now = sum(x.done_bytes for x in self.scanners)
+                    progress(now - reported)
+                    reported = now
+                progress(self.size - reported)
+        finally:
+            self.wait()
+        scanners = self.scanners
+        for x in scanners:
+            if x.error is not None:
+                raise x.error
+        if any(x.saw_cr for x in scanners):
+            return None
+        sc = scanners[0]
+        for k in range(1, len(scanners)):
+            if self.params[1]:
+                r = pof_scanner_merge(&sc.s, &(<Scanner>scanners[k]).s)
+            else:
+                r = _merge_rows(sc, scanners[k], len(scanners))
+            if r != 0:
+                raise _status_error(r)
+        self.scanners = []
+        return sc.result()
 
 
 cdef class _RowMerge:
@@ -678,6 +749,7 @@ def dedup_entries(etpl, edn, edv):
     returned as they are) when no two are equal, which a sort of a key tells: the digits'
     value plus a multiple of the template (-a: the ts values, nearly all distinct; whole
     lines have no digits, and their templates tell them apart)."""
+    _need_np()
     etpl = np.ascontiguousarray(etpl, dtype=np.int32)
     edn = np.ascontiguousarray(edn, dtype=np.int8)
     edv = np.ascontiguousarray(edv, dtype=np.uint64)
@@ -709,6 +781,7 @@ def dedup_entries(etpl, edn, edv):
 def templated_packed(const uint8_t[::1] arena, const int64_t[::1] offs, const int32_t[::1] q,
                      const int32_t[::1] etpl, const int8_t[::1] edn, const uint64_t[::1] edv):
     """The texts of a templated header table (see _templated) as (arena, offsets)."""
+    _need_np()
     cdef Py_ssize_t ne = etpl.shape[0], nt = q.shape[0], i, total = 0, w = 0, t, a, b, d, k
     cdef uint64_t v
     if offs.shape[0] != nt + 1 or edn.shape[0] != ne or edv.shape[0] != ne:
@@ -752,6 +825,7 @@ def rank_texts(const unsigned char[::1] arena, offs):
     """rank[i] = the place of text i, arena[offs[i]:offs[i+1]], among all of them in bytewise
     order (memcmp, then length: Python's order of bytes); equal texts keep index order.
     `offs` must be non-decreasing and within the arena (checked)."""
+    _need_np()
     cdef const int64_t[::1] o = np.ascontiguousarray(offs, dtype=np.int64)
     cdef Py_ssize_t n = o.shape[0] - 1
     cdef unsigned char dummy = 0
@@ -791,6 +865,7 @@ cdef class _ArgSort:
 def argsort_u64(keys, int threads=1):
     """The stable order of a uint64 array (a radix sort: linear, unlike NumPy's stable
     argsort of 64-bit integers); many keys are sorted in buckets on `threads` threads."""
+    _need_np()
     cdef _ArgSort s = _ArgSort()
     s.keys = np.ascontiguousarray(keys, dtype=np.uint64)
     cdef const uint64_t[::1] k = s.keys
@@ -817,6 +892,7 @@ def group_u64(keys, const int64_t[::1] count, const int64_t[::1] pages):
     row of each group, sum of count, sum of pages), or None when a page sum would pass
     2**63-1 (the caller then sums exactly). Only the sort's indices are kept meanwhile
     (32-bit), no permuted copies of the columns."""
+    _need_np()
     cdef const uint64_t[::1] k = np.ascontiguousarray(keys, dtype=np.uint64)
     cdef Py_ssize_t n = k.shape[0], i, g = 0, j
     cdef uint32_t* order

@@ -29,6 +29,11 @@ _ZSTD = b"\x28\xb5\x2f\xfd"
 Source = Union[str, bytes, "os.PathLike[str]", IO[bytes]]
 
 
+def compressed(head: bytes) -> bool:
+    """Whether a file starting with `head` is read through a decompressor."""
+    return head.startswith((_GZIP, _XZ, _ZSTD))
+
+
 class CorruptCompressedData(ValueError):
     """A decompressor's own error, under one name (see `READ_ERRORS`)."""
 

@@ -23,13 +23,9 @@ from .exceptions import UsageError
 
 IntArray = npt.NDArray[np.int64]
 
-# Key spellings, exactly as page_owner_sort accepts them (case-sensitive).
-KEYS = {"pid": "pid", "p": "pid", "tgid": "tgid", "tg": "tgid", "name": "name", "n": "name",
-        "stacktrace": "stacktrace", "st": "stacktrace", "txt": "txt", "T": "txt",
-        "alloc_ts": "alloc_ts", "at": "alloc_ts", "allocator": "allocator", "ator": "allocator",
-        "module": "module", "mod": "module", "free_ts": "free_ts", "ft": "free_ts",
-        "free": "free", "f": "free"}
-CULL_KEYS = frozenset({"pid", "tgid", "name", "stacktrace", "allocator", "module", "free"})
+# Key spellings, exactly as page_owner_sort accepts them (case-sensitive): _fields.py
+KEYS = F.KEYS
+CULL_KEYS = F.CULL_KEYS
 SORT_KEYS = frozenset({"pid", "tgid", "name", "stacktrace", "txt", "alloc_ts", "allocator",
                        "module", "free_ts", "times", "pages"})
 # The order in which cull criteria are compared, whatever order --cull listed them in.

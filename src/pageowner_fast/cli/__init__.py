@@ -21,6 +21,7 @@ from typing import TextIO
 if "numpy" not in sys.modules:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+from .. import _engine
 from .._version import __version__
 from ..exceptions import PageOwnerError
 from ._base import PROG, say
@@ -90,6 +91,9 @@ def _main(argv: list[str]) -> int:
         say(f"error: unknown command {cmd!r} (`{PROG} --help` lists the commands)")
         return 1
     try:
+        if cmd == "sort":
+            from ._early import prefetch_sort
+            prefetch_sort(rest)     # its input's scan starts while the command is imported
         return int(importlib.import_module(f"{__name__}.{cmd}").main(rest))
     except PageOwnerError as e:
         say("error: " + " ".join(str(e).splitlines()))
@@ -110,6 +114,8 @@ def _main(argv: list[str]) -> int:
     except MemoryError:
         say("error: out of memory")
         return 2
+    finally:
+        _engine.drop_prefetch()     # a started scan the command did not take
 
 
 def run() -> None:
