@@ -252,9 +252,9 @@ def test_parts_run_on_threads_of_their_own():
     seen = set()
 
     def pwrite(mv, pos):
-        seen.add(threading.get_ident())
+        seen.add(threading.current_thread())    # not the ident: an ended thread's is reused
     _textwrite.pwrite_records(pwrite, 0, text_records(*rec), 3, chunk=1000)
-    assert len(seen) == 3 and threading.get_ident() in seen
+    assert len(seen) == 3 and threading.current_thread() in seen
 
 
 def test_more_parts_than_records():
