@@ -161,3 +161,20 @@ def test_prefetch_gives_up_quietly(tmp_path, monkeypatch):
     (tmp_path / "small").write_bytes(data)
     assert not _engine.prefetch(str(tmp_path / "small"), **kw)
     assert _engine._prefetched == []
+
+
+def test_an_error_after_the_head_start_drops_the_scan(tmp_path, monkeypatch, capsys):
+    """`sort` whose output cannot be made, after its input's scan was started: the usual
+    one-line error and exit code, and the scan is waited for and dropped."""
+    from pageowner_fast import _engine
+    from conftest import run_cli
+    monkeypatch.setattr(_engine, "PREFETCH_MIN_BYTES", 0)
+    started = []
+    real = _engine.prefetch
+    monkeypatch.setattr(_engine, "prefetch", lambda *a, **k: started.append(real(*a, **k)) or started[-1])
+    src = tmp_path / "in.txt"
+    src.write_bytes(b"".join(block(pid=i % 7, ts=i) for i in range(3000)))
+    rc, _, err = run_cli(["sort", "-m", src, tmp_path / "no" / "such" / "out.txt"], capsys=capsys)
+    assert started == [True]
+    assert rc != 0 and "does not exist" in err and "Traceback" not in err
+    assert _engine._prefetched == [] and ours_alive() == []

@@ -115,7 +115,12 @@ def _main(argv: list[str]) -> int:
         say("error: out of memory")
         return 2
     finally:
-        _engine.drop_prefetch()     # a started scan the command did not take
+        # a started scan the command did not take (its threads all joined, even when a
+        # second Ctrl-C comes meanwhile: that one is not raised again)
+        try:
+            _engine.drop_prefetch()
+        except KeyboardInterrupt:
+            pass
 
 
 def run() -> None:
