@@ -13,7 +13,7 @@ import pytest
 from pageowner_fast import _textwrite, _threads, pipeline
 from pageowner_fast.sortcull import SortOptions
 
-from conftest import block, run_subprocess
+from conftest import block, run_cli, run_subprocess
 
 _scan = pytest.importorskip("pageowner_fast._scan")
 
@@ -167,7 +167,6 @@ def test_an_error_after_the_head_start_drops_the_scan(tmp_path, monkeypatch, cap
     """`sort` whose output cannot be made, after its input's scan was started: the usual
     one-line error and exit code, and the scan is waited for and dropped."""
     from pageowner_fast import _engine
-    from conftest import run_cli
     monkeypatch.setattr(_engine, "PREFETCH_MIN_BYTES", 0)
     started = []
     real = _engine.prefetch
