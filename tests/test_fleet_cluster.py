@@ -191,8 +191,9 @@ def test_a_worker_killed_mid_ingest_loses_and_duplicates_nothing(lab, cluster, t
         assert victim.wait(timeout=30) == -signal.SIGKILL    # gone, and its end of the FIFO
         with contextlib.suppress(OSError):
             os.close(fd)
-        # the retry, on the worker left: the whole dump this time
-        fd = _serve_fifo(fifo, data, len(data), deadline)
+        # the retry, on the worker left: the whole dump this time (a deadline of its own:
+        # noticing the lost worker can take a while on a loaded machine)
+        fd = _serve_fifo(fifo, data, len(data), time.monotonic() + TIMEOUT)
         assert fd >= 0
         os.close(fd)
         out, err = ingest.communicate(timeout=TIMEOUT)
