@@ -14,7 +14,6 @@ from pageowner_fast import _textwrite, _threads, pipeline
 from pageowner_fast.sortcull import SortOptions
 
 from conftest import block, run_cli, run_subprocess
-
 _scan = pytest.importorskip("pageowner_fast._scan")
 
 
@@ -177,3 +176,65 @@ def test_an_error_after_the_head_start_drops_the_scan(tmp_path, monkeypatch, cap
     assert started == [True]
     assert rc != 0 and "does not exist" in err and "Traceback" not in err
     assert _engine._prefetched == [] and ours_alive() == []
+
+
+def test_an_interrupted_join_still_waits_for_the_thread():
+    """Ctrl-C while join_all waits: on Python 3.10-3.12 the interrupted Thread.join marks a
+    thread that still runs as ended, and a second join returns at once (a review saw the
+    scan's mapping freed under its threads that way: a segfault). join_all returns (with the
+    interruption) only once the thread's work has ended, and tells the caller meanwhile."""
+    done, told = [], []
+
+    def part(k):
+        time.sleep(0.5)
+        done.append(k)
+    workers = [_threads.Worker(target=part, args=(1,), name="pageowner-fast test 1")]
+    main = threading.main_thread().ident
+    timer = threading.Timer(0.1, signal.pthread_kill, (main, signal.SIGINT))
+    _threads.start_all(workers)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        _threads.join_all(workers, on_interrupt=lambda: told.append(1))
+    timer.join()
+    assert done == [1]                      # its work had ended when join_all returned
+    assert told == [1]
+
+
+def test_early_sort_line_refuses_what_the_command_refuses(tmp_path, monkeypatch, capsys):
+    """cli/_early.py starts no scan for a command line the sort command will refuse (an
+    unknown sort key, a --threads value that is no ASCII number), so the error comes at
+    once; '-' as the output is fine. The command's error is one line, no traceback."""
+    from pageowner_fast import _engine
+    from pageowner_fast.cli._early import prefetch_sort
+    monkeypatch.setattr(_engine, "PREFETCH_MIN_BYTES", 0)
+    src = tmp_path / "in.txt"
+    src.write_bytes(b"".join(block(pid=i % 7, ts=i) for i in range(500)))
+    for bad in (["--sort=bogus"], ["--sort", "pid,+nope"], ["--sort=--pid"],
+                ["--threads", "\u00b2"], ["--threads=0"], ["--threads", "65"]):
+        assert not prefetch_sort([*bad, str(src), "out.txt"]), bad
+        assert _engine._prefetched == []
+        rc, _, err = run_cli(["sort", *bad, src, tmp_path / "out.txt"], capsys=capsys)
+        assert rc != 0 and err.count("\n") <= 2 and "Traceback" not in err, (bad, err)
+    assert not prefetch_sort([str(src), "-", "x"]) and not prefetch_sort(["-", "out.txt"])
+    assert prefetch_sort(["--sort=-pid,tg", str(src), "-"])
+    assert _engine._prefetched[0][1].params[:3] == (True, True, _engine.default_threads(src.stat().st_size))
+    _engine.drop_prefetch()
+    assert _engine._prefetched == [] and ours_alive() == []
+
+
+def test_prefetch_gives_up_on_any_error_and_closes_what_it_opened(tmp_path, monkeypatch):
+    """An unexpected error while the head start starts (here a RuntimeError from the scan's
+    start) is left for the command to meet: nothing is left open or on record."""
+    from pageowner_fast import _engine
+    monkeypatch.setattr(_engine, "PREFETCH_MIN_BYTES", 0)
+    src = tmp_path / "in.txt"
+    src.write_bytes(block() * 100)
+
+    def boom(self, here=False):
+        raise RuntimeError("no threads today")
+    monkeypatch.setattr(_scan.MappedScan, "start", boom)
+    fds = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    assert not _engine.prefetch(str(src), strip_ts=True, aggregate=True)
+    assert _engine._prefetched == []
+    if fds is not None:
+        assert len(os.listdir("/proc/self/fd")) == fds

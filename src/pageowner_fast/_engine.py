@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
+from . import _threads
 from ._source import READ_ERRORS, compressed, describe, read_error
 from ._threads import usable_cpus
 from .exceptions import UsageError
@@ -154,17 +155,25 @@ def prefetch(path: str, *, strip_ts: bool, aggregate: bool, fold_key: Iterable[s
     """Start scanning the file `path` on threads now, as `scan(open(path, "rb"), ...)` with
     these arguments would; True if it started (the compiled engine, an uncompressed
     regular file of PREFETCH_MIN_BYTES or more, nothing prefetched yet). Any problem is
-    left for `scan` to meet and report: this only ever gives up."""
+    left for `scan` to meet and report: this only ever gives up. Ctrl-C is held meanwhile
+    (a few milliseconds), so a started scan is always on record for `drop_prefetch`."""
     if _scan_mod is None or _prefetched or not hasattr(os, "pread"):
         return False
+    with _threads.signals_held():
+        return _prefetch(path, strip_ts, aggregate, fold_key, threads)
+
+
+def _prefetch(path: str, strip_ts: bool, aggregate: bool, fold_key: Iterable[str],
+              threads: int | None) -> bool:
     try:
         # stat first: opening a FIFO or a device would block, or take its data
-        if not stat.S_ISREG(os.stat(path).st_mode):
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size < max(PREFETCH_MIN_BYTES, 1):
             return False
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
     except (OSError, ValueError, TypeError):
         return False
-    mm = None
+    job = mm = None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_size < max(PREFETCH_MIN_BYTES, 1):
@@ -179,22 +188,26 @@ def prefetch(path: str, *, strip_ts: bool, aggregate: bool, fold_key: Iterable[s
                                    threads=check_threads(threads) or default_threads(st.st_size),
                                    release=True, fold_key=key)
         job.fd = fd
+        _prefetched.append((_file_key(st), job))    # on record before any thread starts
         job.start()
-    except (OSError, ValueError, UsageError):
-        if mm is not None:
-            mm.close()
-        os.close(fd)
+    except Exception:       # whatever it is, `scan` meets it again and reports it
+        if job is not None:
+            _close_prefetch(job)
+        else:
+            if mm is not None:
+                mm.close()
+            os.close(fd)
         return False
     if not getattr(prefetch, "_atexit", False):
         atexit.register(drop_prefetch)
         prefetch._atexit = True      # type: ignore[attr-defined]
-    _prefetched.append((_file_key(st), job))
     return True
 
 
 def _take_prefetch(fd: int, strip_ts: bool, aggregate: bool, threads: int | None,
                    fold_key: frozenset[str]) -> Any:
-    """The prefetched scan, if it is of this file and asked what `scan` asks now."""
+    """The prefetched scan, if it is of this file and asked what `scan` asks now. It stays on
+    record until `_close_prefetch` has seen its threads end."""
     if not _prefetched:
         return None
     fkey, job = _prefetched[0]
@@ -208,25 +221,27 @@ def _take_prefetch(fd: int, strip_ts: bool, aggregate: bool, threads: int | None
     if not same:
         drop_prefetch()
         return None
-    _prefetched.clear()
     return job
 
 
 def _close_prefetch(job: Any) -> None:
-    """Close the mapping and the file of a prefetched scan whose threads have ended."""
-    mm, job.mm = job.mm, None
-    if mm is not None:
-        with contextlib.suppress(BufferError):
-            mm.close()
-        with contextlib.suppress(OSError):
-            os.close(job.fd)
+    """Wait for a prefetched scan's threads, close its mapping and its file, and take it off
+    the record -- only once no thread of it runs: dropping the last reference to the scan
+    frees the mapping and the buffers they work in."""
+    try:
+        job.wait()
+    finally:
+        if all(w.finished or w.ident is None for w in job.workers):
+            mm, job.mm = job.mm, None
+            if mm is not None:
+                with contextlib.suppress(BufferError):
+                    mm.close()
+                with contextlib.suppress(OSError):
+                    os.close(job.fd)
+            _prefetched[:] = [p for p in _prefetched if p[1] is not job]
 
 
 def drop_prefetch() -> None:
     """Wait for a prefetched scan nobody took, and free it."""
     while _prefetched:
-        _, job = _prefetched.pop()
-        try:
-            job.wait()
-        finally:
-            _close_prefetch(job)
+        _close_prefetch(_prefetched[-1][1])

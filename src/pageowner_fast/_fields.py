@@ -12,6 +12,8 @@ KEYS = {"pid": "pid", "p": "pid", "tgid": "tgid", "tg": "tgid", "name": "name", 
         "module": "module", "mod": "module", "free_ts": "free_ts", "ft": "free_ts",
         "free": "free", "f": "free"}
 CULL_KEYS = frozenset({"pid", "tgid", "name", "stacktrace", "allocator", "module", "free"})
+SORT_KEYS = frozenset({"pid", "tgid", "name", "stacktrace", "txt", "alloc_ts", "allocator",
+                       "module", "free_ts", "times", "pages"})
 
 ALLOC_CMA = 2
 ALLOC_SLAB = 4
@@ -66,13 +68,14 @@ I64_MAX = (1 << 63) - 1
 
 
 def bounded_int(digits: str | bytes, limit: int) -> int | None:
-    """The value of a run of ASCII digits, or None if it is empty or above `limit`. The length
-    is looked at first, so a number of any length is refused without converting it (Python's
-    int() refuses more than 4,300 digits with an exception)."""
+    """The value of a run of ASCII digits, or None if it is empty, holds anything else (a
+    digit of another script, such as "²", which str.isdigit() accepts and int() refuses) or
+    is above `limit`. The length is looked at first, so a number of any length is refused
+    without converting it (Python's int() refuses more than 4,300 digits with an exception)."""
     if isinstance(digits, bytes):
         digits = digits.decode("ascii", "replace")
     d = digits.lstrip("0")
-    if not digits or len(d) > len(str(limit)):
+    if not (digits.isascii() and digits.isdigit()) or len(d) > len(str(limit)):
         return None
     v = int(d) if d else 0
     return v if v <= limit else None

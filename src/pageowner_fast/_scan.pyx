@@ -18,7 +18,7 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t, INT64_MA
 
 import operator
 
-from ._threads import join_all, on_threads, start_all
+from ._threads import Worker, join_all, on_threads, start_all
 from .exceptions import InputError
 
 # NumPy, loaded on first use: this module loads without it, so that a scan can start while
@@ -494,8 +494,11 @@ def scan_mapped(mm, *, strip_ts=True, progress=None, aggregate=False, threads=2,
     memory that would zero it)."""
     job = MappedScan(mm, strip_ts=strip_ts, aggregate=aggregate, threads=threads,
                      release=release, fold_key=fold_key)
-    job.start(here=progress is None)
-    return job.finish(progress)
+    try:
+        job.start(here=progress is None)
+        return job.finish(progress)
+    finally:
+        job.wait()          # a Ctrl-C between the two must not free the mapping under them
 
 
 class MappedScan:
@@ -521,7 +524,6 @@ class MappedScan:
     def start(self, here=False):
         """Start every part's thread; with here=True part 0 is left to `finish()`, which
         then scans it on the caller's thread."""
-        import threading
         cdef const unsigned char[::1] view = self.mm
         cdef Py_ssize_t size = view.shape[0]
         cdef const unsigned char* buf = &view[0] if size else NULL
@@ -548,11 +550,11 @@ class MappedScan:
         self.size = size
         self.part0 = (addr, ends[0] - starts[0], len(starts) == 1)
         self.here = here
-        self.workers = [threading.Thread(target=_scan_region,
-                                         args=(self.scanners[k], addr + starts[k],
-                                               ends[k] - starts[k], k == len(starts) - 1,
-                                               self.release),
-                                         name=f"pageowner-fast scan {k}")
+        self.workers = [Worker(target=_scan_region,
+                               args=(self.scanners[k], addr + starts[k],
+                                     ends[k] - starts[k], k == len(starts) - 1,
+                                     self.release),
+                               name=f"pageowner-fast scan {k}")
                         for k in range(1 if here else 0, len(starts))]
         try:
             start_all(self.workers)

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
-from ._threads import start_all
+from ._threads import Worker, join_all, start_all
 
 T = TypeVar("T")
 
@@ -120,7 +120,7 @@ def _each_part(fn: Callable[[int], T], parts: int, stop: threading.Event | None 
             if stop is not None:
                 stop.set()
 
-    threads = [threading.Thread(target=run, args=(k,), name=f"pageowner-fast write {k}")
+    threads = [Worker(target=run, args=(k,), name=f"pageowner-fast write {k}")
                for k in range(1, parts)]
     try:
         start_all(threads)
@@ -132,18 +132,7 @@ def _each_part(fn: Callable[[int], T], parts: int, stop: threading.Event | None 
     finally:
         if stop is not None and errors[0] is not None:
             stop.set()
-        interrupted = None
-        for t in threads:
-            while t.ident is not None:  # started
-                try:
-                    t.join()
-                    break
-                except BaseException as e:      # Ctrl-C: the threads use the caller's memory
-                    interrupted = interrupted or e
-                    if stop is not None:
-                        stop.set()
-        if interrupted is not None:
-            raise interrupted
+        join_all(threads, stop.set if stop is not None else None)
     for err in errors:
         if err is not None:
             raise err

@@ -11,7 +11,9 @@ import contextvars
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 _HELD = {signal.SIGINT, signal.SIGTERM}
 _limit: contextvars.ContextVar[int | None] = contextvars.ContextVar("pageowner_fast_threads",
@@ -59,6 +61,25 @@ def signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
+class Worker(threading.Thread):
+    """A thread whose end can be waited for without `Thread.join`: on Python 3.10-3.12 a join
+    that Ctrl-C interrupts may mark a thread that still runs as ended (the interrupted join
+    releases the lock the running thread holds, and every later join returns at once), and
+    the caller would free memory the thread still reads. `finished` is set when the target
+    has returned, by the thread itself, so `join_all` can wait on it."""
+
+    def __init__(self, target: Callable[..., object], args: tuple[Any, ...] = (),
+                 name: str | None = None, daemon: bool | None = None) -> None:
+        super().__init__(target=target, args=args, name=name, daemon=daemon)
+        self.finished = False
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            self.finished = True
+
+
 def start_all(threads: Sequence[threading.Thread]) -> None:
     """Start every thread, signals held (see `signals_held`). Call it inside the ``try``
     whose ``finally`` calls `join_all` on the same threads."""
@@ -67,20 +88,30 @@ def start_all(threads: Sequence[threading.Thread]) -> None:
             t.start()
 
 
-def join_all(threads: Sequence[threading.Thread]) -> None:
-    """Join every thread that was started, even when a join is interrupted (Ctrl-C): they
-    work on memory the caller frees afterwards. The first interruption is raised once all
-    have ended."""
+def join_all(threads: Sequence[Worker], on_interrupt: Callable[[], object] | None = None) -> None:
+    """Wait for every thread that was started to end, even when Ctrl-C interrupts the wait:
+    they work on memory the caller frees afterwards. on_interrupt() is called at each
+    interruption (to ask the threads to end early); the first interruption is raised once
+    all have ended. After an interrupted join only `Worker.finished` is trusted (see
+    `Worker`): it is polled, every millisecond or so, until it is set."""
     pending: BaseException | None = None
     for t in threads:
         if t.ident is None:         # never started (start_all failed before it)
             continue
         while True:
             try:
-                t.join()
-                break
+                if pending is None:
+                    t.join()
+                    break
+                if t.finished:
+                    t.join()        # a moment: the target has returned
+                    break
+                time.sleep(0.001)
             except BaseException as e:
                 pending = pending or e
+                if on_interrupt is not None:
+                    with contextlib.suppress(BaseException):
+                        on_interrupt()
     if pending is not None:
         raise pending
 
@@ -88,7 +119,7 @@ def join_all(threads: Sequence[threading.Thread]) -> None:
 def on_threads(fn: Callable[[int], object], parts: int, name: str = "pageowner-fast") -> None:
     """fn(k) for k in 1..parts-1, each on a thread of its own, and fn(0) on this one; returns
     (or raises fn(0)'s error, or an interruption) once every thread has ended."""
-    helpers = [threading.Thread(target=fn, args=(k,), name=f"{name} {k}") for k in range(1, parts)]
+    helpers = [Worker(target=fn, args=(k,), name=f"{name} {k}") for k in range(1, parts)]
     try:
         start_all(helpers)
         fn(0)

@@ -26,8 +26,7 @@ IntArray = npt.NDArray[np.int64]
 # Key spellings, exactly as page_owner_sort accepts them (case-sensitive): _fields.py
 KEYS = F.KEYS
 CULL_KEYS = F.CULL_KEYS
-SORT_KEYS = frozenset({"pid", "tgid", "name", "stacktrace", "txt", "alloc_ts", "allocator",
-                       "module", "free_ts", "times", "pages"})
+SORT_KEYS = F.SORT_KEYS
 # The order in which cull criteria are compared, whatever order --cull listed them in.
 CULL_ORDER = ("stacktrace", "pid", "tgid", "name", "free", "module", "allocator")
 

@@ -20,7 +20,7 @@ def say(message: str) -> None:
 def parse_threads(text: str) -> int:
     """--threads N: 1 to 64 (UsageError otherwise)."""
     t = text.strip()
-    n = F.bounded_int(t, _engine.MAX_THREADS) if t.isdigit() else None
+    n = F.bounded_int(t, _engine.MAX_THREADS)
     if n is None or n < 1:
         raise UsageError(f"--threads must be a whole number from 1 to {_engine.MAX_THREADS}, "
                          f"not {text!r}")

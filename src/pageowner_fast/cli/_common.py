@@ -48,7 +48,7 @@ def count_arg(text: str) -> int:
     t = text.strip()
     if not t.lstrip("-").isdigit():
         raise argparse.ArgumentTypeError(f"not a number: {text!r}")
-    v = F.bounded_int(t, F.I64_MAX) if t.isdigit() else None
+    v = F.bounded_int(t, F.I64_MAX)
     if v is None:
         raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 2**63-1: {text!r}")
     return v

@@ -3,7 +3,8 @@ command line is read here -- without NumPy -- and the scan of its input started 
 (`_engine.prefetch`). The command then parses its arguments as always; the scan it asks for
 takes the started one over only if it is the same (same file, same mode, same threads), so
 a guess here can waste work but never change a result. Anything unusual (filters, -d, -f,
-a time window, --format, abbreviated or unknown options, '-' as input) starts nothing."""
+a time window, --format, abbreviated or unknown options, unknown keys, '-' as input)
+starts nothing."""
 from __future__ import annotations
 
 from .. import _engine
@@ -35,20 +36,24 @@ def prefetch_sort(argv: list[str]) -> bool:
                     return False
                 cull |= keys        # type: ignore[arg-type]
             elif name == "--sort":
-                first = value.split(",")[0].lstrip("+-")
-                sort_first = F.KEYS.get(first, first)
+                keys = {F.KEYS.get(k[1:] if k[:1] in ("+", "-") else k) for k in value.split(",")}
+                if not keys <= F.SORT_KEYS:
+                    return False        # the command's error, at once
+                first = value.split(",")[0]
+                sort_first = F.KEYS[first[1:] if first[:1] in ("+", "-") else first]
             else:
-                if not value.isdigit() or not 1 <= int(value) <= _engine.MAX_THREADS:
+                n = F.bounded_int(value, _engine.MAX_THREADS)
+                if not n:
                     return False
-                threads = int(value)
+                threads = n
         elif arg in _FLAGS:
             flags.add(arg)
-        elif arg == "-" or arg.startswith("-"):
+        elif arg.startswith("-") and arg != "-":
             return False
         else:
             operands.append(arg)
         i += 1
-    if len(operands) != 2 or len(flags) > 1:
+    if len(operands) != 2 or operands[0] == "-" or len(flags) > 1:
         return False
     first_key = "alloc_ts" if flags == {"-a"} else (sort_first if not flags else None)
     strip_ts = first_key != "alloc_ts"
