@@ -8,7 +8,7 @@
 #include "pof_lines.h"
 #include "pof_sort.h"
 
-#define SLICE (16 << 20)        /* a mapped region is scanned (and released) in slices */
+#define SLICE (8 << 20)         /* a mapped region is scanned (and released) in slices */
 
 
 int pof_scanner_init(pof_scanner *s, int strip_ts, int aggregate, size_t size_hint)
