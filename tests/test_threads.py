@@ -184,18 +184,24 @@ def test_an_interrupted_join_still_waits_for_the_thread():
     scan's mapping freed under its threads that way: a segfault). join_all returns (with the
     interruption) only once the thread's work has ended, and tells the caller meanwhile."""
     done, told = [], []
+    asked = threading.Event()
 
     def part(k):
-        time.sleep(0.5)
+        asked.wait(10)                      # until join_all was interrupted (and said so)
+        time.sleep(0.2)
         done.append(k)
     workers = [_threads.Worker(target=part, args=(1,), name="pageowner-fast test 1")]
     main = threading.main_thread().ident
     timer = threading.Timer(0.1, signal.pthread_kill, (main, signal.SIGINT))
     _threads.start_all(workers)
     timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        _threads.join_all(workers, on_interrupt=lambda: told.append(1))
-    timer.join()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _threads.join_all(workers, on_interrupt=lambda: (told.append(1), asked.set()))
+    finally:
+        timer.cancel()
+        asked.set()
+        workers[0].join()
     assert done == [1]                      # its work had ended when join_all returned
     assert told == [1]
 

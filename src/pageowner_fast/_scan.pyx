@@ -579,7 +579,7 @@ class MappedScan:
                 _scan_region(self.scanners[0], addr, n, last, self.release)
             if progress is not None:
                 reported = 0
-                while any(w.is_alive() for w in self.workers):
+                while not all(w.finished for w in self.workers):
                     time.sleep(0.1)
                     now = sum(x.done_bytes for x in self.scanners)
                     progress(now - reported)

@@ -130,9 +130,11 @@ def _each_part(fn: Callable[[int], T], parts: int, stop: threading.Event | None 
             stop.set()
         raise
     finally:
-        if stop is not None and errors[0] is not None:
-            stop.set()
-        join_all(threads, stop.set if stop is not None else None)
+        try:
+            if stop is not None and errors[0] is not None:
+                stop.set()
+        finally:
+            join_all(threads, stop.set if stop is not None else None)
     for err in errors:
         if err is not None:
             raise err

@@ -102,7 +102,10 @@ def join_all(threads: Sequence[Worker], on_interrupt: Callable[[], object] | Non
             try:
                 if pending is None:
                     t.join()
-                    break
+                    if t.finished:  # (a join, or is_alive(), interrupted before may
+                        break       # have marked a running thread as ended)
+                    time.sleep(0.001)
+                    continue
                 if t.finished:
                     t.join()        # a moment: the target has returned
                     break
