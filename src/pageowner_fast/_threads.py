@@ -92,24 +92,18 @@ def join_all(threads: Sequence[Worker], on_interrupt: Callable[[], object] | Non
     """Wait for every thread that was started to end, even when Ctrl-C interrupts the wait:
     they work on memory the caller frees afterwards. on_interrupt() is called at each
     interruption (to ask the threads to end early); the first interruption is raised once
-    all have ended. After an interrupted join only `Worker.finished` is trusted (see
-    `Worker`): it is polled, every millisecond or so, until it is set."""
+    all have ended. A thread has ended when `Worker.finished` is set (see `Worker`); once a
+    join was interrupted, that flag is polled every millisecond or so."""
     pending: BaseException | None = None
     for t in threads:
         if t.ident is None:         # never started (start_all failed before it)
             continue
-        while True:
+        while not t.finished:
             try:
                 if pending is None:
-                    t.join()
-                    if t.finished:  # (a join, or is_alive(), interrupted before may
-                        break       # have marked a running thread as ended)
+                    t.join()        # at once when the thread has ended ...
+                if not t.finished:  # ... or when an interrupted join or is_alive() marked it so
                     time.sleep(0.001)
-                    continue
-                if t.finished:
-                    t.join()        # a moment: the target has returned
-                    break
-                time.sleep(0.001)
             except BaseException as e:
                 pending = pending or e
                 if on_interrupt is not None:
