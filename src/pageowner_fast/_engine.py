@@ -16,9 +16,8 @@ import warnings
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
-from . import _threads
 from ._source import READ_ERRORS, compressed, describe, read_error
-from ._threads import usable_cpus
+from ._threads import signals_held, usable_cpus
 from .exceptions import UsageError
 
 Progress = Callable[[int], None]
@@ -159,7 +158,7 @@ def prefetch(path: str, *, strip_ts: bool, aggregate: bool, fold_key: Iterable[s
     (a few milliseconds), so a started scan is always on record for `drop_prefetch`."""
     if _scan_mod is None or _prefetched or not hasattr(os, "pread"):
         return False
-    with _threads.signals_held():
+    with signals_held():
         return _prefetch(path, strip_ts, aggregate, fold_key, threads)
 
 

@@ -15,6 +15,19 @@ CULL_KEYS = frozenset({"pid", "tgid", "name", "stacktrace", "allocator", "module
 SORT_KEYS = frozenset({"pid", "tgid", "name", "stacktrace", "txt", "alloc_ts", "allocator",
                        "module", "free_ts", "times", "pages"})
 
+
+def sort_keys(arg: str) -> list[tuple[str, int]] | None:
+    """--sort's argument as (key, +1 or -1) pairs -- one optional sign per item, then a key
+    spelling of KEYS naming a sort key -- or None if an item is not one."""
+    out = []
+    for item in arg.split(","):
+        sign = -1 if item[:1] == "-" else 1
+        k = KEYS.get(item[1:] if item[:1] in ("+", "-") else item)
+        if k not in SORT_KEYS:
+            return None
+        out.append((k, sign))
+    return out
+
 ALLOC_CMA = 2
 ALLOC_SLAB = 4
 ALLOC_VMALLOC = 8

@@ -36,11 +36,10 @@ def prefetch_sort(argv: list[str]) -> bool:
                     return False
                 cull |= keys        # type: ignore[arg-type]
             elif name == "--sort":
-                keys = {F.KEYS.get(k[1:] if k[:1] in ("+", "-") else k) for k in value.split(",")}
-                if not keys <= F.SORT_KEYS:
+                sort = F.sort_keys(value)
+                if sort is None:
                     return False        # the command's error, at once
-                first = value.split(",")[0]
-                sort_first = F.KEYS[first[1:] if first[:1] in ("+", "-") else first]
+                sort_first = sort[0][0]
             else:
                 n = F.bounded_int(value, _engine.MAX_THREADS)
                 if not n:

@@ -12,7 +12,7 @@ from .. import _fields as F
 from .._engine import MAX_THREADS
 from ..exceptions import UsageError
 from ..pipeline import FORMATS
-from ..sortcull import CULL_KEYS, KEYS, SORT_KEYS, SortOptions
+from ..sortcull import CULL_KEYS, KEYS, SortOptions
 from ._base import PROG, parse_threads
 
 if TYPE_CHECKING:   # timewindow (and its decimal) is loaded only for --since/--until
@@ -123,16 +123,9 @@ def _parse_cull(arg: str) -> set[str]:
 
 
 def _parse_sort(arg: str) -> list[tuple[str, int]]:
-    keys = []
-    for item in arg.split(","):
-        sign = 1
-        if item[:1] in ("-", "+"):
-            sign = -1 if item[0] == "-" else 1
-            item = item[1:]
-        k = KEYS.get(item)
-        if k is None or k not in SORT_KEYS:
-            raise GetoptError(f"wrong argument after --sort option:{arg}", usage=False)
-        keys.append((k, sign))
+    keys = F.sort_keys(arg)
+    if keys is None:
+        raise GetoptError(f"wrong argument after --sort option:{arg}", usage=False)
     return keys
 
 
