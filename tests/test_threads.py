@@ -244,3 +244,30 @@ def test_prefetch_gives_up_on_any_error_and_closes_what_it_opened(tmp_path, monk
     assert _engine._prefetched == []
     if fds is not None:
         assert len(os.listdir("/proc/self/fd")) == fds
+
+
+def test_signal_taken_by_another_thread_is_held_too(monkeypatch):
+    """A thread that does not block SIGINT (any library's) takes the process's Ctrl-C while
+    the main thread holds it; Python then runs the handler on the main thread anyway. The
+    held block still starts every thread before the interruption is raised (CI saw one
+    helper never started: a flake that depended on the tests run before)."""
+    bystander = threading.Thread(target=time.sleep, args=(5,), daemon=True)
+    bystander.start()                       # started outside any hold: SIGINT unblocked
+    real = threading.Thread.start
+    sent, done = [], []
+
+    def start(self):
+        real(self)
+        if not sent:
+            sent.append(1)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)                # the bystander takes it meanwhile
+    monkeypatch.setattr(threading.Thread, "start", start)
+
+    def part(k):
+        time.sleep(0.2)
+        done.append(k)
+    with pytest.raises(KeyboardInterrupt):
+        _threads.on_threads(part, 3)
+    assert sent and ours_alive() == []
+    assert sorted(done) == [1, 2]

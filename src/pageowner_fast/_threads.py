@@ -50,15 +50,25 @@ def signals_held() -> Iterator[None]:
     """Hold back SIGINT and SIGTERM in this thread meanwhile (POSIX, main thread): a
     Ctrl-C cannot land between a thread's start and its caller's note of it, and the
     threads started meanwhile inherit the mask (Python handles signals on the main thread
-    only). A signal that came meanwhile is handled when the block ends."""
+    only). Another thread that does not block them may still take one, and Python would
+    then run its handler here: meanwhile the handlers only note it. A signal that came
+    meanwhile is raised again when the block ends, to its own handler."""
     if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
         yield
         return
+    came: list[int] = []
     old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    handlers = {}
     try:
+        for sig in _HELD:
+            handlers[sig] = signal.signal(sig, lambda n, _f: came.append(n))
         yield
     finally:
+        for sig, h in handlers.items():
+            signal.signal(sig, h)
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for n in dict.fromkeys(came):
+            signal.raise_signal(n)
 
 
 class Worker(threading.Thread):
