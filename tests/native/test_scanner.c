@@ -194,15 +194,15 @@ static void test_pending_wrap(void)
             CHECK_EQ(pof_scanner_set_key(&a, POF_K_STACK), 0);
         feed_all(&a, two);              /* the row, and one block counted */
         if (key) {
-            CHECK(a.kcache_cap > 0 && a.kcache[0].n == 1);
-            a.kcache[0].n = UINT32_MAX - 1;
+            CHECK(a.kcache_cap > 0 && a.khot[0].n == 1);
+            a.khot[0].n = UINT32_MAX - 1;
         } else {
             CHECK(a.pend_cap > 0 && a.pend[0] == 1);
             a.pend[0] = UINT32_MAX - 1;
         }
         feed_all(&a, block);            /* reaches UINT32_MAX: folded at once */
         if (key)
-            CHECK_EQ(a.kcache[0].n, 0);
+            CHECK_EQ(a.khot[0].n, 0);
         else
             CHECK_EQ(a.pend[0], 0);
         CHECK_EQ(pof_key_finish(&a), 0);

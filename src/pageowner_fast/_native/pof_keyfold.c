@@ -19,12 +19,13 @@ static void fold_n(pof_scanner *s, pof_cols *c, size_t g, int64_t n, int64_t bp)
     }
 }
 
-/* A cache entry's counted blocks into its key's row. */
-static void kc_flush(pof_scanner *s, pof_kcache *e)
+/* Shape g's counted blocks into its last key's row. */
+static void kc_flush(pof_scanner *s, size_t g)
 {
-    if (e->n != 0 && e->bits != 0xff)
-        fold_n(s, &s->kcols, (size_t)e->kg, (int64_t)e->n, e->bp);
-    e->n = 0;
+    pof_khot *h = &s->khot[g];
+    if (h->n != 0 && h->bits != 0xff)
+        fold_n(s, &s->kcols, (size_t)s->kcold[g].kg, (int64_t)h->n, s->kcold[g].bp);
+    h->n = 0;
 }
 
 void pof_fold_flush_row(pof_scanner *s, size_t g)
@@ -43,7 +44,7 @@ void pof_fold_flush(pof_scanner *s)
         if (s->pend[g] != 0)
             pof_fold_flush_row(s, g);
     for (g = 0; g < s->kcache_cap; g++)
-        kc_flush(s, &s->kcache[g]);
+        kc_flush(s, g);
 }
 
 /* POF_FOLD by a key (pof_scanner.kspec): block b, whose shape -- its row of the text fold
@@ -66,7 +67,8 @@ int pof_fold_by_key(pof_scanner *s, const blk_text *b, int32_t g, int ts_mode, u
     int32_t kg = -1, hid;
     uint8_t bits;
     pof_kkey key;
-    pof_kcache *e = (size_t)g < s->kcache_cap ? &s->kcache[g] : NULL;
+    pof_khot *e = (size_t)g < s->kcache_cap ? &s->khot[g] : NULL;
+    pof_kcold *ec;
     if (spec & POF_K_BLOCK) {   /* the key holds the PFN line's pageblock and types */
         if (b->pl != NULL)
             pof_parse_pfn_cached(&s->lastpfn, b->pl, b->pll, &pfn, &mt, &block, &bmt);
@@ -84,9 +86,10 @@ int pof_fold_by_key(pof_scanner *s, const blk_text *b, int32_t g, int ts_mode, u
            dump lists pages in PFN order, so a shape's blocks in one pageblock come one
            after another */
         if (e->bits == bits && (!(spec & POF_K_BLOCK) ||
-                                (e->block == block && e->mt == mt && e->bmt == bmt))) {
+                                (s->kcold[g].block == block && s->kcold[g].mt == mt &&
+                                 s->kcold[g].bmt == bmt))) {
             if (++e->n == UINT32_MAX)
-                kc_flush(s, e);
+                kc_flush(s, (size_t)g);
             return 0;
         }
     }
@@ -121,22 +124,30 @@ int pof_fold_by_key(pof_scanner *s, const blk_text *b, int32_t g, int ts_mode, u
         kg = pof_intern(&s->kgroups, &key, sizeof key);
         if (kg < 0)
             return kg;
-        if (pof_grow((void **)&s->kcache, &s->kcache_cap, (size_t)g + 1, sizeof(pof_kcache), 1024) != 0)
-            return POF_ENOMEM;
-        for (r = old; r < s->kcache_cap; r++) {
-            s->kcache[r].bits = 0xff;           /* no key yet: bits are below 16 */
-            s->kcache[r].n = 0;
+        if ((size_t)g >= old) {
+            size_t cap = old, want = (size_t)g + 1;
+            if (pof_grow((void **)&s->khot, &cap, want, sizeof(pof_khot), 1024) != 0)
+                return POF_ENOMEM;
+            cap = old;
+            if (pof_grow((void **)&s->kcold, &cap, want, sizeof(pof_kcold), 1024) != 0)
+                return POF_ENOMEM;      /* (khot keeps its larger room: harmless) */
+            for (r = old; r < cap; r++) {
+                s->khot[r].bits = 0xff;         /* no key yet: bits are below 16 */
+                s->khot[r].n = 0;
+            }
+            s->kcache_cap = cap;
         }
-        e = &s->kcache[g];
-        kc_flush(s, e);
-        e->kg = kg;
+        kc_flush(s, (size_t)g);
+        e = &s->khot[g];
+        ec = &s->kcold[g];
         e->bits = bits;
-        e->block = block;
-        e->mt = (int8_t)mt;
-        e->bmt = (int8_t)bmt;
         e->gbad = (uint8_t)(c->bad[g] & (POF_BAD_TS | POF_BAD_FREE_TS));
         e->gfree = c->free_ts[g] != 0;
-        e->bp = c->block_pages[g];
+        ec->kg = kg;
+        ec->block = block;
+        ec->mt = (int8_t)mt;
+        ec->bmt = (int8_t)bmt;
+        ec->bp = c->block_pages[g];
     }
     if ((size_t)kg < k->n) {
         e->n = 1;

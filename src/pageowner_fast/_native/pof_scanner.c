@@ -233,8 +233,10 @@ void pof_scanner_free(pof_scanner *s)
     pof_interner_free(&s->dtpl);
     pof_interner_free(&s->kgroups);
     pof_cols_free(&s->kcols);
-    free(s->kcache);
-    s->kcache = NULL;
+    free(s->khot);
+    free(s->kcold);
+    s->khot = NULL;
+    s->kcold = NULL;
     pof_fast_free(&s->fast);
     pof_ev_free(s);
     pof_htable_free(&s->ht);
