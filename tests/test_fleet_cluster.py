@@ -151,6 +151,20 @@ def _serve_fifo(fifo: Path, data: bytes, upto: int, deadline: float) -> int:
     return fd
 
 
+def _drain_fifo(fifo: Path) -> None:
+    """Read, as a second reader, whatever the FIFO's pipe holds now."""
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        while True:
+            try:
+                if not os.read(fd, 1 << 16):
+                    break
+            except BlockingIOError:
+                break
+    finally:
+        os.close(fd)
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a FIFO (POSIX)")
 def test_a_worker_killed_mid_ingest_loses_and_duplicates_nothing(lab, cluster, tmp_path):
     """One input is a FIFO that this test feeds: the task reading it is stuck mid-scan while
@@ -187,10 +201,17 @@ def test_a_worker_killed_mid_ingest_loses_and_duplicates_nothing(lab, cluster, t
             assert time.monotonic() < deadline
             time.sleep(0.02)
         victim = next(p for p in procs.workers if p.pid == pids[where[0]])
-        os.kill(victim.pid, signal.SIGKILL)
-        assert victim.wait(timeout=30) == -signal.SIGKILL    # gone, and its end of the FIFO
+        # The old pipe must be empty and writer-less before the retry can open the FIFO:
+        # a retry that opened it while this test still held its write end would read the
+        # bytes the victim left, then EOF, and never open it again. So the victim is stopped
+        # (it reads no more), what it left is drained here, the write end closed, and only
+        # then is the victim killed.
+        os.kill(victim.pid, signal.SIGSTOP)
+        _drain_fifo(fifo)
         with contextlib.suppress(OSError):
             os.close(fd)
+        os.kill(victim.pid, signal.SIGKILL)
+        assert victim.wait(timeout=30) == -signal.SIGKILL    # gone, and its end of the FIFO
         # the retry, on the worker left: the whole dump this time (a deadline of its own:
         # noticing the lost worker can take a while on a loaded machine)
         fd = _serve_fifo(fifo, data, len(data), time.monotonic() + TIMEOUT)
