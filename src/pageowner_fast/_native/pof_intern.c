@@ -98,7 +98,11 @@ int32_t pof_interner_push(pof_interner *t, const void *data, size_t n)
 
 int32_t pof_intern(pof_interner *t, const void *data, size_t n)
 {
-    pof_h128 h = pof_hash(data, n);
+    return pof_intern_h(t, data, n, pof_hash(data, n));
+}
+
+int32_t pof_intern_h(pof_interner *t, const void *data, size_t n, pof_h128 h)
+{
     size_t mask = t->cap - 1, s = (size_t)h.lo & mask;
     int32_t v;
     for (;; s = (s + 1) & mask) {

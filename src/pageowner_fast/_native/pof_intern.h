@@ -32,6 +32,8 @@ void pof_interner_free(pof_interner *t);
 
 /* Id of data[0:n] (a new one if unseen); POF_ENOMEM on allocation failure. */
 int32_t pof_intern(pof_interner *t, const void *data, size_t n);
+/* The same, with the bytes' pof_hash already known (h: pof_hash(data, n)). */
+int32_t pof_intern_h(pof_interner *t, const void *data, size_t n, pof_h128 h);
 
 /* data[0:n] as a new id without a lookup (nor a place in the table: interning the same
  * bytes later makes another id); POF_ENOMEM on allocation failure. */

@@ -33,6 +33,10 @@ typedef struct {
     int d_ok;                   /* POF_FOLD: a free_ts slot h[fs:fe], left out of the key */
     ptrdiff_t fs, fe;
     uint64_t dv;                /* its digits' value */
+    int hashed;                 /* the key's parts below were computed (fast_key) */
+    int hh_cut;                 /* hh hashes: 1 the header line without ts.cs..ce, 0 all of
+                                   it, -1 neither (a slot was cut too) */
+    pof_h128 hh, hs;            /* the header part's hash, the raw stack's */
 } blk_fast;
 
 /* What the slow path finds out. */
@@ -101,9 +105,11 @@ static const char *cut2(pof_scanner *s, const unsigned char *h, ptrdiff_t hl, pt
 }
 
 /* Per distinct raw stack: every match that starts inside it, computed once. */
-static pof_stackinfo *stack_info(pof_scanner *s, const unsigned char *st, ptrdiff_t sn)
+static pof_stackinfo *stack_info(pof_scanner *s, const unsigned char *st, ptrdiff_t sn,
+                                 const pof_h128 *h)
 {
-    int32_t rid = pof_intern(&s->raw_stacks, st, (size_t)sn);
+    int32_t rid = h != NULL ? pof_intern_h(&s->raw_stacks, st, (size_t)sn, *h)
+                            : pof_intern(&s->raw_stacks, st, (size_t)sn);
     pof_stackinfo *si;
     ptrdiff_t k, cs, ce;
     int f, hit;
@@ -245,6 +251,7 @@ static int fast_key(pof_scanner *s, const blk_text *b, blk_fast *f)
         ts->r = pof_ts_in_header(b->h, b->hl, &ts->v, &ts->cs, &ts->ce);
     f->ok = ts->r != 2;
     f->d_ok = 0;
+    f->hashed = 0;
     if (!f->ok)
         return 0;
     cut_ts = (s->strip_ts || s->mode == POF_ROWS_TS) && ts->r >= 0 && ts->ce > ts->cs;
@@ -255,6 +262,7 @@ static int fast_key(pof_scanner *s, const blk_text *b, blk_fast *f)
         if (c == NULL)
             return POF_ENOMEM;
         h1 = pof_hash(c, (size_t)(b->hl - (ts->ce - ts->cs)));
+        f->hh_cut = 1;
     } else if (f->d_ok) {
         ptrdiff_t a1 = cut_ts ? ts->cs : 0, b1 = cut_ts ? ts->ce : 0, len;
         ptrdiff_t a2 = f->d_ok ? f->fs : b1, b2 = f->d_ok ? f->fe : b1;
@@ -270,10 +278,15 @@ static int fast_key(pof_scanner *s, const blk_text *b, blk_fast *f)
         if (c == NULL)
             return POF_ENOMEM;
         h1 = pof_hash(c, (size_t)len);
+        f->hh_cut = -1;
     } else {
         h1 = pof_hash(b->h, (size_t)b->hl);
+        f->hh_cut = 0;
     }
     h2 = pof_hash(b->s, (size_t)b->sn);
+    f->hashed = 1;
+    f->hh = h1;
+    f->hs = h2;
     /* only header lines of the same shape share a key: the same cut text with its digits
        at the same place (cutting "0" from "free_ts 0 ns" leaves the text of "free_ts  ns",
        whose fields differ). Runs of 1 to 19 digits are alike: every matcher reads a digit
@@ -447,7 +460,7 @@ static int32_t add_entry(pof_scanner *s, const blk_text *b, const blk_fast *f, i
 static int find_fields(pof_scanner *s, blk_text *b, const blk_fast *f, blk_fields *F)
 {
     ptrdiff_t n = b->hl + b->sn, hl = b->hl, cs, ce;
-    pof_stackinfo *si = stack_info(s, b->s, b->sn);
+    pof_stackinfo *si = stack_info(s, b->s, b->sn, f->hashed ? &f->hs : NULL);
     blk_ts *ts = &F->ts;
     int in_stack = 0, vm;
     if (si == NULL)
@@ -488,7 +501,10 @@ static int find_fields(pof_scanner *s, blk_text *b, const blk_fast *f, blk_field
                 const char *c = pof_rows_cut(s, b->h, hl, cs, ce);
                 if (c == NULL)
                     return POF_ENOMEM;
-                F->hid = pof_intern(&s->headers, c, (size_t)(hl - (ce - cs)));
+                /* the bytes fast_key hashed, when it cut the same digits */
+                F->hid = f->hashed && f->hh_cut == 1 && f->ts.cs == cs && f->ts.ce == ce
+                             ? pof_intern_h(&s->headers, c, (size_t)(hl - (ce - cs)), f->hh)
+                             : pof_intern(&s->headers, c, (size_t)(hl - (ce - cs)));
             }
             F->sid = out_stack(s, si, b->s, b->sn, 0);
         } else if (in_stack) {
@@ -511,6 +527,8 @@ static int find_fields(pof_scanner *s, blk_text *b, const blk_fast *f, blk_field
             F->hid = add_entry(s, b, f, -1);
         else if (F->dslot)
             F->hid = intern_template(s, b->h, hl, 0, 0, f->fs, f->fe);
+        else if (f->hashed && f->hh_cut == 0)
+            F->hid = pof_intern_h(&s->headers, b->h, (size_t)hl, f->hh);
         else
             F->hid = pof_intern(&s->headers, b->h, (size_t)hl);
         F->sid = out_stack(s, si, b->s, b->sn, 0);
