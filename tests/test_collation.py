@@ -113,6 +113,7 @@ def test_templated_table_reads_like_a_list():
     arena, offs = t.packed()
     assert [bytes(arena[offs[i]:offs[i + 1]]) for i in range(len(t))] == items
     assert t.text(0) == items[0].decode()
+    assert t.take([2, 0, 2]) == [items[2], items[0], items[2]] and t.take([]) == []
     with pytest.raises(IndexError):
         t[len(t)]
 

@@ -144,6 +144,12 @@ class Table(Sequence[bytes]):
     def __iter__(self) -> Iterator[bytes]:
         return iter(self._items)
 
+    def take(self, ids: Iterable[int]) -> list[bytes]:
+        """[self[i] for i in ids], for many ids at once (the values are made once, as a
+        list, on the first call: a value look-up is then a list index)."""
+        items = self._items
+        return [items[i] for i in ids]
+
     def __repr__(self) -> str:
         return f"Table({len(self)} items)"
 

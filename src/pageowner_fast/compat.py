@@ -105,41 +105,39 @@ def _records(dump: DumpLike, groups: Groups) -> Iterator[bytes]:
         yield b"%d times, %d pages, %b:\n%b%b\n" % (n, p, _ALLOC_TEXT[a], headers[h], stacks[s])
 
 
-def _culled_lines(dump: DumpLike, groups: Groups, opts: SortOptions) -> Iterator[bytes]:
+def _culled_lines(dump: DumpLike, groups: Groups, opts: SortOptions,
+                  batch: int = 4096) -> Iterator[bytes]:
+    """The cull's lines, `batch` rows at a time: one format made for the columns the line
+    shows, applied to each row's values (one %-format per row, not a join of parts)."""
     cull = opts.cull
-    # a filter adds its column to the line, culled by it or not
-    show_pid = "pid" in cull or opts.pids is not None
-    show_tgid = "tgid" in cull or opts.tgids is not None
-    show_comm = "name" in cull or opts.names is not None
-    show_mod = "module" in cull or opts.modules is not None
-    show_alloc = "allocator" in cull
-    show_free = "free" in cull
-    show_st = "stacktrace" in cull
     rep = groups.rep
-    count, pages = groups.count.tolist(), groups.pages.tolist()
-    alloc = dump.allocator[rep].tolist()
-    stack_id = dump.stack_id[rep].tolist()
-    pid = dump.pid[rep].tolist()
-    tgid = dump.tgid[rep].tolist()
-    comm_id = dump.comm_id[rep].tolist()
-    mod_id = dump.module_id[rep].tolist()
-    released = (dump.free_ts_ns[rep] == 0).tolist()
-    comms, modules, stacks = dump.comms, dump.modules, dump.stacks
-    for i in range(len(rep)):
-        parts = [b"%d times, %d pages" % (count[i], pages[i])]
-        if show_pid:
-            parts.append(b", PID %d" % pid[i])
-        if show_tgid:
-            parts.append(b", TGID %d" % tgid[i])
-        if show_comm:
-            parts.append(b", task_comm_name: " + comms[comm_id[i]])
-        if show_mod:
-            parts.append(b", module: " + modules[mod_id[i]])
-        if show_alloc:
-            parts.append(b", " + _ALLOC_TEXT[alloc[i]])
-        if show_free:
-            parts.append(b" (RELEASED)" if released[i] else b" (UNRELEASED)")
-        if show_st:
-            parts.append(b":\n" + stacks[stack_id[i]])
-        parts.append(b"\n")
-        yield b"".join(parts)
+    fmt = [b"%d times, %d pages"]
+    cols: list[Callable[[slice], list]] = [
+        lambda r: groups.count[r].tolist(), lambda r: groups.pages[r].tolist()]
+    # a filter adds its column to the line, culled by it or not
+    if "pid" in cull or opts.pids is not None:
+        fmt.append(b", PID %d")
+        cols.append(lambda r: dump.pid[rep[r]].tolist())
+    if "tgid" in cull or opts.tgids is not None:
+        fmt.append(b", TGID %d")
+        cols.append(lambda r: dump.tgid[rep[r]].tolist())
+    if "name" in cull or opts.names is not None:
+        fmt.append(b", task_comm_name: %b")
+        cols.append(lambda r: dump.comms.take(dump.comm_id[rep[r]].tolist()))
+    if "module" in cull or opts.modules is not None:
+        fmt.append(b", module: %b")
+        cols.append(lambda r: dump.modules.take(dump.module_id[rep[r]].tolist()))
+    if "allocator" in cull:
+        fmt.append(b", %b")
+        cols.append(lambda r: [_ALLOC_TEXT[a] for a in dump.allocator[rep[r]].tolist()])
+    if "free" in cull:
+        fmt.append(b"%b")
+        cols.append(lambda r: [b" (RELEASED)" if x else b" (UNRELEASED)"
+                               for x in (dump.free_ts_ns[rep[r]] == 0).tolist()])
+    if "stacktrace" in cull:
+        fmt.append(b":\n%b")
+        cols.append(lambda r: dump.stacks.take(dump.stack_id[rep[r]].tolist()))
+    line = b"".join(fmt) + b"\n"
+    for start in range(0, len(rep), batch):
+        r = slice(start, start + batch)
+        yield from [line % t for t in zip(*(c(r) for c in cols))]
