@@ -271,3 +271,63 @@ def test_signal_taken_by_another_thread_is_held_too(monkeypatch):
         _threads.on_threads(part, 3)
     assert sent and ours_alive() == []
     assert sorted(done) == [1, 2]
+
+
+@pytest.fixture(scope="module")
+def dump_40m(tmp_path_factory):
+    from conftest import generated_dump
+    return generated_dump(tmp_path_factory, "late", size=40 << 20, seed=3, shape="cgroup-heavy-6.7")
+
+
+def _mapped_scan(path, **start):
+    import mmap
+    with open(path, "rb") as f:
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    job = _scan.MappedScan(mm, strip_ts=True, aggregate=True, threads=2,
+                           fold_key=start.pop("fold_key", None))
+    try:
+        job.start(**start)
+        parts = len(job.workers)
+        if start.get("late"):
+            job._split_late()       # (what finish() does first), to count the parts after it
+            parts = len(job.workers)
+            job.late = None
+        return job.finish(), parts
+    finally:
+        job.wait()
+
+
+@pytest.mark.parametrize("fold_key", [None, ["stacktrace"]])
+def test_a_late_split_scans_what_two_parts_scan(dump_40m, fold_key):
+    """MappedScan.start(late=True), as the command line's head start asks on a machine with
+    no CPU to spare: the first part scans on while the caller works, and finish() gives
+    what it has not reached to a second part. Same columns, tables and counts as the
+    usual two parts."""
+    want, n = _mapped_scan(dump_40m, fold_key=fold_key)
+    got, late_n = _mapped_scan(dump_40m, late=True, fold_key=fold_key)
+    assert (n, late_n) == (2, 2)
+    (wc, wt, ws), (gc, gt, gs) = want, got
+    assert sorted(wc) == sorted(gc)
+    for k in wc:
+        np.testing.assert_array_equal(wc[k], gc[k], err_msg=k)
+    from pageowner_fast._table import Table
+    assert sorted(wt) == sorted(gt)
+    for k in wt:
+        assert list(Table(wt[k])) == list(Table(gt[k])), k
+    assert ws == gs
+
+
+def test_a_cancelled_late_scan_stops_early_and_cannot_be_finished(dump_40m):
+    import mmap
+    with open(dump_40m, "rb") as f:
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    job = _scan.MappedScan(mm, strip_ts=True, aggregate=True, threads=2)
+    try:
+        job.start(late=True)
+        assert len(job.workers) == 1
+        job.cancel()
+    finally:
+        job.wait()
+    assert job.scanners[0].done_bytes < os.path.getsize(dump_40m)    # it stopped at a slice
+    with pytest.raises(RuntimeError, match="cancelled"):
+        job.finish()

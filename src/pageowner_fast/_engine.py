@@ -188,7 +188,8 @@ def _prefetch(path: str, strip_ts: bool, aggregate: bool, fold_key: Iterable[str
                                    release=True, fold_key=key)
         job.fd = fd
         _prefetched.append((_file_key(st), job))    # on record before any thread starts
-        job.start()
+        # the imports that follow take a CPU: with none to spare, split the last part late
+        job.start(late=job.params[2] >= usable_cpus())
     except Exception:       # whatever it is, `scan` meets it again and reports it
         if job is not None:
             _close_prefetch(job)
@@ -228,6 +229,8 @@ def _close_prefetch(job: Any) -> None:
     the record -- only once no thread of it runs: dropping the last reference to the scan
     frees the mapping and the buffers they work in."""
     try:
+        if not job.finished:        # dropped: a late part need not scan to the end
+            job.cancel()
         job.wait()
     finally:
         if all(w.finished or w.ident is None for w in job.workers):

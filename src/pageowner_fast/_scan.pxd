@@ -126,6 +126,8 @@ cdef extern from "_native/pof_scanner.h":
         int64_t nul_bytes
         int64_t cr_removed
         int64_t done_bytes
+        ptrdiff_t split_proposed
+        ptrdiff_t split_answer
         int saw_cr
         int truncated
         pof_htable ht
@@ -152,6 +154,9 @@ cdef extern from "_native/pof_scanner.h":
     int pof_rows_ts_finish(pof_scanner* s) noexcept nogil
     int pof_split_parts(const unsigned char* buf, ptrdiff_t size, int parts, ptrdiff_t* starts,
                         int* cma, int* slab) noexcept nogil
+    int pof_propose_split(pof_scanner* s, const unsigned char* buf, ptrdiff_t size,
+                          ptrdiff_t* start, int* cma, int* slab) noexcept nogil
+    ptrdiff_t POF_SPLIT_STOP
 
 
 cdef extern from "_native/pof_guard.h":

@@ -1,14 +1,11 @@
 # The Cython driver of the native core (src/pageowner_fast/_native/, declared in _scan.pxd).
-#
-# The C code splits blocks, matches the fields with page_owner_sort's
-# leftmost-match rules, classifies the allocator, cuts the ts digits,
-# interns headers, stacks, comms and modules, and writes the default text layout
-# (docs/compatibility.md says how, section by section).
+# The C code splits blocks, matches the fields with page_owner_sort's leftmost-match rules,
+# classifies the allocator, cuts the ts digits, interns headers, stacks, comms and modules,
+# and writes the default text layout (docs/compatibility.md says how, section by section).
 # This driver owns the Python objects: it reads file objects into its buffer, runs the
 # threads of a mapped scan, hands the C buffers over to NumPy arrays, and maps the C status
-# codes to exceptions. No Python object is made per block.
-#
-# Semantics are pinned by the pure-Python engine (_pyscan.py); tests compare the two.
+# codes to exceptions. No Python object is made per block. Semantics are pinned by the
+# pure-Python engine (_pyscan.py); tests compare the two.
 
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.buffer cimport PyBuffer_FillInfo
@@ -17,6 +14,7 @@ from libc.string cimport memcpy, memset
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t, INT64_MAX
 
 import operator
+import time
 
 from ._threads import Worker, join_all, on_threads, start_all
 from .exceptions import InputError
@@ -487,11 +485,10 @@ def fold_key_mask(fold_key):
 
 def scan_mapped(mm, *, strip_ts=True, progress=None, aggregate=False, threads=2,
                 release=False, fold_key=None):
-    """Scan a read-only mapping of a whole regular file, split into `threads` parts at
-    block starts, each scanned by its own Scanner on its own thread (nogil), then merged.
-    Returns None if the file holds CR bytes (the caller then streams it, CRLF -> LF).
-    release=True gives the pages back behind the scan (only for a file mapping: on other
-    memory that would zero it)."""
+    """Scan a read-only mapping of a whole regular file in `threads` parts cut at block
+    starts, each by its own Scanner on its own thread (nogil), then merged. None if the file
+    holds CR bytes (the caller then streams it, CRLF -> LF). release=True gives the pages
+    back behind the scan (only for a file mapping: on other memory that would zero it)."""
     job = MappedScan(mm, strip_ts=strip_ts, aggregate=aggregate, threads=threads,
                      release=release, fold_key=fold_key)
     try:
@@ -504,10 +501,8 @@ def scan_mapped(mm, *, strip_ts=True, progress=None, aggregate=False, threads=2,
 class MappedScan:
     """scan_mapped in two steps: `start()` splits the mapping and starts its parts' threads;
     `finish()` waits for them (reporting progress), merges the parts and returns the result
-    (None when the file holds CR bytes). Between the two the caller may do anything else --
-    the command line imports the rest of the program meanwhile (_prefetch.py). `params`
-    says what was asked, so that a later caller can tell whether this scan is the one it
-    wants."""
+    (None when the file holds CR bytes). Meanwhile the caller may do anything else (the
+    command line imports the rest of the program). `params`: what was asked."""
 
     def __init__(self, mm, *, strip_ts=True, aggregate=False, threads=2, release=False,
                  fold_key=None):
@@ -520,10 +515,14 @@ class MappedScan:
         self.workers = []
         self.here = False
         self.finished = False
+        self.late = None
+        self.cancelled = False
 
-    def start(self, here=False):
+    def start(self, here=False, late=False):
         """Start every part's thread; with here=True part 0 is left to `finish()`, which
-        then scans it on the caller's thread."""
+        then scans it on the caller's thread. late=True (the caller works meanwhile, with no
+        CPU to spare): the part before the last scans both until `finish()` gives half of
+        its rest to the last, so the two end together whatever CPU the caller took."""
         cdef const unsigned char[::1] view = self.mm
         cdef Py_ssize_t size = view.shape[0]
         cdef const unsigned char* buf = &view[0] if size else NULL
@@ -534,6 +533,7 @@ class MappedScan:
         sa.buf = buf
         sa.size = size
         sa.parts = parts
+        self.late = None
         pof_install_sigbus()
         with nogil:
             r = pof_guarded(_split_cb, &sa)
@@ -550,12 +550,18 @@ class MappedScan:
         self.size = size
         self.part0 = (addr, ends[0] - starts[0], len(starts) == 1)
         self.here = here
+        n = len(starts)
+        if late and not here and n >= 2:
+            # the last part's scanner waits for finish(); the one before scans to the end
+            self.late = (self.scanners.pop(), starts[n - 2], addr)
+            ends[n - 2] = size
+            n -= 1
         self.workers = [Worker(target=_scan_region,
                                args=(self.scanners[k], addr + starts[k],
-                                     ends[k] - starts[k], k == len(starts) - 1,
+                                     ends[k] - starts[k], k == n - 1,
                                      self.release),
                                name=f"pageowner-fast scan {k}")
-                        for k in range(1 if here else 0, len(starts))]
+                        for k in range(1 if here else 0, n)]
         try:
             start_all(self.workers)
         except BaseException:
@@ -566,14 +572,45 @@ class MappedScan:
         """Wait for every part's thread (they read the mapping, which must outlive them)."""
         join_all(self.workers)
 
+    def cancel(self):
+        """A dropped scan: a late scan's long part stops at its next slice (no finish())."""
+        cdef Scanner sc
+        self.cancelled = True
+        if self.late is not None and self.workers:
+            sc = self.scanners[len(self.scanners) - 1]
+            sc.s.split_proposed = POF_SPLIT_STOP
+
+    def _split_late(self):
+        """finish()'s first step in a late scan: the long part's rest goes half to the last
+        part, on a thread of its own, if the long part takes the end proposed (pof_propose_split)."""
+        cdef Scanner long_sc = self.scanners[len(self.scanners) - 1], sc
+        cdef ptrdiff_t start = 0, base = self.late[1], rest = self.size - base
+        cdef const unsigned char* buf = <const unsigned char*><size_t>self.late[2] + base
+        cdef int cma = 0, slab = 0, r
+        sc, _, addr = self.late
+        self.late = None
+        worker = self.workers[len(self.workers) - 1]
+        with nogil:
+            r = pof_propose_split(&long_sc.s, buf, rest, &start, &cma, &slab)
+        while r == 0 and long_sc.s.split_answer == 0 and not worker.finished:
+            time.sleep(0.0002)
+        if r != 0 or long_sc.s.split_answer != start:
+            return
+        sc.s.stale_cma, sc.s.stale_slab = cma, slab
+        self.scanners.append(sc)
+        self.workers.append(Worker(target=_scan_region, name=f"pageowner-fast scan {len(self.workers)}",
+                                   args=(sc, addr + base + start, rest - start, True, self.release)))
+        start_all(self.workers[len(self.workers) - 1:])
+
     def finish(self, progress=None):
-        import time
         cdef Scanner sc
         cdef int k, r
-        if self.finished:
-            raise RuntimeError("this scan was finished already")
+        if self.finished or self.cancelled:
+            raise RuntimeError("this scan was finished or cancelled already")
         self.finished = True
         try:
+            if self.late is not None:
+                self._split_late()
             if self.here:
                 addr, n, last = self.part0
                 _scan_region(self.scanners[0], addr, n, last, self.release)
@@ -847,8 +884,7 @@ def rank_texts(const unsigned char[::1] arena, offs):
 
 
 cdef class _ArgSort:
-    """The bucketed argsort's state, its buckets sorted on several threads (pof_sort.h). It
-    holds the keys and the output, so that they live as long as any thread using them."""
+    """The bucketed argsort's state (pof_sort.h), with the keys and output its threads use."""
     cdef pof_argsort a
     cdef object keys, out
     cdef list rcs

@@ -213,10 +213,47 @@ static void test_pending_wrap(void)
     }
 }
 
+/* A late split (split_proposed): a proposed end at a block start is taken at the next
+ * slice, the region ends there and is no longer the last; one past the region is refused
+ * and the whole region scanned; POF_SPLIT_STOP ends it where it is. */
+static void test_late_split(void)
+{
+    const char *one = BLOCKS[0];
+    size_t n1 = strlen(one), k, n = 6 * n1;
+    unsigned char *buf = (unsigned char *)malloc(n);
+    pof_scanner s;
+    for (k = 0; k < 6; k++)
+        memcpy(buf + k * n1, one, n1);
+    CHECK_EQ(pof_scanner_init(&s, 1, 1, 0), 0);
+    s.split_proposed = (ptrdiff_t)(2 * n1);
+    CHECK_EQ(pof_scan_region(&s, buf, (ptrdiff_t)n, 1, 0), 0);
+    CHECK_EQ(s.split_answer, (ptrdiff_t)(2 * n1));
+    CHECK_EQ(s.nblocks, 2);
+    pof_scanner_free(&s);
+
+    CHECK_EQ(pof_scanner_init(&s, 1, 1, 0), 0);
+    s.split_proposed = (ptrdiff_t)n;            /* not inside the region: refused */
+    CHECK_EQ(pof_scan_region(&s, buf, (ptrdiff_t)n, 1, 0), 0);
+    CHECK_EQ(s.split_answer, -1);
+    CHECK_EQ(s.nblocks, 6);
+    pof_scanner_free(&s);
+
+    CHECK_EQ(pof_scanner_init(&s, 1, 1, 0), 0);
+    CHECK_EQ(pof_scan_region(&s, buf, (ptrdiff_t)n, 1, 0), 0);
+    CHECK_EQ(s.split_answer, -1);               /* none asked: marked too late at the end */
+    s.split_answer = 0;
+    s.split_proposed = POF_SPLIT_STOP;          /* a second region, stopped at once */
+    CHECK_EQ(pof_scan_region(&s, buf, (ptrdiff_t)n, 1, 0), 0);
+    CHECK_EQ(s.nblocks, 6);
+    pof_scanner_free(&s);
+    free(buf);
+}
+
 int main(void)
 {
     test_chunks();
     test_clamp();
     test_pending_wrap();
+    test_late_split();
     return pt_done("test_scanner");
 }

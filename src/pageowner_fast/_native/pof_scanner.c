@@ -8,7 +8,7 @@
 #include "pof_lines.h"
 #include "pof_sort.h"
 
-#define SLICE (8 << 20)         /* a mapped region is scanned (and released) in slices */
+#define SLICE POF_SLICE
 
 
 int pof_scanner_init(pof_scanner *s, int strip_ts, int aggregate, size_t size_hint)
@@ -383,6 +383,20 @@ int pof_scan_region(pof_scanner *s, const unsigned char *buf, ptrdiff_t size, in
     unsigned char *tmp;
     s->mapped = 1;      /* pof_scan counts NUL bytes and looks for CR bytes */
     while (i < size) {  /* in slices: progress can be shown, and pages let go of behind us */
+        if (s->split_proposed != 0 && s->split_answer == 0) {
+            ptrdiff_t p = s->split_proposed;
+            if (p == POF_SPLIT_STOP)
+                p = i;
+            if (p >= i && p < size) {   /* i and p are block starts */
+                size = p;
+                last = 0;
+                s->split_answer = p;
+                if (i >= size)
+                    break;
+            } else {
+                s->split_answer = -1;
+            }
+        }
         m = size - i < SLICE ? size - i : SLICE;
         tail = pof_scan(s, buf + i, m);
         if (tail == 0 && m < size - i) {    /* a block longer than a slice */
@@ -416,6 +430,8 @@ int pof_scan_region(pof_scanner *s, const unsigned char *buf, ptrdiff_t size, in
             return (int)tail;
     }
     pof_fold_flush(s);
+    if (s->split_answer == 0)
+        s->split_answer = -1;   /* too late for a split now */
     s->done_bytes = size;
     return 0;
 }
@@ -713,4 +729,19 @@ int pof_split_parts(const unsigned char *buf, ptrdiff_t size, int parts, ptrdiff
         n++;
     }
     return n;
+}
+
+int pof_propose_split(pof_scanner *s, const unsigned char *buf, ptrdiff_t size,
+                      ptrdiff_t *start, int *cma, int *slab)
+{
+    ptrdiff_t done = (ptrdiff_t)s->done_bytes, at = done + (size - done) / 2, b;
+    if (at - done < 2 * SLICE || size - at < SLICE)
+        return -1;
+    b = block_start_after(buf, size, at);
+    if (b <= at || b >= size)
+        return -1;
+    *start = b;
+    stale_before(buf, b, cma, slab);
+    s->split_proposed = b;
+    return 0;
 }

@@ -232,6 +232,11 @@ typedef struct {
     /* --- counts ---------------------------------------------------------------------------- */
     int64_t nblocks, nbytes, nul_bytes, cr_removed;
     volatile int64_t done_bytes;    /* progress through a mapped region (read by another thread) */
+    /* a late split of the region being scanned (pof_scan_region): another thread proposes
+       an end (a block start, relative to the region; POF_SPLIT_STOP: stop now), the scanning
+       thread answers at its next slice (the end it took, or -1 when it refused or ended) */
+    volatile ptrdiff_t split_proposed;
+    volatile ptrdiff_t split_answer;
     int mapped;                 /* scanning a mapped region (not a cleaned stream) */
     int saw_cr;                 /* a mapped region holds CR bytes: stream it instead */
     int truncated;              /* the input ended inside a block (it was completed) */
@@ -268,6 +273,20 @@ void pof_fold_flush_row(pof_scanner *s, size_t g);     /* row g's pend only */
  * streams it instead), or a negative status. `release`: give the pages back behind us. */
 int pof_scan_region(pof_scanner *s, const unsigned char *buf, ptrdiff_t size, int last,
                     int release);
+
+/* A late split (see split_proposed): the region then ends at the proposed block start, if
+ * the scan has not passed it yet, and is no longer the last. */
+#define POF_SPLIT_STOP (-2)
+
+/* A mapped region is scanned (and released) in slices of this many bytes. */
+#define POF_SLICE (8 << 20)
+
+/* Propose to s, which scans buf[0:size] on another thread, to end at the first block
+ * start after the middle of what it has left (*start, with the PFN verdict it starts with);
+ * 0, or -1 when no end is proposed: too little left (under two slices for each), or no
+ * block start there. s answers in split_answer. */
+int pof_propose_split(pof_scanner *s, const unsigned char *buf, ptrdiff_t size,
+                      ptrdiff_t *start, int *cma, int *slab);
 
 /* Append the rows of b (which scanned the part after a's) to a's, re-interning b's values;
  * in POF_FOLD rows that a has already are added up. */
