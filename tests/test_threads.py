@@ -331,3 +331,26 @@ def test_a_cancelled_late_scan_stops_early_and_cannot_be_finished(dump_40m):
     assert job.scanners[0].done_bytes < os.path.getsize(dump_40m)    # it stopped at a slice
     with pytest.raises(RuntimeError, match="cancelled"):
         job.finish()
+
+
+def test_an_interruption_while_the_handlers_are_put_back_leaves_nothing_held(monkeypatch):
+    """signal.signal() runs a signal another thread took meanwhile with the handler just put
+    back (KeyboardInterrupt, raised from signal.signal itself): the rest of the hold's end
+    still runs -- every handler back, the mask as it was -- and the interruption is raised."""
+    real = signal.signal
+    before = {s: signal.getsignal(s) for s in _threads._HELD}
+    calls = []
+
+    def put_back(sig, h):
+        out = real(sig, h)
+        calls.append(sig)
+        if len(calls) == len(_threads._HELD) + 1:      # the first handler put back
+            raise KeyboardInterrupt
+        return out
+    monkeypatch.setattr(_threads.signal, "signal", put_back)
+    with pytest.raises(KeyboardInterrupt):
+        with _threads.signals_held():
+            pass
+    monkeypatch.undo()
+    assert {s: signal.getsignal(s) for s in _threads._HELD} == before
+    assert not set(signal.pthread_sigmask(signal.SIG_BLOCK, [])) & _threads._HELD

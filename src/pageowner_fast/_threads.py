@@ -64,9 +64,18 @@ def signals_held() -> Iterator[None]:
             handlers[sig] = signal.signal(sig, lambda n, _f: came.append(n))
         yield
     finally:
+        # signal.signal() runs a signal that another thread took meanwhile, with the handler
+        # just put back: an interruption raised there must not leave the rest undone (the
+        # mask held for good, a handler that only notes)
+        raised: BaseException | None = None
         for sig, h in handlers.items():
-            signal.signal(sig, h)
+            try:
+                signal.signal(sig, h)
+            except BaseException as e:
+                raised = raised or e
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        if raised is not None:
+            raise raised
         for n in dict.fromkeys(came):
             signal.raise_signal(n)
 
