@@ -435,6 +435,7 @@ ctypedef struct SplitArgs:
     const unsigned char* buf
     Py_ssize_t size
     int parts                   # asked for; set to the number found
+    pof_scanner* late           # (or pof_propose_split's answer for this scanner)
     ptrdiff_t starts[64]
     int cma[64]
     int slab[64]
@@ -442,7 +443,10 @@ ctypedef struct SplitArgs:
 
 cdef int _split_cb(void* p) noexcept nogil:
     cdef SplitArgs* a = <SplitArgs*>p
-    a.parts = pof_split_parts(a.buf, a.size, a.parts, a.starts, a.cma, a.slab)
+    if a.late != NULL:          # a late split: one end proposed to a running part
+        a.parts = pof_propose_split(a.late, a.buf, a.size, a.starts, a.cma, a.slab)
+    else:
+        a.parts = pof_split_parts(a.buf, a.size, a.parts, a.starts, a.cma, a.slab)
     return 0
 
 
@@ -533,6 +537,7 @@ class MappedScan:
         sa.buf = buf
         sa.size = size
         sa.parts = parts
+        sa.late = NULL
         self.late = None
         pof_install_sigbus()
         with nogil:
@@ -574,33 +579,28 @@ class MappedScan:
 
     def cancel(self):
         """A dropped scan: a late scan's long part stops at its next slice (no finish())."""
-        cdef Scanner sc
         self.cancelled = True
         if self.late is not None and self.workers:
-            sc = self.scanners[len(self.scanners) - 1]
-            sc.s.split_proposed = POF_SPLIT_STOP
+            (<Scanner>self.scanners[len(self.scanners) - 1]).s.split_proposed = POF_SPLIT_STOP
 
     def _split_late(self):
-        """finish()'s first step in a late scan: the long part's rest goes half to the last
-        part, on a thread of its own, if the long part takes the end proposed (pof_propose_split)."""
-        cdef Scanner long_sc = self.scanners[len(self.scanners) - 1], sc
-        cdef ptrdiff_t start = 0, base = self.late[1], rest = self.size - base
-        cdef const unsigned char* buf = <const unsigned char*><size_t>self.late[2] + base
-        cdef int cma = 0, slab = 0, r
-        sc, _, addr = self.late
-        self.late = None
-        worker = self.workers[len(self.workers) - 1]
+        """finish()'s first step in a late scan: half the long part's rest to the last part."""
+        cdef Scanner long_sc = self.scanners[len(self.scanners) - 1], sc = self.late[0]
+        cdef SplitArgs sa
+        cdef int r
+        _, base, addr = self.late
+        self.late, w = None, self.workers[len(self.workers) - 1]
+        sa.buf, sa.size, sa.late = <const unsigned char*><size_t>(addr + base), self.size - base, &long_sc.s
         with nogil:
-            r = pof_propose_split(&long_sc.s, buf, rest, &start, &cma, &slab)
-        while r == 0 and long_sc.s.split_answer == 0 and not worker.finished:
+            r = pof_guarded(_split_cb, &sa)     # (-1 in sa.parts: none proposed; SIGBUS: r)
+        while r == 0 and sa.parts == 0 and long_sc.s.split_answer == 0 and not w.finished:
             time.sleep(0.0002)
-        if r != 0 or long_sc.s.split_answer != start:
-            return
-        sc.s.stale_cma, sc.s.stale_slab = cma, slab
-        self.scanners.append(sc)
-        self.workers.append(Worker(target=_scan_region, name=f"pageowner-fast scan {len(self.workers)}",
-                                   args=(sc, addr + base + start, rest - start, True, self.release)))
-        start_all(self.workers[len(self.workers) - 1:])
+        if r == 0 and sa.parts == 0 and long_sc.s.split_answer == sa.starts[0]:
+            sc.s.stale_cma, sc.s.stale_slab = sa.cma[0], sa.slab[0]
+            self.scanners.append(sc)
+            self.workers.append(Worker(target=_scan_region, name=f"pageowner-fast scan {len(self.workers)}",
+                                       args=(sc, addr + base + sa.starts[0], sa.size - sa.starts[0], 1, self.release)))
+            start_all(self.workers[len(self.workers) - 1:])
 
     def finish(self, progress=None):
         cdef Scanner sc
