@@ -354,3 +354,23 @@ def test_an_interruption_while_the_handlers_are_put_back_leaves_nothing_held(mon
     monkeypatch.undo()
     assert {s: signal.getsignal(s) for s in _threads._HELD} == before
     assert not set(signal.pthread_sigmask(signal.SIG_BLOCK, [])) & _threads._HELD
+
+
+def test_a_cull_folds_by_its_key_only_where_texts_are_unique(tmp_path):
+    """_engine.key_fold_pays: the sort's cull folds by its key while reading only for dumps
+    whose header lines carry free_ts (their texts are all but unique); 6.7-era dumps fold by
+    text and cull the rows. Streams, compressed files and what cannot be read keep the key
+    fold (memory bounded by the keys); a FIFO is never opened."""
+    import gzip
+    from pageowner_fast import _engine
+    from conftest import HEADER
+    new = block() * 3
+    old = HEADER.replace(b" ns\n", b" ns, free_ts 0 ns\n") % (0, 1, 1, b"bash", 5) + b" f+0x1/0x2\n\n"
+    for name, data, want in [("new", new, False), ("old", old, True), ("junk", b"x\n" * 9, True),
+                             ("gz", gzip.compress(new), True), ("empty", b"", True)]:
+        (tmp_path / name).write_bytes(data)
+        assert _engine.key_fold_pays(str(tmp_path / name)) is want, name
+    assert _engine.key_fold_pays("-") and _engine.key_fold_pays(str(tmp_path / "missing"))
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "fifo")
+        assert _engine.key_fold_pays(str(tmp_path / "fifo"))         # returns, never blocks

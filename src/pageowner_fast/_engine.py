@@ -142,6 +142,34 @@ def _scan_mapped(fd: int, strip_ts: bool, progress: Progress | None, aggregate: 
 # same file; anything else waits for it to end and drops it.
 
 PREFETCH_MIN_BYTES = 32 << 20
+
+
+def key_fold_pays(source: object) -> bool:
+    """Whether a cull's sort should fold the blocks by its key while reading (a cull's
+    `fold_key`) rather than by their whole text: only when the texts are (nearly) all
+    unique -- header lines with `free_ts` (kernels 5.13-6.6), which the text fold cannot
+    fold. Elsewhere the text fold leaves few rows (the 1 GiB cgroup shape: 67,001) and the
+    cull of those costs less than folding every block once more by the key. Read off the
+    first header line of a plain regular file; anything else (a stream, a compressed file,
+    no header in the first 64 KiB) keeps the key fold, whose memory is bounded by the keys."""
+    if not isinstance(source, (str, os.PathLike)) or str(source) == "-":
+        return True
+    try:     # stat first: opening a FIFO would block or take its data; debugfs files say 0
+        st = os.stat(source)
+        if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
+            return True
+        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            head = os.pread(fd, 1 << 16, 0) if hasattr(os, "pread") else os.read(fd, 1 << 16)
+        finally:
+            os.close(fd)
+    except (OSError, ValueError):
+        return True
+    if compressed(head[:8]):
+        return True
+    at = head.find(b"Page allocated")
+    end = head.find(b"\n", at)
+    return at < 0 or end < 0 or b"free_ts" in head[at:end]
 _prefetched: list[tuple[tuple[int, int, int, int], Any]] = []    # (file, MappedScan)
 
 

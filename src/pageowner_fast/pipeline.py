@@ -18,8 +18,8 @@ from typing import IO, TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
+from . import _engine, _threads, compat, diagnose, sortcull
 from . import _fields as F
-from . import _threads, compat, diagnose, sortcull
 from ._engine import Progress
 from ._output import AtomicOutput, check_not_input
 from .dump import Dump, load
@@ -94,10 +94,12 @@ def load_for_sort(source: Source, options: SortOptions, *, threads: int | None =
     """Load `source` as the sort needs it. Identical blocks are folded while reading (memory
     bounded by the distinct texts) unless a block's own fields are needed: -d lists blocks one
     by one, -f and a time window look at each block's ts, and -a keeps each block's ts in
-    its text. A cull folds them by its fields only (`SortOptions.fold_key`)."""
+    its text. A cull folds them by its fields only (`SortOptions.fold_key`) where the texts
+    are all but unique (`_engine.key_fold_pays`)."""
+    fold_key = options.fold_key()
     return load(source, strip_ts=options.strip_ts, progress=progress, threads=threads,
                 aggregate=options.strip_ts and not (options.debug or options.free_filter or window),
-                fold_key=options.fold_key())
+                fold_key=fold_key if fold_key and _engine.key_fold_pays(source) else None)
 
 
 def run(source: Source, output: str | os.PathLike[str], options: SortOptions, *,
