@@ -8,8 +8,6 @@
 #include "pof_lines.h"
 #include "pof_sort.h"
 
-#define SLICE POF_SLICE
-
 
 int pof_scanner_init(pof_scanner *s, int strip_ts, int aggregate, size_t size_hint)
 {
@@ -397,7 +395,7 @@ int pof_scan_region(pof_scanner *s, const unsigned char *buf, ptrdiff_t size, in
                 s->split_answer = -1;
             }
         }
-        m = size - i < SLICE ? size - i : SLICE;
+        m = size - i < POF_SLICE ? size - i : POF_SLICE;
         tail = pof_scan(s, buf + i, m);
         if (tail == 0 && m < size - i) {    /* a block longer than a slice */
             m = size - i;
@@ -735,7 +733,7 @@ int pof_propose_split(pof_scanner *s, const unsigned char *buf, ptrdiff_t size,
                       ptrdiff_t *start, int *cma, int *slab)
 {
     ptrdiff_t done = (ptrdiff_t)s->done_bytes, at = done + (size - done) / 2, b;
-    if (at - done < 2 * SLICE || size - at < SLICE)
+    if (at - done < 2 * POF_SLICE || size - at < POF_SLICE)
         return -1;
     b = block_start_after(buf, size, at);
     if (b <= at || b >= size)
