@@ -135,13 +135,18 @@ def _scan_mapped(fd: int, strip_ts: bool, progress: Progress | None, aggregate: 
             mm.close()
 
 
-# --- the command line's head start ------------------------------------------------------------
-# `pageowner-fast sort` on a large plain file starts scanning it (cli/_early.py) before the rest
-# of the program -- NumPy above all, ~50 ms -- is imported: the scan's threads run (nogil)
-# while the main thread imports. `scan` takes that scan over when it asks the same of the
-# same file; anything else waits for it to end and drops it.
-
-PREFETCH_MIN_BYTES = 32 << 20
+def _open_regular(path: object, min_bytes: int) -> int | None:
+    """A read-only fd of `path` if it is a regular file of `min_bytes` or more (at least 1:
+    debugfs files say 0), else None. stat first: opening a FIFO or a device would block, or
+    take its data."""
+    try:
+        st = os.stat(path)      # type: ignore[arg-type]
+        if not stat.S_ISREG(st.st_mode) or st.st_size < max(min_bytes, 1):
+            return None
+        return os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) |     # type: ignore[arg-type]
+                       getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def key_fold_pays(source: object) -> bool:
@@ -152,24 +157,38 @@ def key_fold_pays(source: object) -> bool:
     cull of those costs less than folding every block once more by the key. Read off the
     first header line of a plain regular file; anything else (a stream, a compressed file,
     no header in the first 64 KiB) keeps the key fold, whose memory is bounded by the keys."""
-    if not isinstance(source, (str, os.PathLike)) or str(source) == "-":
+    fd = _open_regular(source, 1) if isinstance(source, (str, os.PathLike)) and source != "-" else None
+    if fd is None:
         return True
-    try:     # stat first: opening a FIFO would block or take its data; debugfs files say 0
-        st = os.stat(source)
-        if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
-            return True
-        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        try:
-            head = os.pread(fd, 1 << 16, 0) if hasattr(os, "pread") else os.read(fd, 1 << 16)
-        finally:
-            os.close(fd)
-    except (OSError, ValueError):
+    try:
+        head = os.pread(fd, 1 << 16, 0) if hasattr(os, "pread") else os.read(fd, 1 << 16)
+    except OSError:
         return True
+    finally:
+        os.close(fd)
     if compressed(head[:8]):
         return True
     at = head.find(b"Page allocated")
     end = head.find(b"\n", at)
     return at < 0 or end < 0 or b"free_ts" in head[at:end]
+
+
+def cull_fold_key(fold_key: Iterable[str], source: object) -> frozenset[str]:
+    """The fold key a cull's sort asks of `load` for `source`: `fold_key` where it pays
+    (`key_fold_pays`), else none -- the whole text. The command line's head start asks the
+    same, so that the command takes its scan over."""
+    key = frozenset(fold_key)
+    return key if key and key_fold_pays(source) else frozenset()
+
+
+# --- the command line's head start ------------------------------------------------------------
+# `pageowner-fast sort` on a large plain file starts scanning it (cli/_early.py) before the rest
+# of the program -- NumPy above all, ~50 ms -- is imported: the scan's threads run (nogil)
+# while the main thread imports. `scan` takes that scan over when it asks the same of the
+# same file; anything else waits for it to end and drops it.
+
+PREFETCH_MIN_BYTES = 32 << 20
+
 _prefetched: list[tuple[tuple[int, int, int, int], Any]] = []    # (file, MappedScan)
 
 
@@ -192,13 +211,8 @@ def prefetch(path: str, *, strip_ts: bool, aggregate: bool, fold_key: Iterable[s
 
 def _prefetch(path: str, strip_ts: bool, aggregate: bool, fold_key: Iterable[str],
               threads: int | None) -> bool:
-    try:
-        # stat first: opening a FIFO or a device would block, or take its data
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode) or st.st_size < max(PREFETCH_MIN_BYTES, 1):
-            return False
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
-    except (OSError, ValueError, TypeError):
+    fd = _open_regular(path, PREFETCH_MIN_BYTES)
+    if fd is None:
         return False
     job = mm = None
     try:

@@ -95,11 +95,10 @@ def load_for_sort(source: Source, options: SortOptions, *, threads: int | None =
     bounded by the distinct texts) unless a block's own fields are needed: -d lists blocks one
     by one, -f and a time window look at each block's ts, and -a keeps each block's ts in
     its text. A cull folds them by its fields only (`SortOptions.fold_key`) where the texts
-    are all but unique (`_engine.key_fold_pays`)."""
-    fold_key = options.fold_key()
+    are all but unique (`_engine.cull_fold_key`)."""
     return load(source, strip_ts=options.strip_ts, progress=progress, threads=threads,
                 aggregate=options.strip_ts and not (options.debug or options.free_filter or window),
-                fold_key=fold_key if fold_key and _engine.key_fold_pays(source) else None)
+                fold_key=_engine.cull_fold_key(options.fold_key(), source))
 
 
 def run(source: Source, output: str | os.PathLike[str], options: SortOptions, *,

@@ -56,6 +56,6 @@ def prefetch_sort(argv: list[str]) -> bool:
         return False
     first_key = "alloc_ts" if flags == {"-a"} else (sort_first if not flags else None)
     strip_ts = first_key != "alloc_ts"
-    fold_key = cull if cull - {"free"} and _engine.key_fold_pays(operands[0]) else set()
+    fold_key = _engine.cull_fold_key(cull if cull - {"free"} else (), operands[0])
     return _engine.prefetch(operands[0], strip_ts=strip_ts, aggregate=strip_ts,
                             fold_key=fold_key, threads=threads)
