@@ -317,6 +317,24 @@ def test_a_late_split_scans_what_two_parts_scan(dump_40m, fold_key):
     assert ws == gs
 
 
+def test_a_folded_merge_of_many_rows_is_one_pass(dump_40m):
+    """The fold's merge looks b's thousands of group keys up in a's table (grown once, fetched
+    ahead) and adds up or appends their rows: the same rows, in the same order, with the
+    same ids and counts as one thread's pass."""
+    import mmap
+    with open(dump_40m, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        one = _scan.scan_mapped(mm, aggregate=True, threads=1)
+        two = _scan.scan_mapped(mm, aggregate=True, threads=2)
+    (wc, wt, ws), (gc, gt, gs) = one, two
+    assert len(wc["count"]) > 5_000 and wc["count"].sum() == ws["blocks"]
+    for k in wc:
+        np.testing.assert_array_equal(wc[k], gc[k], err_msg=k)
+    from pageowner_fast._table import Table
+    for k in wt:
+        assert list(Table(wt[k])) == list(Table(gt[k])), k
+    assert ws == gs
+
+
 def test_a_cancelled_late_scan_stops_early_and_cannot_be_finished(dump_40m):
     import mmap
     with open(dump_40m, "rb") as f:

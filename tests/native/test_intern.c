@@ -2,6 +2,8 @@
  * on everything (bound through the same function pointer as XXH3) and verification on, as
  * with the fallback hash, no two values ever share an id. The fallback hash itself, the
  * shortcut table and the remap. */
+#include <stdio.h>
+
 #include "pof_test.h"
 #include "pof_intern.h"
 #include "pof_defs.h"
@@ -124,11 +126,35 @@ static void test_remap(void)
     pof_interner_free(&b);
 }
 
+static void test_reserve(void)
+{
+    pof_interner t;
+    char v[16];
+    size_t cap;
+    int i;
+    CHECK_EQ(pof_interner_init(&t, 16), 0);
+    pof_intern(&t, "a", 1);
+    CHECK_EQ(pof_interner_reserve(&t, 1000), 0);
+    cap = t.cap;
+    CHECK(cap >= 2 * 1001);
+    for (i = 0; i < 1000; i++) {            /* room made: no growth, ids as ever */
+        int n = snprintf(v, sizeof v, "v%d", i);
+        CHECK_EQ(pof_intern(&t, v, (size_t)n), i + 1);
+    }
+    CHECK_EQ(t.cap, cap);
+    CHECK_EQ(pof_intern(&t, "a", 1), 0);
+    CHECK_EQ(pof_intern(&t, "v999", 4), 1000);
+    CHECK_EQ(pof_interner_reserve(&t, 0), 0);
+    CHECK_EQ(t.cap, cap);
+    pof_interner_free(&t);
+}
+
 int main(void)
 {
     test_interner();
     test_fallback_hash();
     test_fast();
     test_remap();
+    test_reserve();
     return pt_done("test_intern");
 }

@@ -127,6 +127,14 @@ int32_t pof_intern_h(pof_interner *t, const void *data, size_t n, pof_h128 h)
     return v;
 }
 
+int pof_interner_reserve(pof_interner *t, size_t more)
+{
+    while (2 * (t->n + more) > t->cap)
+        if (grow_slots(&t->slots, &t->cap) != 0)
+            return POF_ENOMEM;
+    return 0;
+}
+
 int pof_interner_remap(const pof_interner *src, pof_interner *dst, int32_t *out)
 {
     size_t i;

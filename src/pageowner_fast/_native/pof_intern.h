@@ -39,6 +39,10 @@ int32_t pof_intern_h(pof_interner *t, const void *data, size_t n, pof_h128 h);
  * bytes later makes another id); POF_ENOMEM on allocation failure. */
 int32_t pof_interner_push(pof_interner *t, const void *data, size_t n);
 
+/* Room in the table for `more` new values without growing it (a merge's look-ups then
+ * need no rehash, and the slot of a key is known ahead); 0, or POF_ENOMEM. */
+int pof_interner_reserve(pof_interner *t, size_t more);
+
 /* out[i] = id in dst of src's value i (interning the new ones). */
 int pof_interner_remap(const pof_interner *src, pof_interner *dst, int32_t *out);
 

@@ -18,6 +18,7 @@
 #  define POF_NOINLINE __declspec(noinline)
 #  define POF_LIKELY(x) (x)
 #  define POF_UNLIKELY(x) (x)
+#  define POF_PREFETCH(p) ((void)(p))
 #else
 #  define POF_MSVC 0
 #  define POF_INLINE static inline
@@ -25,6 +26,7 @@
 #  define POF_NOINLINE __attribute__((noinline))
 #  define POF_LIKELY(x) __builtin_expect(!!(x), 1)
 #  define POF_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#  define POF_PREFETCH(p) __builtin_prefetch(p)     /* a hint: never faults */
 #endif
 
 /* SSE2 is part of every x86-64 target; on 32-bit x86 only when the build enables it. */

@@ -592,44 +592,71 @@ void pof_merge_rows(const pof_merge *m, int part, int parts)
     }
 }
 
-/* POF_FOLD: b's rows into a's by their group keys, then b's events. */
+/* POF_FOLD: b's rows into a's by their group keys, then b's events. In three passes, so
+ * that the table slots and the rows each looks up can be fetched some rows ahead (a's
+ * tables are larger than the caches): the keys mapped and hashed; looked up (or added) in
+ * a's groups; folded into a's rows (or appended). */
+#define AHEAD 8
 static int merge_fold_rows(pof_merge *m)
 {
     pof_scanner *a = m->a, *b = m->b;
     pof_cols *ca = &a->cols, *cb = &b->cols;
-    int32_t *rowmap = (int32_t *)malloc((cb->n + 1) * sizeof(int32_t)), g;
-    size_t i;
+    size_t i, n = cb->n, old = ca->n;
+    int32_t *rowmap = (int32_t *)malloc((n + 1) * sizeof(int32_t)), g;
+    pof_group_key *keys = (pof_group_key *)malloc((n + 1) * sizeof(pof_group_key));
+    pof_h128 *hs = (pof_h128 *)malloc((n + 1) * sizeof(pof_h128));
     int rc = POF_ENOMEM;
-    if (rowmap == NULL)
-        return POF_ENOMEM;
-    for (i = 0; i < cb->n; i++) {
-        int dslot;
+    if (rowmap == NULL || keys == NULL || hs == NULL)
+        goto out;
+    for (i = 0; i < n; i++) {
         size_t len;
-        pof_group_key key;
-        memcpy(&key, pof_interner_value(&b->groups, i, &len), sizeof key);
-        dslot = key.dslot;
-        key.hid = dslot ? m->dm[key.hid] : m->hm[key.hid];
-        key.sid = m->sm[key.sid];
-        g = pof_intern(&a->groups, &key, sizeof key);
+        pof_group_key *key = &keys[i];
+        memcpy(key, pof_interner_value(&b->groups, i, &len), sizeof *key);
+        key->hid = key->dslot ? m->dm[key->hid] : m->hm[key->hid];
+        key->sid = m->sm[key->sid];
+        hs[i] = pof_hash(key, sizeof *key);
+    }
+    if (pof_interner_reserve(&a->groups, n) != 0)
+        goto out;
+    for (i = 0; i < n; i++) {
+        size_t mask = a->groups.cap - 1;
+        if (i + 2 * AHEAD < n)
+            POF_PREFETCH(&a->groups.slots[(size_t)hs[i + 2 * AHEAD].lo & mask]);
+        if (i + AHEAD < n) {    /* its slot is in the cache by now: the value's offsets */
+            int32_t v = a->groups.slots[(size_t)hs[i + AHEAD].lo & mask].val;
+            if (v >= 0)
+                POF_PREFETCH(&a->groups.offs[v]);
+        }
+        g = pof_intern_h(&a->groups, &keys[i], sizeof keys[i], hs[i]);
         if (g < 0)
             goto out;
         rowmap[i] = g;
+    }
+    for (i = 0; i < n; i++) {
+        g = rowmap[i];
+        if (i + AHEAD < n && (size_t)rowmap[i + AHEAD] < old) {
+            POF_PREFETCH(&ca->count[rowmap[i + AHEAD]]);
+            POF_PREFETCH(&ca->pages[rowmap[i + AHEAD]]);
+        }
         if ((size_t)g < ca->n) {
-            if (dslot)
+            if (keys[i].dslot)
                 continue;       /* a shape: its blocks are events */
             pof_cols_fold(ca, (size_t)g, cb->count[i], cb->pages[i], &a->pages_clamped);
             continue;
         }
         if (pof_grow((void **)&a->dgroup, &a->dgroup_cap, (size_t)g + 1, 1, 1024) != 0)
             goto out;
-        a->dgroup[g] = (uint8_t)dslot;
-        if (append_mapped_row(ca, cb, i, dslot ? m->dm[cb->header_id[i]] : m->hm[cb->header_id[i]],
+        a->dgroup[g] = keys[i].dslot;
+        if (append_mapped_row(ca, cb, i,
+                              keys[i].dslot ? m->dm[cb->header_id[i]] : m->hm[cb->header_id[i]],
                               m->sm, m->cm, m->mm, m->line_off) != 0)
             goto out;
     }
     rc = merge_events(a, b, rowmap, m->line_off);
 out:
     free(rowmap);
+    free(keys);
+    free(hs);
     return rc;
 }
 
