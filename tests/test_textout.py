@@ -301,3 +301,84 @@ def test_a_part_shorter_than_counted_is_an_internal_error():
     with pytest.raises(RuntimeError, match=r"internal error: part \d of the output wrote 1000 "
                                            "bytes, 1001 counted"):
         _textwrite.pwrite_records(lambda mv, pos: None, 0, _FakeRecords(3000, extra=1), 3)
+
+
+# --- the output's blocks allocated before the parts are written ---------------------------------
+
+def _fs_type(path):
+    """The file system type of `path`, from /proc/self/mountinfo (the longest mount point
+    that holds it); None where that cannot be read."""
+    import os
+    try:
+        with open("/proc/self/mountinfo") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    real, best = os.path.realpath(path), (None, -1)
+    for line in lines:
+        fields = line.split()
+        mnt, fstype = fields[4], fields[fields.index("-") + 1]
+        if (real == mnt or real.startswith(mnt.rstrip("/") + "/")) and len(mnt) > best[1]:
+            best = (fstype, len(mnt))
+    return best[0]
+
+
+def test_reserve_gets_the_end_before_any_part_is_written():
+    """pwrite_records tells `reserve` where the output will end once the parts' sizes are
+    counted, before the first byte is written; the bytes are those of the writer without it."""
+    rec = _many(3000)
+    events = []
+    written = {}
+
+    def pwrite(mv, pos):
+        events.append("w")
+        written[pos] = bytes(mv)
+    end = _textwrite.pwrite_records(pwrite, 7, text_records(*rec), 3, chunk=1000,
+                                    reserve=lambda e: events.append(e))
+    want = b"".join(c_writer(*rec))
+    assert events[0] == end == 7 + len(want)
+    assert events.count(end) == 1 and set(events[1:]) == {"w"}
+    assert b"".join(written[p] for p in sorted(written)) == want
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="Linux fallocate")
+@pytest.mark.parametrize("where", ["tmp", "shm"])
+def test_preallocate_only_where_it_pays(tmp_path, where):
+    """_output._preallocate allocates a file's blocks on ext4 (size and blocks as asked, the
+    bytes zeros) and leaves a file on any other file system as it was (tmpfs: its fallocate
+    would zero pages in memory first)."""
+    import os
+    from pageowner_fast import _output
+    d = tmp_path if where == "tmp" else "/dev/shm"
+    if not os.path.isdir(d):
+        pytest.skip(f"no {d}")
+    fstype = _fs_type(d)
+    path = os.path.join(d, f"pof-prealloc-{os.getpid()}.bin")
+    try:
+        with open(path, "wb") as f:
+            got = _output._preallocate(f.fileno(), 5 << 20)
+        st = os.stat(path)
+        if fstype == "ext4":
+            assert got and st.st_size == 5 << 20 and st.st_blocks * 512 >= 5 << 20
+            with open(path, "rb") as f:
+                assert f.read() == bytes(5 << 20)
+        else:
+            assert not got and st.st_size == 0, fstype
+    finally:
+        os.unlink(path)
+
+
+def test_the_sort_reserves_its_output_in_parts(tmp_path, tmp_path_factory, monkeypatch):
+    """`sort -a` of many blocks writes its output in parts, after one reservation of exactly
+    its final size; the output is byte for byte the one written in order."""
+    from pageowner_fast import _output, pipeline
+    from pageowner_fast.cli._getopt import parse_sort_args
+    from conftest import generated_dump
+    src = generated_dump(tmp_path_factory, "reserve", size=24 << 20, seed=5)
+    asked = []
+    monkeypatch.setattr(_output, "_preallocate", lambda fd, size: asked.append(size) or False)
+    opts = parse_sort_args(["-a", "in", "out"]).options
+    pipeline.run(src, tmp_path / "parts.txt", opts, threads=2)
+    pipeline.run(src, tmp_path / "one.txt", opts, threads=1)
+    size = (tmp_path / "parts.txt").stat().st_size
+    assert size > 16 << 20 and asked == [size] and (tmp_path / "parts.txt").read_bytes() == (tmp_path / "one.txt").read_bytes()

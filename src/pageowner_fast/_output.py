@@ -16,6 +16,35 @@ from .exceptions import OutputError, OutputOpenError
 PathArg = Any  # str, bytes or os.PathLike; "-" is standard output
 
 
+# file systems where allocating a file's blocks before writing it was measured to pay
+# (statfs f_type): ext4 (the magic of ext2/3 too, whose fallocate fails and is ignored).
+# Not tmpfs, whose fallocate fills the pages with zeros first (slower by ~5%); XFS and
+# btrfs were not measured.
+_PREALLOCATE_FS = frozenset({0xEF53})
+
+
+def _preallocate(fd: int, size: int) -> bool:
+    """Allocate the blocks of the file `fd` up to `size` bytes (Linux fallocate(2), mode 0)
+    on the file systems of _PREALLOCATE_FS; False where not done. Only a hint: any error
+    leaves the file as it was, and the writes report what they meet."""
+    if not sys.platform.startswith("linux") or size <= 0:
+        return False
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        buf = ctypes.create_string_buffer(256)      # struct statfs: f_type comes first
+        if libc.fstatfs(fd, buf) != 0:
+            return False
+        if ctypes.c_long.from_buffer(buf).value & 0xFFFFFFFF not in _PREALLOCATE_FS:
+            return False
+        fallocate = libc.fallocate64
+        fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+        fallocate.restype = ctypes.c_int
+        return bool(fallocate(fd, 0, 0, size) == 0)
+    except (OSError, AttributeError, ValueError, ImportError):
+        return False
+
+
 def _same_file(a: PathArg, b: PathArg) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -159,6 +188,13 @@ class AtomicOutput:
                 view, offset = view[k:], offset + k
         except OSError as e:
             raise OutputError(f"{os.fsdecode(self.path)}: write error: {e.strerror or e}") from None
+
+    def reserve(self, end: int) -> None:
+        """A hint before positional writes: the output will be `end` bytes long. Its blocks
+        are allocated now where that pays (`_preallocate`): on ext4 the kernel's copy of a
+        940 MB output then took ~90 ms instead of ~150 (no delayed allocation per page)."""
+        if not self.direct and self.f is not None:
+            _preallocate(self.f.fileno(), end)
 
     def seek(self, offset: int) -> None:
         """Later `write`s go at `offset` (after positional writes)."""

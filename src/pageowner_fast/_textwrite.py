@@ -71,12 +71,14 @@ def write_records(write: Callable[[memoryview], object], recs: Records,
 
 
 def pwrite_records(pwrite: Callable[[memoryview, int], object], offset: int, recs: Records,
-                   parts: int, chunk: int = 1 << 20) -> int:
+                   parts: int, chunk: int = 1 << 20,
+                   reserve: Callable[[int], object] | None = None) -> int:
     """Write every record as `write_records` does, at `offset` on: the records are cut into
     `parts` runs, each written by its own thread with `pwrite(view, position)` at the
     position its run's bytes start. Returns the position after the last byte. An error of
     `pwrite` (or a bad record) stops the other threads at their next chunk and is raised
-    once all have ended."""
+    once all have ended. `reserve(end)`, once the size is known and before any write: a
+    hint that the output will end at `end`."""
     n = len(recs)
     parts = max(1, min(parts, n))
     bounds = [n * k // parts for k in range(parts + 1)]
@@ -84,6 +86,8 @@ def pwrite_records(pwrite: Callable[[memoryview, int], object], offset: int, rec
     starts = [offset]
     for size in sizes:
         starts.append(starts[-1] + size)
+    if reserve is not None:
+        reserve(starts[-1])
     stop = threading.Event()
     chunk = max(chunk, 1)
 

@@ -32,6 +32,7 @@ class Positional(Protocol):
     (`_output.AtomicOutput`)."""
 
     def positional(self) -> int | None: ...
+    def reserve(self, end: int, /) -> None: ...
     def pwrite(self, data: memoryview, offset: int, /) -> None: ...
     def seek(self, offset: int, /) -> None: ...
 
@@ -68,7 +69,7 @@ def write_text(write: Write, dump: DumpLike, groups: Groups, opts: SortOptions, 
             parts = min(threads or usable_cpus(), MAX_PARTS) if len(recs) >= PARTS_MIN_RECORDS else 1
             start = out.positional() if out is not None and parts > 1 else None
             if out is not None and start is not None:
-                out.seek(pwrite_records(out.pwrite, start, recs, parts))
+                out.seek(pwrite_records(out.pwrite, start, recs, parts, reserve=out.reserve))
             else:
                 write_records(write, recs)
             return
