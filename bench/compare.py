@@ -29,12 +29,17 @@ Examples::
 ``--pipe`` measures ``gen | pageowner-fast sort - out`` instead (linearity in
 the input size, bounded memory); the C tool cannot read a pipe.
 
-Before every timed run the program's previous output file is deleted and the
-file system is synced (``os.sync``), untimed, for both programs alike: each run
-then creates its output on a settled file system, instead of paying for the
-write-back and the freeing of the previous run's output (with ``-a`` that is a
-900 MB file, and on a disk mounted with ``discard`` freeing it takes seconds).
-``--no-settle`` keeps the old outputs and skips the sync.
+Before every timed run the program's previous output file is deleted, the
+file system is synced (``os.sync``) and the input is read through once, untimed,
+for both programs alike: each run then creates its output on a settled file
+system, instead of paying for the write-back and the freeing of the previous
+run's output (with ``-a`` that is a 900 MB file, and on a disk mounted with
+``discard`` freeing it takes seconds), and finds its input in the page cache, as
+a dump just written there is. (This VM's kernel pages out file pages it sees as
+cold -- DAMON, a minute without many accesses -- so a 1 GB input read once every
+15 s can lose 50-200 MB of its cache within a row; with 50 MB of the cgroup-heavy
+input evicted our default sort took 380 ms instead of 356, 6 runs each.)
+``--no-settle`` keeps the old outputs and skips the sync and the read.
 
 This VM's kernel gives freed memory back to its host (free page reporting; the JSON's
 ``machine`` says whether it is on), and memory touched again for the first time costs 1-1.5
@@ -337,10 +342,17 @@ def resolve_inputs(args) -> list[Input]:
     return items
 
 
-def settle(output: Path) -> None:
-    """Untimed, before a run: no previous output to replace, no dirty pages in flight."""
+def settle(output: Path, source: Path | None = None) -> None:
+    """Untimed, before a run: no previous output to replace, no dirty pages in flight, and
+    the input wholly in the page cache (read through once), as right after
+    ``cat /sys/kernel/debug/page_owner > dump.txt``."""
     output.unlink(missing_ok=True)
     os.sync()
+    if source is not None:
+        buf = bytearray(1 << 20)
+        with open(source, "rb", buffering=0) as f:
+            while f.readinto(buf):
+                pass
 
 
 def page_reporting() -> dict[str, str | bool | None] | None:
@@ -409,7 +421,7 @@ def run_compare(args) -> int:
                         argv = (ours + opts + [str(path), str(out_o)] if who == "ours"
                                 else [baseline] + opts + [str(path), str(out_c)])
                         if args.settle:
-                            settle(out_o if who == "ours" else out_c)
+                            settle(out_o if who == "ours" else out_c, path)
                         r = run_child(argv, timeout=args.timeout)
                         (row.ours if who == "ours" else row.c).append(r)
                         if r.status != 0:
@@ -446,6 +458,7 @@ def run_compare(args) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({
             "machine": machine(), "baseline": baseline, "ours": ours, "runs": args.runs,
+            "settle": args.settle,
             "inputs": [{"group": i.group, "input": i.label, "path": str(i.path), "blocks": i.blocks,
                         "facts": i.facts} for i in inputs],
             "rows": [{"group": r.group, "input": r.input, "options": r.options, "args": OPTION_SETS[r.options],
@@ -462,7 +475,21 @@ def machine() -> dict:
     import platform
     return {"cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine(),
             "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-            "free_page_reporting": page_reporting()}
+            "free_page_reporting": page_reporting(), "damon": damon_schemes()}
+
+
+def damon_schemes() -> list[str] | None:
+    """The actions of the kernel's running DAMON schemes (this VM's: "pageout", which
+    evicts page cache it sees as cold; see the module's docstring); None without DAMON."""
+    base = Path("/sys/kernel/mm/damon/admin/kdamonds")
+    if not base.is_dir():
+        return None
+    got = []
+    for state in base.glob("*/state"):
+        if state.read_text().strip() != "on":
+            continue
+        got += [a.read_text().strip() for a in state.parent.glob("contexts/*/schemes/*/action")]
+    return got
 
 
 def cpu_model() -> str | None:
