@@ -369,8 +369,8 @@ def test_preallocate_only_where_it_pays(tmp_path, where):
 
 
 def test_the_sort_reserves_its_output_in_parts(tmp_path, tmp_path_factory, monkeypatch):
-    """`sort -a` of many blocks writes its output in parts, after one reservation of exactly
-    its final size; the output is byte for byte the one written in order."""
+    """`sort -a` of many blocks reserves exactly its output's final size once, before writing
+    it in parts (two threads) or in order (one); both outputs are the same bytes."""
     from pageowner_fast import _output, pipeline
     from pageowner_fast.cli._getopt import parse_sort_args
     from conftest import generated_dump
@@ -379,6 +379,6 @@ def test_the_sort_reserves_its_output_in_parts(tmp_path, tmp_path_factory, monke
     monkeypatch.setattr(_output, "_preallocate", lambda fd, size: asked.append(size) or False)
     opts = parse_sort_args(["-a", "in", "out"]).options
     pipeline.run(src, tmp_path / "parts.txt", opts, threads=2)
-    pipeline.run(src, tmp_path / "one.txt", opts, threads=1)
+    pipeline.run(src, tmp_path / "one.txt", opts, threads=1)     # in order, reserved alike
     size = (tmp_path / "parts.txt").stat().st_size
-    assert size > 16 << 20 and asked == [size] and (tmp_path / "parts.txt").read_bytes() == (tmp_path / "one.txt").read_bytes()
+    assert size > 16 << 20 and asked == [size, size] and (tmp_path / "parts.txt").read_bytes() == (tmp_path / "one.txt").read_bytes()

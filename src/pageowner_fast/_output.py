@@ -37,7 +37,13 @@ def _preallocate(fd: int, size: int) -> bool:
             return False
         if ctypes.c_long.from_buffer(buf).value & 0xFFFFFFFF not in _PREALLOCATE_FS:
             return False
-        fallocate = libc.fallocate64
+        # 64-bit offsets: fallocate64, or fallocate where off_t is 64-bit (musl 1.2.4
+        # dropped the *64 names)
+        fallocate = getattr(libc, "fallocate64", None)
+        if fallocate is None and ctypes.sizeof(ctypes.c_long) == 8:
+            fallocate = libc.fallocate
+        if fallocate is None:
+            return False
         fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
         fallocate.restype = ctypes.c_int
         return bool(fallocate(fd, 0, 0, size) == 0)

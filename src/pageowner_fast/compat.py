@@ -66,11 +66,14 @@ def write_text(write: Write, dump: DumpLike, groups: Groups, opts: SortOptions, 
                                np.ascontiguousarray(dump.header_id[rep], dtype=np.int32),
                                np.ascontiguousarray(dump.stack_id[rep], dtype=np.int32),
                                templated=tpl[2:] if tpl is not None else None)
-            parts = min(threads or usable_cpus(), MAX_PARTS) if len(recs) >= PARTS_MIN_RECORDS else 1
-            start = out.positional() if out is not None and parts > 1 else None
-            if out is not None and start is not None:
+            many = len(recs) >= PARTS_MIN_RECORDS
+            parts = min(threads or usable_cpus(), MAX_PARTS) if many else 1
+            start = out.positional() if out is not None and many else None
+            if out is not None and start is not None and parts > 1:
                 out.seek(pwrite_records(out.pwrite, start, recs, parts, reserve=out.reserve))
             else:
+                if out is not None and start is not None:   # one thread: reserved alike
+                    out.reserve(start + recs.size(0, len(recs)))
                 write_records(write, recs)
             return
     for chunk in iter_text(dump, groups, opts):
