@@ -118,6 +118,18 @@ def test_templated_table_reads_like_a_list():
         t[len(t)]
 
 
+@pytest.mark.parametrize("values", [[b"a", b"", b"bc"], [b"a", b"bc"], [b"", b"a"], []])
+def test_packed_table_finds_the_empty_value_without_making_its_objects(values):
+    lens = np.array([len(v) for v in values], dtype=np.int64)
+    offs = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    t = Table((b"".join(values), offs))
+    want = values.index(b"") if b"" in values else -1
+    assert t.id_of(b"") == want
+    assert t._list is None and t._index is None     # no list of objects, no dict made
+    for i, v in enumerate(values):                  # the index made later agrees
+        assert t.id_of(v) == i
+
+
 def test_templated_table_without_the_compiled_packer():
     h = dict(_templated_headers())
     ref = [Table(h)[i] for i in range(len(Table(h)))]

@@ -180,8 +180,10 @@ class Table(Sequence[bytes]):
         """The id of `value`, or -1 if it never occurs."""
         if self._index is None:
             # a one-off look-up needs no index of a huge table (nor of a templated one:
-            # a binary search in text order, or a look at the templates)
-            if len(self) > 100_000 or (self._tpl is not None and self._list is None):
+            # a binary search in text order, or a look at the templates; nor the empty
+            # value of a packed one: two equal offsets)
+            if (len(self) > 100_000 or (self._tpl is not None and self._list is None)
+                    or (not value and self._list is None)):
                 return self._find(value)
             self._index = {v: i for i, v in enumerate(self._items)}
         return self._index.get(value, -1)
