@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pageowner_fast import sortcull
-from pageowner_fast._table import Table
+from pageowner_fast._table import NATIVE_RANKS_MIN, Table, rank_together
 
 _scan = pytest.importorskip("pageowner_fast._scan")
 
@@ -128,6 +128,28 @@ def test_packed_table_finds_the_empty_value_without_making_its_objects(values):
     assert t._list is None and t._index is None     # no list of objects, no dict made
     for i, v in enumerate(values):                  # the index made later agrees
         assert t.id_of(v) == i
+
+
+def _packed(values):
+    offs = np.concatenate([[0], np.cumsum([len(v) for v in values])]).astype(np.int64)
+    return Table((b"".join(values), offs))
+
+
+def test_rank_together_ranks_each_table_as_alone():
+    rng = np.random.default_rng(5)
+    n = NATIVE_RANKS_MIN + 50
+    vals = [[b" f+0x%x/0x20\n" % v * 30 + b"%d" % i for i, v in enumerate(rng.integers(0, 9, n))],
+            [bytes(rng.integers(97, 100, 40)) for _ in range(n)],
+            [b"x%d" % i for i in range(10)]]       # too few for the compiled ranking: left
+    tables = [_packed(v) for v in vals]
+    rank_together(tables, 2)
+    assert [t._ranks is not None for t in tables] == [True, True, False]
+    for t, v in zip(tables, vals):
+        assert t.ranks().tolist() == _packed(v).ranks().tolist()
+        assert [v[i] for i in np.argsort(t.ranks())] == sorted(v)
+    alone = [_packed(v) for v in vals]
+    rank_together(alone, 1)                        # one thread: nothing done ahead
+    assert all(t._ranks is None for t in alone)
 
 
 def test_templated_table_without_the_compiled_packer():

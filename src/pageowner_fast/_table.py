@@ -7,6 +7,8 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
+from ._threads import on_threads
+
 Packed = tuple[bytes, npt.NDArray[np.int64]]
 # Header lines as templates (the compiled scanner's `_templated`):
 # {"templates": (arena, offsets, q), "entries": (template, digit count, digits' value),
@@ -251,3 +253,17 @@ class Table(Sequence[bytes]):
     def text(self, i: int) -> str:
         """Value i decoded as UTF-8 (invalid bytes as ``\\xNN``)."""
         return self[i].decode("utf-8", "backslashreplace")
+
+
+def rank_together(tables: Sequence[Table], threads: int) -> None:
+    """Make the ranks (`Table.ranks`) that `tables` lack at once, a table per thread (at most
+    `threads`): the compiled ranking holds no lock, and two tables of long texts (a folded
+    dump's header lines and stacks) cost milliseconds each, which this halves on 2 CPUs."""
+    todo = [t for t in tables
+            if t._ranks is None and not t._text_order and len(t) > NATIVE_RANKS_MIN]
+    parts = min(len(todo), threads)
+    if parts < 2 or _rank_texts() is None:
+        return
+    for t in todo:          # packing may make Python objects: here, not on the threads
+        t.packed()
+    on_threads(lambda k: [t.ranks() for t in todo[k::parts]], parts, "pageowner-fast ranks")

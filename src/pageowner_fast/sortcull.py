@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _fields as F
+from ._table import rank_together
 from ._threads import budget
 from ._types import DumpLike
 from .exceptions import UsageError
@@ -196,6 +197,7 @@ def _take(col: npt.NDArray[Any], rows: IntArray | None) -> npt.NDArray[Any]:
 
 
 def _text_keys(dump: DumpLike, rows: IntArray | None) -> list[npt.NDArray[Any]]:
+    rank_together([dump.headers, dump.stacks], budget())
     return [dump.headers.rank_of(_take(dump.header_id, rows)),
             dump.stacks.ranks()[_take(dump.stack_id, rows)]]
 
