@@ -120,6 +120,45 @@ def test_our_long_options_do_not_shadow_page_owner_sorts_prefixes(dump, tmp_path
     assert rc == 0 and out.read_bytes().count(b"\n") == 3
 
 
+def test_sort_starts_its_scan_before_typing_and_the_decompressors(tmp_path):
+    """What `sort` imports before its scan starts (cli/_early.py) is time no scan thread
+    runs: typing (with re and enum) waits for NumPy, which imports it anyway, and a plain
+    dump never loads gzip, lzma or zlib."""
+    import subprocess
+    import sys
+    src = tmp_path / "in.txt"
+    src.write_bytes(block() * 30000)            # large enough to be prefetched
+    late = ("typing", "re", "gzip", "lzma", "zlib", "numpy")
+    code = ("import sys; base = set(sys.modules); from pageowner_fast import _engine; "
+            "seen = {}; orig = _engine.prefetch\n"
+            "def spy(*a, **k):\n"
+            f"    seen['early'] = sorted(m for m in {late!r} if m in sys.modules and m not in base)\n"
+            "    return orig(*a, **k)\n"
+            "_engine.prefetch = spy\n"
+            "from pageowner_fast.cli import main\n"
+            f"rc = main(['sort', {str(src)!r}, {str(tmp_path / 'out.txt')!r}])\n"
+            "print(rc, seen.get('early'), sorted(m for m in ('gzip', 'lzma', 'zlib') "
+            "if m in sys.modules and m not in base))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=CHILD_ENV)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "0 [] []"
+
+
+def test_a_corrupt_gzip_input_is_one_line_in_a_fresh_process(tmp_path):
+    """The decompressors' errors are caught where they are imported only on use."""
+    import gzip
+    import subprocess
+    import sys
+    src = tmp_path / "in.txt.gz"
+    src.write_bytes(gzip.compress(block() * 2000)[:300])
+    p = subprocess.run([sys.executable, "-m", "pageowner_fast", "sort", str(src),
+                        str(tmp_path / "out.txt")], capture_output=True, text=True, env=CHILD_ENV)
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.splitlines() == [p.stderr.splitlines()[0]]
+    assert "corrupt or truncated compressed input" in p.stderr and "Traceback" not in p.stderr
+    assert not (tmp_path / "out.txt").exists()
+
+
 def test_sort_loads_only_what_it_uses(tmp_path):
     """`sort` to text without --since/--until does not import the JSON/CSV writer, the time
     window (and decimal), tempfile or the analyses: start-up is most of a small dump's run."""

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .exceptions import (
@@ -20,7 +19,10 @@ from .exceptions import (
     UsageError,
 )
 
+TYPE_CHECKING = False   # (typing is not loaded before the command line's scan starts)
 if TYPE_CHECKING:
+    from typing import Any
+
     from . import fleet as fleet
     from .analysis import (
         KEYS,

@@ -14,14 +14,18 @@ import os
 import stat
 import warnings
 from collections.abc import Callable, Iterable
-from typing import IO, Any
 
-from ._source import READ_ERRORS, compressed, describe, read_error
+from ._source import compressed, describe, read_error, read_errors
 from ._threads import signals_held, usable_cpus
 from .exceptions import UsageError
 
+TYPE_CHECKING = False   # (typing, and what it imports, is not loaded before the scan starts)
+if TYPE_CHECKING:
+    from typing import IO, Any
+
+    ScanResult = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
+
 Progress = Callable[[int], None]
-ScanResult = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
 
 _force_py = os.environ.get("PAGEOWNER_FAST_PUREPYTHON", "") not in ("", "0")
 _scan_mod: Any = None   # the compiled scanner (untyped until it ships a .pyi)
@@ -107,7 +111,7 @@ def scan(f: IO[bytes], *, strip_ts: bool, progress: Progress | None = None,
                                          aggregate=aggregate, fold_key=key)
         from . import _pyscan
         return _pyscan.scan_stream(f, strip_ts=strip_ts, progress=progress)
-    except READ_ERRORS as exc:
+    except read_errors() as exc:
         raise read_error(exc, describe(f)) from None
 
 

@@ -8,25 +8,33 @@ compressed input", through `read_error()`.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
-import lzma
 import os
 import stat
 import sys
-import zlib
 from collections.abc import Iterator
-from typing import IO, Any, Union, cast
 
 from .exceptions import InputError, InputOpenError
+
+# The decompressors (gzip, lzma) and typing are imported where they are used: a plain dump
+# needs neither, and the command line starts its scan before it has imported them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, Any
+
+    Source = str | bytes | os.PathLike[str] | IO[bytes]
+else:
+    def __getattr__(name: str) -> object:
+        if name == "Source":    # for the modules that build on it at run time
+            from typing import IO
+            return str | bytes | os.PathLike[str] | IO[bytes]
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 CHUNK = 1 << 20
 
 _GZIP = b"\x1f\x8b"
 _XZ = b"\xfd7zXZ\x00"
 _ZSTD = b"\x28\xb5\x2f\xfd"
-
-Source = Union[str, bytes, "os.PathLike[str]", IO[bytes]]
 
 
 def compressed(head: bytes) -> bool:
@@ -35,18 +43,33 @@ def compressed(head: bytes) -> bool:
 
 
 class CorruptCompressedData(ValueError):
-    """A decompressor's own error, under one name (see `READ_ERRORS`)."""
+    """A decompressor's own error, under one name (see `read_errors`)."""
 
 
-READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, CorruptCompressedData)
+def _decompress_errors() -> tuple[type[BaseException], ...]:
+    """The errors of a stream cut short and of the decompressors loaded (one that was never
+    imported raises nothing)."""
+    errors: tuple[type[BaseException], ...] = (EOFError, CorruptCompressedData)
+    if "zlib" in sys.modules:
+        errors += (sys.modules["zlib"].error,)
+    if "lzma" in sys.modules:
+        errors += (sys.modules["lzma"].LZMAError,)
+    if "gzip" in sys.modules:
+        errors += (sys.modules["gzip"].BadGzipFile,)
+    return errors
+
+
+def read_errors() -> tuple[type[BaseException], ...]:
+    """What reading an input may raise (``except read_errors() as e:``, then `read_error`):
+    OS errors, and those of `_decompress_errors`."""
+    return (OSError, *_decompress_errors())
 
 
 def read_error(exc: BaseException, name: str) -> InputError:
     """The one-line InputError for an exception raised while reading input `name`."""
     if isinstance(exc, InputError):
         return exc
-    if isinstance(exc, (EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile,
-                        CorruptCompressedData)):
+    if isinstance(exc, _decompress_errors()):
         return InputError(f"{name}: corrupt or truncated compressed input ({exc})")
     if isinstance(exc, OSError) and exc.strerror:
         return InputError(f"{name}: read error: {exc.strerror}")
@@ -165,8 +188,10 @@ def wrap_decompress(f: IO[bytes]) -> IO[bytes]:
     """Return a binary stream that yields the decompressed bytes of `f`."""
     head = _peek(f)
     if head.startswith(_GZIP):
-        return cast(IO[bytes], gzip.GzipFile(fileobj=f, mode="rb"))
+        import gzip
+        return gzip.GzipFile(fileobj=f, mode="rb")     # type: ignore[return-value]
     if head.startswith(_XZ):
+        import lzma
         return _named(lzma.LZMAFile(f), f)
     if head.startswith(_ZSTD):
         return _zstd_reader(f, describe(f))

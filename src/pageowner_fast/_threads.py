@@ -13,7 +13,10 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+
+TYPE_CHECKING = False   # (typing is not loaded before the command line's scan starts)
+if TYPE_CHECKING:
+    from typing import Any
 
 _HELD = {signal.SIGINT, signal.SIGTERM}
 _limit: contextvars.ContextVar[int | None] = contextvars.ContextVar("pageowner_fast_threads",

@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any, Union
 
 from . import _fields as F
 from ._engine import Progress
-from ._source import READ_ERRORS, Prefixed, describe, open_source, read_error
+from ._source import Prefixed, describe, open_source, read_error, read_errors
 from .dump import Dump, load
 from .exceptions import DumpFormatError, UnsupportedKeyError
 
@@ -275,7 +275,7 @@ def load_any(source: StackSource | Dump | StackFile, *, strip_ts: bool = True,
         try:
             pos = f.tell() if _seekable(f) else None
             head = _read_head(f)
-        except READ_ERRORS as exc:
+        except read_errors() as exc:
             raise read_error(exc, name) from None
         kind = detect(head)
         if kind == "dump":
@@ -297,7 +297,7 @@ def load_any(source: StackSource | Dump | StackFile, *, strip_ts: bool = True,
             stream = io.BufferedReader(Prefixed(head, f), 1 << 20)
             try:
                 return parse_log(stream, name, progress=progress)
-            except READ_ERRORS as exc:
+            except read_errors() as exc:
                 raise read_error(exc, name) from None
         if kind == "unknown":
             if _SORT_OUTPUT.match(head):
@@ -308,7 +308,7 @@ def load_any(source: StackSource | Dump | StackFile, *, strip_ts: bool = True,
                                   f"(first line: {first!r})")
         try:
             rest = f.read()
-        except READ_ERRORS as exc:
+        except read_errors() as exc:
             raise read_error(exc, name) from None
     if progress is not None:
         progress(len(head) + len(rest))

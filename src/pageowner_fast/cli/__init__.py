@@ -14,7 +14,6 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import TextIO
 
 # This process does no linear algebra: keep OpenBLAS from starting (and spinning) a thread
 # per core beside the scanner's threads. Only when NumPy is not loaded yet.
@@ -25,6 +24,10 @@ from .. import _engine
 from .._version import __version__
 from ..exceptions import PageOwnerError
 from ._base import PROG, say
+
+TYPE_CHECKING = False   # (typing is not loaded before `sort` starts its scan: _early.py)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 COMMANDS = {
     "sort": "drop-in for page_owner_sort: sort [OPTIONS] <input> <output>",
