@@ -40,6 +40,46 @@ static const field_case FIELD_CASES[] = {
     {"x order 1,\norder 2,", POF_F_ORDER, 11, 2, "1"},
 };
 
+/* pof_find against a plain search: needles of 1 to 20 bytes in texts of a few letters
+ * (many near misses), every start and end, matches at both ends of the range. */
+static ptrdiff_t naive_find(const unsigned char *h, ptrdiff_t start, ptrdiff_t n,
+                            const char *needle, ptrdiff_t m)
+{
+    ptrdiff_t i;
+    for (i = start; i + m <= n; i++)
+        if (memcmp(h + i, needle, (size_t)m) == 0)
+            return i;
+    return -1;
+}
+
+static void test_find(void)
+{
+    static const char *needles[] = {"ts", "tgid", "order", "free_ts", "a", "ab", "aab",
+                                    "abababababababababab", " type "};
+    unsigned char text[200];
+    unsigned seed = 12345;
+    int round, k, bad = 0;
+    for (round = 0; round < 3000; round++) {
+        int len = (int)(seed % 200) + 1;
+        for (k = 0; k < len; k++) {
+            seed = seed * 1103515245u + 12345u;
+            text[k] = (unsigned char)"abtsgiordefr_ y"[(seed >> 16) % (round % 3 ? 4 : 15)];
+        }
+        for (k = 0; k < (int)(sizeof needles / sizeof needles[0]); k++) {
+            ptrdiff_t m = (ptrdiff_t)strlen(needles[k]), start, n;
+            if (round % 7 == 0 && m <= len)     /* a match at the very end */
+                memcpy(text + len - m, needles[k], (size_t)m);
+            for (start = 0; start <= len; start += 1 + (round % 5))
+                for (n = start; n <= len; n += 1 + (round % 11))
+                    if (pof_find(text, start, n, needles[k], m) !=
+                            naive_find(text, start, n, needles[k], m) && bad++ < 5)
+                        NOTE("needle %s start %d n %d round %d", needles[k], (int)start,
+                             (int)n, round);
+        }
+    }
+    CHECK_EQ(bad, 0);
+}
+
 static void test_fields(void)
 {
     size_t k;
@@ -396,6 +436,7 @@ static void test_ts_slot(void)
 int main(void)
 {
     test_pfn_cached();
+    test_find();
     test_fields();
     test_values();
     test_text_cases(COMM_CASES, sizeof COMM_CASES / sizeof *COMM_CASES, 1);

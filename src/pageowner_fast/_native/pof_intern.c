@@ -110,9 +110,9 @@ int32_t pof_intern_h(pof_interner *t, const void *data, size_t n, pof_h128 h)
         if (v < 0)
             break;
         if (t->slots[s].lo == h.lo && t->slots[s].hi == h.hi) {
-            int64_t off = t->offs[v];
-            if ((size_t)(t->offs[v + 1] - off) == n &&
-                    (!pof_hash_verify || n == 0 || memcmp(t->arena + off, data, n) == 0))
+            int32_t len = t->slots[s].len;
+            if ((len >= 0 ? (size_t)len : (size_t)(t->offs[v + 1] - t->offs[v])) == n &&
+                    (!pof_hash_verify || n == 0 || memcmp(t->arena + t->offs[v], data, n) == 0))
                 return v;
         }
     }
@@ -122,6 +122,7 @@ int32_t pof_intern_h(pof_interner *t, const void *data, size_t n, pof_h128 h)
     t->slots[s].lo = h.lo;
     t->slots[s].hi = h.hi;
     t->slots[s].val = v;
+    t->slots[s].len = n <= (size_t)INT32_MAX ? (int32_t)n : -1;
     if (2 * t->n > t->cap && grow_slots(&t->slots, &t->cap) != 0)
         return POF_ENOMEM;
     return v;

@@ -13,7 +13,8 @@ typedef struct {
     uint64_t lo;        /* the value's 128-bit hash */
     uint64_t hi;
     int32_t val;        /* its id, or -1 for an empty slot */
-    int32_t pad;
+    int32_t len;        /* an interner's: the value's length, so that a hit needs no look at
+                           offs (-1: too long to say here) */
 } pof_slot;
 
 typedef struct {

@@ -1,5 +1,6 @@
 /* Field matchers (see pof_match.h). Why each is linear:
- * - a keyword's occurrences are found by memchr + memcmp from the previous occurrence on;
+ * - a keyword's occurrences are found from the previous occurrence on (16 places at a time
+ *   by its first and last bytes where SSE2 is; else memchr + memcmp);
  * - what follows a keyword (\s*, [0-9]*, \s*) is made of spaces and digits, which no
  *   keyword contains, so the runs scanned after two occurrences never overlap;
  * - the comm's greedy `(.*)` needs the last `),\s*ts` of a line: found once per line, not
@@ -17,6 +18,28 @@ ptrdiff_t pof_find(const unsigned char *h, ptrdiff_t start, ptrdiff_t n, const c
                    ptrdiff_t m)
 {
     unsigned char c0 = (unsigned char)needle[0];
+#if POF_SSE2
+    /* 16 places at a time: those where the needle's first and last bytes both are (a
+     * keyword's first letter alone is common in a stack: memchr then stops every few
+     * bytes), each checked in full. Reads stay below n. */
+    if (m >= 2) {
+        const __m128i first = _mm_set1_epi8((char)c0), last = _mm_set1_epi8(needle[m - 1]);
+        for (; start + m + 15 <= n; start += 16) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(h + start));
+            __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(h + start + m - 1));
+            uint64_t hits = (uint64_t)(unsigned)_mm_movemask_epi8(
+                _mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last)));
+            POF_WORK(16);
+            while (hits != 0) {
+                ptrdiff_t k = start + pof_ctz64(hits);
+                POF_WORK(m);
+                if (memcmp(h + k + 1, needle + 1, (size_t)(m - 2)) == 0)
+                    return k;
+                hits &= hits - 1;
+            }
+        }
+    }
+#endif
     while (start + m <= n) {
         const unsigned char *p = (const unsigned char *)memchr(h + start, c0, (size_t)(n - start - m + 1));
         if (p == NULL) {

@@ -839,6 +839,11 @@ shortcut:
         }
         return 0;
     }
+    if (f.hashed) {     /* a new key: the slots find_fields looks at first, fetched at once */
+        POF_PREFETCH(&s->raw_stacks.slots[(size_t)f.hs.lo & (s->raw_stacks.cap - 1)]);
+        if (f.hh_cut >= 0)
+            POF_PREFETCH(&s->headers.slots[(size_t)f.hh.lo & (s->headers.cap - 1)]);
+    }
     if (find_fields(s, b, &f, &F) != 0)
         return POF_ENOMEM;
     if (s->mode == POF_FOLD)
