@@ -5,11 +5,18 @@ import gzip
 import json
 import lzma
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+# A test run started in the background by a non-interactive shell (`cmd &`) inherits SIGINT
+# ignored, and so would every process it starts: the Ctrl-C tests need Python's own handler
+# (their children then start with the default action, as under a terminal).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 try:  # no test may fail for being slow on a loaded machine: wall time is the benchmarks' job
     from hypothesis import HealthCheck, settings
