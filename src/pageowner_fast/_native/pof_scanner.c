@@ -596,7 +596,7 @@ void pof_merge_rows(const pof_merge *m, int part, int parts)
  * that the table slots and the rows each looks up can be fetched some rows ahead (a's
  * tables are larger than the caches): the keys mapped and hashed; looked up (or added) in
  * a's groups; folded into a's rows (or appended). */
-#define AHEAD 8
+#define MERGE_AHEAD 8
 static int merge_fold_rows(pof_merge *m)
 {
     pof_scanner *a = m->a, *b = m->b;
@@ -620,10 +620,10 @@ static int merge_fold_rows(pof_merge *m)
         goto out;
     for (i = 0; i < n; i++) {
         size_t mask = a->groups.cap - 1;
-        if (i + 2 * AHEAD < n)
-            POF_PREFETCH(&a->groups.slots[(size_t)hs[i + 2 * AHEAD].lo & mask]);
-        if (i + AHEAD < n) {    /* its slot is in the cache by now: the value's offsets */
-            int32_t v = a->groups.slots[(size_t)hs[i + AHEAD].lo & mask].val;
+        if (i + 2 * MERGE_AHEAD < n)
+            POF_PREFETCH(&a->groups.slots[(size_t)hs[i + 2 * MERGE_AHEAD].lo & mask]);
+        if (i + MERGE_AHEAD < n) {  /* its slot is in the cache by now: the value's offsets */
+            int32_t v = a->groups.slots[(size_t)hs[i + MERGE_AHEAD].lo & mask].val;
             if (v >= 0)
                 POF_PREFETCH(&a->groups.offs[v]);
         }
@@ -634,9 +634,9 @@ static int merge_fold_rows(pof_merge *m)
     }
     for (i = 0; i < n; i++) {
         g = rowmap[i];
-        if (i + AHEAD < n && (size_t)rowmap[i + AHEAD] < old) {
-            POF_PREFETCH(&ca->count[rowmap[i + AHEAD]]);
-            POF_PREFETCH(&ca->pages[rowmap[i + AHEAD]]);
+        if (i + MERGE_AHEAD < n && (size_t)rowmap[i + MERGE_AHEAD] < old) {
+            POF_PREFETCH(&ca->count[rowmap[i + MERGE_AHEAD]]);
+            POF_PREFETCH(&ca->pages[rowmap[i + MERGE_AHEAD]]);
         }
         if ((size_t)g < ca->n) {
             if (keys[i].dslot)
@@ -659,6 +659,7 @@ out:
     free(hs);
     return rc;
 }
+#undef MERGE_AHEAD
 
 int pof_merge_end(pof_merge *m)
 {
